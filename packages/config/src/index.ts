@@ -1,0 +1,3 @@
+export * from './services.js';
+export * from './paths.js';
+export * from './env.js';

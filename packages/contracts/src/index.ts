@@ -1,0 +1,2 @@
+export * from './protos.js';
+export type * from './messages.js';

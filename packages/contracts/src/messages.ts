@@ -1,0 +1,113 @@
+// TypeScript shapes of the messages in proto/, as the loader yields them (keepCase,
+// int64 as number). Keep in step with the .proto files: contracts.spec.ts checks the
+// field names against them.
+
+export interface LoginRequest {
+  email: string;
+  password: string;
+}
+export interface LoginResponse {
+  access_token: string;
+  token_type: string;
+  expires_in: number;
+}
+export interface LogoutRequest {
+  access_token: string;
+}
+export interface ExchangeTokenRequest {
+  access_token: string;
+  audience: string;
+}
+export interface ExchangeTokenResponse {
+  jwt: string;
+  expires_at: number;
+  user_id: string;
+  email: string;
+  role: string;
+}
+export interface Jwk {
+  kty: string;
+  crv: string;
+  x: string;
+  y: string;
+  kid: string;
+  alg: string;
+  use: string;
+}
+export interface GetJwksResponse {
+  keys: Jwk[];
+}
+export interface Customer {
+  id: string;
+  email: string;
+  role: string;
+}
+export interface ListCustomersResponse {
+  customers: Customer[];
+}
+export interface DeleteCustomerRequest {
+  id: string;
+}
+
+export interface Product {
+  sku: string;
+  name: string;
+  price_cents: number;
+  currency: string;
+}
+export interface ListProductsResponse {
+  products: Product[];
+}
+export interface SetPriceRequest {
+  sku: string;
+  price_cents: number;
+}
+export interface OrderItem {
+  sku: string;
+  quantity: number;
+  unit_price_cents?: number;
+}
+export interface CreateOrderRequest {
+  items: OrderItem[];
+}
+export interface Order {
+  id: string;
+  user_id: string;
+  status: 'paid' | 'payment_failed' | 'cancelled' | 'refunded';
+  items: OrderItem[];
+  total_cents: number;
+  currency: string;
+  payment_id: string;
+  created_at: string;
+}
+export interface OrderIdRequest {
+  id: string;
+}
+export interface ListOrdersResponse {
+  orders: Order[];
+}
+
+export interface ChargeRequest {
+  order_id: string;
+  user_id: string;
+  amount_cents: number;
+  currency: string;
+  idempotency_key: string;
+}
+export interface RefundRequest {
+  payment_id: string;
+  reason: string;
+}
+export interface GetPaymentRequest {
+  id: string;
+}
+export interface Payment {
+  id: string;
+  order_id: string;
+  user_id: string;
+  amount_cents: number;
+  refunded_cents: number;
+  currency: string;
+  status: 'captured' | 'refunded';
+  created_at: string;
+}

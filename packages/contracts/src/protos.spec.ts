@@ -1,0 +1,32 @@
+import { serviceClientConstructor } from './protos.js';
+
+describe('contracts', () => {
+  it.each([
+    ['auth', ['Login', 'Logout', 'ExchangeToken', 'GetJwks', 'ListCustomers', 'DeleteCustomer']],
+    [
+      'order',
+      [
+        'ListProducts',
+        'SetPrice',
+        'CreateOrder',
+        'GetOrder',
+        'ListOrders',
+        'CancelOrder',
+        'RefundOrder',
+      ],
+    ],
+    ['payment', ['Charge', 'Refund', 'GetPayment']],
+  ] as const)('the %s service exposes its methods', (service, methods) => {
+    const ctor = serviceClientConstructor(service);
+    expect(Object.keys(ctor.service).sort()).toEqual([...methods].sort());
+  });
+
+  it('keeps snake_case field names and int64 as numbers', () => {
+    const order = serviceClientConstructor('order').service.CreateOrder!;
+    const decoded = order.responseDeserialize(
+      order.responseSerialize({ id: 'o1', total_cents: 1234, payment_id: 'p1' }),
+    ) as Record<string, unknown>;
+    expect(decoded.total_cents).toBe(1234);
+    expect(decoded.payment_id).toBe('p1');
+  });
+});

@@ -1,0 +1,34 @@
+import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
+
+/** What the guards established about one gRPC call, before its handler runs. */
+export interface CallContext {
+  /** The calling service, from its mTLS certificate. */
+  caller: string;
+  /** The user the call acts for, from the verified internal JWT (absent on public methods). */
+  user?: UserContext;
+  /** The raw internal JWT, forwarded when this service calls the next hop. */
+  jwt?: string;
+}
+
+export interface UserContext {
+  id: string;
+  role: string;
+  email?: string;
+}
+
+const contexts = new WeakMap<object, CallContext>();
+
+export function setCallContext(call: object, context: CallContext): void {
+  contexts.set(call, context);
+}
+
+export function callContextOf(call: object): CallContext | undefined {
+  return contexts.get(call);
+}
+
+/** Handler parameter: the call's {@link CallContext}, set by the guards. */
+export const CurrentCall = createParamDecorator((_data: unknown, ctx: ExecutionContext) => {
+  const context = callContextOf(ctx.getArgByIndex(2) as object);
+  if (!context) throw new Error('CurrentCall used on a call no Citadel guard has seen');
+  return context;
+});

@@ -1,0 +1,28 @@
+/**
+ * The east-west policy: which service may call which, and which methods. This is the
+ * one declaration that every gRPC server enforces (attack point 3 of seed 004) and from
+ * which the Kubernetes NetworkPolicies are rendered. It is data: review it like code.
+ *
+ * `'*'` allows every method of the callee; a list allows only those methods.
+ * Anything not listed is denied.
+ */
+export const EAST_WEST_POLICY: EastWestPolicy = {
+  auth: {
+    gateway: '*',
+    // Services verify internal JWTs locally; they only ever fetch the public keys.
+    order: ['GetJwks'],
+    payment: ['GetJwks'],
+  },
+  order: {
+    gateway: '*',
+  },
+  payment: {
+    // Seed 004: payment accepts calls from order and from a refund service only.
+    order: '*',
+    refund: '*',
+  },
+};
+
+export type MethodGrant = '*' | readonly string[];
+/** callee → caller → methods the caller may invoke. */
+export type EastWestPolicy = Readonly<Record<string, Readonly<Record<string, MethodGrant>>>>;

@@ -1,0 +1,54 @@
+import type { INestMicroservice, Type } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { Transport, type MicroserviceOptions } from '@nestjs/microservices';
+import { HealthImplementation } from 'grpc-health-check';
+import { CONTRACTS, LOADER_OPTIONS, protoPath, type ContractName } from '@citadel/contracts';
+import { EastWestGuard, type DenialEvent } from './east-west.guard.js';
+import { enforceTls13, serverCredentials, type ServiceTls } from './mtls.js';
+
+export interface GrpcServiceOptions {
+  service: ContractName;
+  module: Type<unknown>;
+  host: string;
+  port: number;
+  tls: ServiceTls;
+  /** Guards that run after the east-west guard (typically the internal JWT guard). */
+  guards?: ((app: INestMicroservice) => import('@nestjs/common').CanActivate)[];
+  onDenied?: (event: DenialEvent) => void;
+  logger?: import('@nestjs/common').LoggerService | false;
+}
+
+/**
+ * Starts one Citadel gRPC service the only way Citadel services start: TLS 1.3 with a
+ * required client certificate (no plaintext listener exists), the east-west guard in
+ * front of every handler, and the standard gRPC health service for readiness.
+ */
+export async function startGrpcService(options: GrpcServiceOptions): Promise<INestMicroservice> {
+  enforceTls13();
+  const contract = CONTRACTS[options.service];
+  const app = await NestFactory.createMicroservice<MicroserviceOptions>(options.module, {
+    transport: Transport.GRPC,
+    logger: options.logger ?? ['error', 'warn'],
+    options: {
+      package: contract.package,
+      protoPath: protoPath(options.service),
+      url: `${options.host}:${options.port}`,
+      credentials: serverCredentials(options.tls),
+      loader: LOADER_OPTIONS,
+      gracefulShutdown: true,
+      onLoadPackageDefinition: (
+        _pkg: unknown,
+        server: Parameters<HealthImplementation['addToServer']>[0],
+      ) => {
+        new HealthImplementation({ '': 'SERVING' }).addToServer(server);
+      },
+    },
+  });
+  app.useGlobalGuards(
+    new EastWestGuard(options.service, options.onDenied),
+    ...(options.guards ?? []).map((make) => make(app)),
+  );
+  app.enableShutdownHooks();
+  await app.listen();
+  return app;
+}

@@ -1,0 +1,28 @@
+export { EAST_WEST_POLICY, type EastWestPolicy, type MethodGrant } from './east-west.policy.js';
+export {
+  checkCallerAllowed,
+  delegationAudiences,
+  policyEdges,
+  type CallerDecision,
+} from './caller-policy.js';
+export {
+  channelCredentials,
+  enforceTls13,
+  loadServiceTls,
+  serverCredentials,
+  serviceFromCertificate,
+  uriSans,
+  type ServiceTls,
+} from './mtls.js';
+export { callerServiceOf, methodOf } from './peer-identity.js';
+export { EastWestGuard, type DenialEvent } from './east-west.guard.js';
+export {
+  CurrentCall,
+  callContextOf,
+  setCallContext,
+  type CallContext,
+  type UserContext,
+} from './call-context.js';
+export * from './rpc-errors.js';
+export { ServiceClient, isServiceError, type CallOptions } from './grpc-client.js';
+export { startGrpcService, type GrpcServiceOptions } from './grpc-server.js';
