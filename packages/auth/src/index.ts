@@ -1,0 +1,16 @@
+export * from './rbac.js';
+export {
+  INTERNAL_JWT_ALG,
+  INTERNAL_JWT_ISSUER,
+  MAX_INTERNAL_JWT_TTL_S,
+  InvalidInternalJwt,
+  mintInternalJwt,
+  verifyInternalJwt,
+  type InternalClaims,
+  type KeyResolver,
+  type SigningKey,
+} from './internal-jwt.js';
+export { JwksCache, type JwksCacheOptions } from './jwks-cache.js';
+export { VerifiedTokenCache } from './verified-token-cache.js';
+export { InternalJwtVerifier } from './internal-jwt-verifier.js';
+export { InternalJwtGuard, PublicMethod, RequirePermission } from './internal-jwt.guard.js';

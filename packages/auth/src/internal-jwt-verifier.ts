@@ -1,0 +1,24 @@
+import { verifyInternalJwt, type InternalClaims } from './internal-jwt.js';
+import type { JwksCache } from './jwks-cache.js';
+import { VerifiedTokenCache } from './verified-token-cache.js';
+
+/** Verifies internal JWTs addressed to one service, with the result cache in front. */
+export class InternalJwtVerifier {
+  private readonly cache: VerifiedTokenCache;
+
+  constructor(
+    readonly audience: string,
+    private readonly jwks: JwksCache,
+    cacheSize = 10_000,
+  ) {
+    this.cache = new VerifiedTokenCache(cacheSize);
+  }
+
+  async verify(token: string): Promise<InternalClaims> {
+    const cached = this.cache.get(token);
+    if (cached) return cached;
+    const claims = await verifyInternalJwt(token, this.jwks.resolveKey, this.audience);
+    this.cache.set(token, claims);
+    return claims;
+  }
+}

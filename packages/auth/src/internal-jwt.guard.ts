@@ -1,0 +1,76 @@
+import { SetMetadata, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import type { Reflector } from '@nestjs/core';
+import type * as grpc from '@grpc/grpc-js';
+import {
+  callContextOf,
+  methodOf,
+  permissionDenied,
+  unauthenticated,
+  type DenialEvent,
+} from '@citadel/transport';
+import type { InternalJwtVerifier } from './internal-jwt-verifier.js';
+import { can, type Permission } from './rbac.js';
+
+const PUBLIC_METHOD = 'citadel:public-method';
+const REQUIRED_PERMISSION = 'citadel:required-permission';
+
+/** Marks a handler that needs no user JWT (the caller certificate is still checked). */
+export const PublicMethod = () => SetMetadata(PUBLIC_METHOD, true);
+
+/** The permission (from the RBAC table) a handler requires of the user. */
+export const RequirePermission = (permission: Permission) =>
+  SetMetadata(REQUIRED_PERMISSION, permission);
+
+/**
+ * Attack point 1 at every hop: a user JWT addressed to this service must accompany every
+ * call that is not public, and the handler's permission must be granted by its role.
+ * Runs after {@link EastWestGuard}, which established the calling service.
+ */
+export class InternalJwtGuard implements CanActivate {
+  constructor(
+    private readonly verifier: InternalJwtVerifier,
+    private readonly reflector: Reflector,
+    private readonly onDenied: (event: DenialEvent) => void = () => {},
+  ) {}
+
+  async canActivate(ctx: ExecutionContext): Promise<boolean> {
+    const metadata = ctx.getArgByIndex(1) as grpc.Metadata;
+    const call = ctx.getArgByIndex(2) as grpc.ServerUnaryCall<unknown, unknown>;
+    const context = callContextOf(call);
+    const deny = (reason: string) =>
+      this.onDenied({
+        service: this.verifier.audience,
+        caller: context?.caller,
+        method: methodOf(call),
+        reason,
+      });
+    if (!context) throw unauthenticated('caller identity was not established');
+    if (this.reflector.get<boolean>(PUBLIC_METHOD, ctx.getHandler())) return true;
+
+    const header = metadata.get('authorization')[0];
+    const token = typeof header === 'string' && header.startsWith('Bearer ') ? header.slice(7) : '';
+    if (!token) {
+      deny('no-user-jwt');
+      throw unauthenticated('user token required');
+    }
+    let claims;
+    try {
+      claims = await this.verifier.verify(token);
+    } catch (error) {
+      deny(`invalid-user-jwt: ${error instanceof Error ? error.message : 'unknown'}`);
+      throw unauthenticated('invalid user token');
+    }
+    context.user = { id: claims.sub, role: claims.role, email: claims.email };
+    context.jwt = token;
+
+    const permission = this.reflector.get<Permission | undefined>(
+      REQUIRED_PERMISSION,
+      ctx.getHandler(),
+    );
+    if (permission && !can(claims.role, permission)) {
+      deny(`role ${claims.role} lacks ${permission}`);
+      throw permissionDenied();
+    }
+    return true;
+  }
+}

@@ -1,0 +1,40 @@
+import { can, canActOn, ROLE_PERMISSIONS, type Permission } from './rbac.js';
+
+describe('RBAC matrix (seed 004)', () => {
+  const matrix: [string, Permission, boolean][] = [
+    ['customer', 'orders:read:own', true],
+    ['customer', 'orders:cancel:own', true],
+    ['customer', 'customers:read', false],
+    ['customer', 'orders:refund', false],
+    ['customer', 'orders:read:any', false],
+    ['support_agent', 'customers:read', true],
+    ['support_agent', 'orders:read:any', true],
+    ['support_agent', 'orders:refund', true],
+    ['support_agent', 'customers:delete', false],
+    ['support_agent', 'products:price:write', false],
+    ['admin', 'customers:delete', true],
+    ['admin', 'products:price:write', true],
+    ['admin', 'orders:refund', true],
+    ['superuser', 'orders:read:own', false],
+    ['__proto__', 'orders:read:own', false],
+  ];
+
+  it.each(matrix)('%s → %s: %s', (role, permission, expected) => {
+    expect(can(role, permission)).toBe(expected);
+  });
+
+  it('lets admin do everything the other roles can', () => {
+    for (const permissions of Object.values(ROLE_PERMISSIONS)) {
+      for (const permission of permissions) expect(can('admin', permission)).toBe(true);
+    }
+  });
+
+  it('checks ownership unless the role grants the any-permission', () => {
+    const alice = { id: 'u-alice', role: 'customer' };
+    const sam = { id: 'u-sam', role: 'support_agent' };
+    expect(canActOn(alice, 'u-alice', 'orders:read:own', 'orders:read:any')).toBe(true);
+    expect(canActOn(alice, 'u-bob', 'orders:read:own', 'orders:read:any')).toBe(false);
+    expect(canActOn(sam, 'u-bob', 'orders:read:own', 'orders:read:any')).toBe(true);
+    expect(canActOn(sam, 'u-bob', 'orders:cancel:own', 'orders:cancel:any')).toBe(false);
+  });
+});
