@@ -14,3 +14,5 @@ export { JwksCache, type JwksCacheOptions } from './jwks-cache.js';
 export { VerifiedTokenCache } from './verified-token-cache.js';
 export { InternalJwtVerifier } from './internal-jwt-verifier.js';
 export { InternalJwtGuard, PublicMethod, RequirePermission } from './internal-jwt.guard.js';
+export { verifierFromAuth } from './jwks-from-auth.js';
+export { runGrpcService, type RunGrpcServiceOptions } from './run-grpc-service.js';

@@ -22,7 +22,8 @@ export function loadEnv<S extends z.ZodType>(
 }
 
 /** A TCP port given as an environment string. */
-export const port = (fallback: number) => z.coerce.number().int().min(1).max(65535).default(fallback);
+export const port = (fallback: number) =>
+  z.coerce.number().int().min(1).max(65535).default(fallback);
 
 /** The loopback host every local listener binds; a non-loopback bind is refused in local mode. */
 export const loopbackHost = z

@@ -1,3 +1,5 @@
 export * from './services.js';
 export * from './paths.js';
 export * from './env.js';
+export * from './service-env.js';
+export * from './lifecycle.js';

@@ -21,9 +21,16 @@ export async function ensureDevPki(home: string, services: readonly string[]): P
   if (
     fs.existsSync(paths.caCert) &&
     fs.existsSync(paths.caKey) &&
-    isCertificateUsable(fs.readFileSync(paths.caCert, 'utf8'), fs.readFileSync(paths.caCert, 'utf8'), 30)
+    isCertificateUsable(
+      fs.readFileSync(paths.caCert, 'utf8'),
+      fs.readFileSync(paths.caCert, 'utf8'),
+      30,
+    )
   ) {
-    ca = { certPem: fs.readFileSync(paths.caCert, 'utf8'), keyPem: fs.readFileSync(paths.caKey, 'utf8') };
+    ca = {
+      certPem: fs.readFileSync(paths.caCert, 'utf8'),
+      keyPem: fs.readFileSync(paths.caKey, 'utf8'),
+    };
   } else {
     ca = await createCertificateAuthority();
     fs.writeFileSync(paths.caCert, ca.certPem);

@@ -1,0 +1,43 @@
+import type { INestMicroservice, Type } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { exitWithLauncher, reportReady, type ServiceEnv } from '@citadel/config';
+import type { ContractName } from '@citadel/contracts';
+import type { Logger } from '@citadel/observability';
+import { loadServiceTls, startGrpcService, type DenialEvent } from '@citadel/transport';
+import { InternalJwtGuard } from './internal-jwt.guard.js';
+import type { InternalJwtVerifier } from './internal-jwt-verifier.js';
+
+export interface RunGrpcServiceOptions {
+  service: ContractName;
+  module: Type<unknown> | import('@nestjs/common').DynamicModule;
+  env: ServiceEnv;
+  logger: Logger;
+  verifier: InternalJwtVerifier;
+  port: number;
+}
+
+/**
+ * Runs a Citadel gRPC service with every defence on: mTLS (client certificate
+ * required), the east-west guard, then the internal JWT guard. Every denial is logged
+ * with its reason; the caller only learns its status code.
+ */
+export async function runGrpcService(options: RunGrpcServiceOptions): Promise<INestMicroservice> {
+  const onDenied = (event: DenialEvent) =>
+    options.logger.warn({ event: 'access.denied', ...event }, 'access denied');
+  const app = await startGrpcService({
+    service: options.service,
+    module: options.module as Type<unknown>,
+    host: options.env.HOST,
+    port: options.port,
+    tls: loadServiceTls(options.env.CITADEL_HOME, options.service),
+    onDenied,
+    guards: [(nest) => new InternalJwtGuard(options.verifier, nest.get(Reflector), onDenied)],
+  });
+  options.logger.info(
+    { event: 'service.started', port: options.port },
+    `${options.service} listening (mTLS)`,
+  );
+  exitWithLauncher(() => app.close());
+  reportReady({ service: options.service, port: options.port });
+  return app;
+}
