@@ -39,7 +39,7 @@ export class InternalJwtGuard implements CanActivate {
     const context = callContextOf(call);
     const deny = (reason: string) =>
       this.onDenied({
-        service: this.verifier.audience,
+        callee: this.verifier.audience,
         caller: context?.caller,
         method: methodOf(call),
         reason,

@@ -25,7 +25,10 @@ async function main() {
       void system.stop().then(() => process.exit(1));
     },
   });
-  const rel = (file: string) => path.relative(process.cwd(), file) || file;
+  const rel = (file: string) => {
+    const relative = path.relative(process.cwd(), file);
+    return relative && !relative.startsWith('..') ? relative : file;
+  };
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   process.stdout.write(
     [

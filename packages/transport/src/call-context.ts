@@ -8,6 +8,8 @@ export interface CallContext {
   user?: UserContext;
   /** The raw internal JWT, forwarded when this service calls the next hop. */
   jwt?: string;
+  /** The W3C trace context the caller sent, continued on the next hop. */
+  traceparent?: string;
 }
 
 export interface UserContext {

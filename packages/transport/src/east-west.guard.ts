@@ -7,7 +7,8 @@ import { callerServiceOf, methodOf } from './peer-identity.js';
 import { permissionDenied, unauthenticated } from './rpc-errors.js';
 
 export interface DenialEvent {
-  service: string;
+  /** The service that refused the call. */
+  callee: string;
   caller: string | undefined;
   method: string;
   reason: string;
@@ -30,15 +31,19 @@ export class EastWestGuard implements CanActivate {
     const method = methodOf(call);
     const caller = callerServiceOf(call);
     if (!caller) {
-      this.onDenied({ service: this.service, caller, method, reason: 'no-workload-identity' });
+      this.onDenied({ callee: this.service, caller, method, reason: 'no-workload-identity' });
       throw unauthenticated('caller has no Citadel workload identity');
     }
     const decision = checkCallerAllowed(this.service, caller, method, this.policy);
     if (!decision.allowed) {
-      this.onDenied({ service: this.service, caller, method, reason: decision.reason });
+      this.onDenied({ callee: this.service, caller, method, reason: decision.reason });
       throw permissionDenied(`${caller} may not call ${this.service}.${method}`);
     }
-    setCallContext(call, { caller });
+    const traceparent = call.metadata?.get('traceparent')[0];
+    setCallContext(call, {
+      caller,
+      traceparent: typeof traceparent === 'string' ? traceparent : undefined,
+    });
     return true;
   }
 }

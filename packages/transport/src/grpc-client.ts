@@ -32,6 +32,9 @@ export class ServiceClient {
     const Ctor = serviceClientConstructor(target);
     this.client = new Ctor(address, channelCredentials(material, target), {
       'grpc.keepalive_time_ms': 30_000,
+      // Services are addressed by IP on loopback; TLS SNI must be a name (RFC 6066), and
+      // the server's identity is checked by its SPIFFE ID, not by this name.
+      'grpc.ssl_target_name_override': `${target}.citadel.local`,
     });
   }
 

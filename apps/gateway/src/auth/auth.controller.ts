@@ -1,0 +1,52 @@
+import { Body, Controller, Get, HttpCode, Inject, Post, Req } from '@nestjs/common';
+import { ApiOkResponse, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import type { FastifyRequest } from 'fastify';
+import type { LoginResponse } from '@citadel/contracts';
+import { AUTH_CLIENT, type ServiceClient } from '../downstream.js';
+import { Authenticated } from '../session/permission.guard.js';
+import { CurrentPrincipal, type Principal } from '../session/principal.js';
+import { TokenExchange } from '../session/token-exchange.js';
+import { traceOf } from '../trace.js';
+import { LoginRequestDto, MeResponseDto, TokenResponseDto } from './login.request.dto.js';
+
+@ApiTags('auth')
+@Controller('v1')
+export class AuthController {
+  constructor(
+    @Inject(AUTH_CLIENT) private readonly auth: ServiceClient,
+    private readonly exchange: TokenExchange,
+  ) {}
+
+  @Post('auth/login')
+  @HttpCode(200)
+  @ApiOkResponse({ type: TokenResponseDto })
+  @ApiUnauthorizedResponse({ description: 'Wrong email or password (one answer for both)' })
+  login(@Body() body: LoginRequestDto, @Req() request: FastifyRequest): Promise<LoginResponse> {
+    return this.auth.call<LoginResponse>('Login', body, {
+      traceparent: traceOf(request).traceparent,
+    });
+  }
+
+  /** The token is dead at once: revoked at auth and dropped from the exchange cache. */
+  @Post('auth/logout')
+  @HttpCode(204)
+  @Authenticated()
+  async logout(
+    @CurrentPrincipal() principal: Principal,
+    @Req() request: FastifyRequest,
+  ): Promise<void> {
+    await this.auth.call(
+      'Logout',
+      { access_token: principal.accessToken },
+      { traceparent: traceOf(request).traceparent },
+    );
+    this.exchange.evictToken(principal.accessToken);
+  }
+
+  @Get('me')
+  @Authenticated()
+  @ApiOkResponse({ type: MeResponseDto })
+  me(@CurrentPrincipal() principal: Principal): MeResponseDto {
+    return { id: principal.id, email: principal.email, role: principal.role };
+  }
+}

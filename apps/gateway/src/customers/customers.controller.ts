@@ -1,0 +1,56 @@
+import { Controller, Delete, Get, HttpCode, Inject, Param, Req } from '@nestjs/common';
+import { ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import type { FastifyRequest } from 'fastify';
+import type { Customer, ListCustomersResponse } from '@citadel/contracts';
+import { MeResponseDto } from '../auth/login.request.dto.js';
+import { AUTH_CLIENT, type ServiceClient } from '../downstream.js';
+import { IdParam } from '../params.js';
+import { Authenticated } from '../session/permission.guard.js';
+import { CurrentPrincipal, type Principal } from '../session/principal.js';
+import { TokenExchange } from '../session/token-exchange.js';
+import { traceOf } from '../trace.js';
+
+/** Customer administration lives in auth; the JWT for these calls has aud = auth. */
+@ApiTags('customers')
+@Controller('v1/customers')
+export class CustomersController {
+  constructor(
+    @Inject(AUTH_CLIENT) private readonly auth: ServiceClient,
+    private readonly exchange: TokenExchange,
+  ) {}
+
+  @Get()
+  @Authenticated('customers:read')
+  @ApiOkResponse({ type: [MeResponseDto] })
+  async list(
+    @CurrentPrincipal() principal: Principal,
+    @Req() request: FastifyRequest,
+  ): Promise<Customer[]> {
+    const { jwt } = await this.exchange.exchange(principal.accessToken, 'auth');
+    const { customers } = await this.auth.call<ListCustomersResponse>(
+      'ListCustomers',
+      {},
+      { jwt, traceparent: traceOf(request).traceparent },
+    );
+    return customers;
+  }
+
+  /** Deletes the account and kills its tokens, here and at auth, at once. */
+  @Delete(':id')
+  @HttpCode(204)
+  @Authenticated('customers:delete')
+  @ApiNoContentResponse()
+  async delete(
+    @Param() { id }: IdParam,
+    @CurrentPrincipal() principal: Principal,
+    @Req() request: FastifyRequest,
+  ): Promise<void> {
+    const { jwt } = await this.exchange.exchange(principal.accessToken, 'auth');
+    await this.auth.call(
+      'DeleteCustomer',
+      { id },
+      { jwt, traceparent: traceOf(request).traceparent },
+    );
+    this.exchange.evictUser(id);
+  }
+}

@@ -1,0 +1,29 @@
+import { Controller, Get, Inject, ServiceUnavailableException } from '@nestjs/common';
+import { ApiOkResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { AUTH_CLIENT, ORDER_CLIENT, type ServiceClient } from '../downstream.js';
+
+@ApiTags('health')
+@Controller()
+export class HealthController {
+  constructor(
+    @Inject(AUTH_CLIENT) private readonly auth: ServiceClient,
+    @Inject(ORDER_CLIENT) private readonly order: ServiceClient,
+  ) {}
+
+  /** Liveness: the process answers. */
+  @Get('healthz')
+  @ApiOkResponse()
+  healthz() {
+    return { status: 'ok' };
+  }
+
+  /** Readiness: every downstream answers the gRPC health check over mTLS. */
+  @Get('readyz')
+  @ApiOkResponse()
+  @ApiServiceUnavailableResponse({ description: 'A downstream is not reachable over mTLS' })
+  async readyz() {
+    const [auth, order] = await Promise.all([this.auth.health(), this.order.health()]);
+    if (!auth || !order) throw new ServiceUnavailableException();
+    return { status: 'ready', downstreams: { auth: 'serving', order: 'serving' } };
+  }
+}

@@ -1,0 +1,37 @@
+import { Catch, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Logger } from '@citadel/observability';
+import { traceOf } from '../trace.js';
+import { toProblem } from './problem.js';
+
+/** Every error leaves the gateway as `application/problem+json`, never a stack trace. */
+@Catch()
+export class ProblemFilter implements ExceptionFilter {
+  constructor(private readonly logger: Logger) {}
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    sendProblem(
+      this.logger,
+      exception,
+      http.getRequest<FastifyRequest>(),
+      http.getResponse<FastifyReply>(),
+    );
+  }
+}
+
+export function sendProblem(
+  logger: Logger,
+  exception: unknown,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): void {
+  const traceId = traceOf(request).traceId;
+  const body = toProblem(exception, traceId);
+  if (body.status >= 500) {
+    logger.error({ event: 'request.failed', trace_id: traceId, err: exception }, 'request failed');
+  }
+  // RFC 6750 §3: a 401 names the scheme the client should use.
+  if (body.status === 401) void reply.header('www-authenticate', 'Bearer realm="citadel"');
+  void reply.status(body.status).header('content-type', 'application/problem+json').send(body);
+}

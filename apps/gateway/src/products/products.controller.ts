@@ -1,0 +1,64 @@
+import { Body, Controller, Get, Inject, Param, Put, Req } from '@nestjs/common';
+import { ApiOkResponse, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { IsInt, Max, Min } from 'class-validator';
+import type { FastifyRequest } from 'fastify';
+import type { ListProductsResponse, Product } from '@citadel/contracts';
+import { ORDER_CLIENT, type ServiceClient } from '../downstream.js';
+import { SkuParam } from '../params.js';
+import { Authenticated } from '../session/permission.guard.js';
+import { CurrentPrincipal, type Principal } from '../session/principal.js';
+import { TokenExchange } from '../session/token-exchange.js';
+import { traceOf } from '../trace.js';
+
+export class ProductDto {
+  @ApiProperty({ example: 'CIT-MUG' }) sku!: string;
+  @ApiProperty() name!: string;
+  @ApiProperty({ example: 1200 }) price_cents!: number;
+  @ApiProperty({ example: 'EUR' }) currency!: string;
+}
+
+export class SetPriceRequestDto {
+  @ApiProperty({ example: 1500, minimum: 1, maximum: 10_000_000 })
+  @IsInt()
+  @Min(1)
+  @Max(10_000_000)
+  price_cents!: number;
+}
+
+@ApiTags('products')
+@Controller('v1/products')
+export class ProductsController {
+  constructor(
+    @Inject(ORDER_CLIENT) private readonly order: ServiceClient,
+    private readonly exchange: TokenExchange,
+  ) {}
+
+  /** Public: the catalogue. The gateway still calls order over mTLS, without a user JWT. */
+  @Get()
+  @ApiOkResponse({ type: [ProductDto] })
+  async list(@Req() request: FastifyRequest): Promise<Product[]> {
+    const { products } = await this.order.call<ListProductsResponse>(
+      'ListProducts',
+      {},
+      { traceparent: traceOf(request).traceparent },
+    );
+    return products;
+  }
+
+  @Put(':sku/price')
+  @Authenticated('products:price:write')
+  @ApiOkResponse({ type: ProductDto })
+  async setPrice(
+    @Param() { sku }: SkuParam,
+    @Body() body: SetPriceRequestDto,
+    @CurrentPrincipal() principal: Principal,
+    @Req() request: FastifyRequest,
+  ): Promise<Product> {
+    const { jwt } = await this.exchange.exchange(principal.accessToken, 'order');
+    return this.order.call<Product>(
+      'SetPrice',
+      { sku, price_cents: body.price_cents },
+      { jwt, traceparent: traceOf(request).traceparent },
+    );
+  }
+}

@@ -1,0 +1,49 @@
+import {
+  applyDecorators,
+  ForbiddenException,
+  Injectable,
+  SetMetadata,
+  UseGuards,
+  type CanActivate,
+  type ExecutionContext,
+} from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { AuthGuard } from '@nestjs/passport';
+import { ApiBearerAuth, ApiForbiddenResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { can, type Permission } from '@citadel/auth';
+import type { Principal } from './principal.js';
+
+const PERMISSIONS = 'citadel:gateway-permissions';
+
+/**
+ * The gateway's coarse RBAC check, from the shared table: a route names the permissions
+ * of which the caller's role needs at least one. The owning service checks again, with
+ * ownership (defence in depth: the gateway is not trusted to be the only check).
+ */
+@Injectable()
+export class PermissionGuard implements CanActivate {
+  constructor(private readonly reflector: Reflector) {}
+
+  canActivate(ctx: ExecutionContext): boolean {
+    const needed =
+      this.reflector.get<Permission[] | undefined>(PERMISSIONS, ctx.getHandler()) ?? [];
+    const principal = ctx.switchToHttp().getRequest<{ user?: Principal }>().user;
+    if (!principal) return false;
+    if (needed.length > 0 && !needed.some((permission) => can(principal.role, permission))) {
+      throw new ForbiddenException();
+    }
+    return true;
+  }
+}
+
+/** A route for signed-in callers whose role grants one of `permissions` (none: any role). */
+export const Authenticated = (...permissions: Permission[]) =>
+  applyDecorators(
+    SetMetadata(PERMISSIONS, permissions),
+    UseGuards(AuthGuard('bearer'), PermissionGuard),
+    ApiBearerAuth(),
+    ApiUnauthorizedResponse({
+      description: 'Missing, invalid, expired or revoked token (problem+json)',
+    }),
+    ApiForbiddenResponse({ description: 'The role does not grant this action (problem+json)' }),
+  );

@@ -1,0 +1,16 @@
+import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
+import type { Role } from '@citadel/auth';
+
+/** The caller of a gateway route, as established by exchanging its opaque token. */
+export interface Principal {
+  id: string;
+  email: string;
+  role: Role;
+  /** The opaque token it presented; only ever sent on to auth. */
+  accessToken: string;
+}
+
+export const CurrentPrincipal = createParamDecorator(
+  (_data: unknown, ctx: ExecutionContext): Principal =>
+    ctx.switchToHttp().getRequest<{ user: Principal }>().user,
+);

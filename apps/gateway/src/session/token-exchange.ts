@@ -1,0 +1,98 @@
+import { createHash } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import { isRole } from '@citadel/auth';
+import type { ExchangeTokenResponse } from '@citadel/contracts';
+import { AUTH_CLIENT, type ServiceClient } from '../downstream.js';
+
+interface CachedExchange {
+  jwt: string;
+  /** Epoch ms after which the cached JWT must not be handed out. */
+  usableUntil: number;
+  userId: string;
+  email: string;
+  role: string;
+}
+
+/** A JWT must still have this long to live when it reaches the last hop. */
+const REMAINING_LIFE_MS = 15_000;
+const MAX_ENTRIES = 50_000;
+
+export class InvalidAccessToken extends Error {}
+
+/**
+ * Opaque edge token → internal JWT per audience (seed 000), cached so a hot path pays a
+ * hash and a map lookup instead of a call to auth. An entry is never used within 15 s of
+ * its JWT's expiry, and logout or account deletion evicts it at once.
+ */
+@Injectable()
+export class TokenExchange {
+  private readonly cache = new Map<string, CachedExchange>();
+  private readonly inflight = new Map<string, Promise<CachedExchange>>();
+
+  constructor(@Inject(AUTH_CLIENT) private readonly auth: ServiceClient) {}
+
+  async exchange(
+    accessToken: string,
+    audience: string,
+    traceparent?: string,
+  ): Promise<CachedExchange> {
+    const key = `${tokenKey(accessToken)}:${audience}`;
+    const cached = this.cache.get(key);
+    if (cached && cached.usableUntil > Date.now()) return cached;
+    let pending = this.inflight.get(key);
+    if (!pending) {
+      pending = this.fetch(accessToken, audience, traceparent, key).finally(() =>
+        this.inflight.delete(key),
+      );
+      this.inflight.set(key, pending);
+    }
+    return pending;
+  }
+
+  private async fetch(
+    accessToken: string,
+    audience: string,
+    traceparent: string | undefined,
+    key: string,
+  ) {
+    let response: ExchangeTokenResponse;
+    try {
+      response = await this.auth.call<ExchangeTokenResponse>(
+        'ExchangeToken',
+        { access_token: accessToken, audience },
+        { traceparent },
+      );
+    } catch (error) {
+      this.cache.delete(key);
+      if ((error as { code?: number }).code === 16) throw new InvalidAccessToken();
+      throw error;
+    }
+    if (!isRole(response.role)) throw new InvalidAccessToken();
+    const entry: CachedExchange = {
+      jwt: response.jwt,
+      usableUntil: response.expires_at * 1000 - REMAINING_LIFE_MS,
+      userId: response.user_id,
+      email: response.email,
+      role: response.role,
+    };
+    if (this.cache.size >= MAX_ENTRIES) this.cache.delete(this.cache.keys().next().value!);
+    this.cache.set(key, entry);
+    return entry;
+  }
+
+  /** Logout: forget every exchange made for this token. */
+  evictToken(accessToken: string): void {
+    const prefix = `${tokenKey(accessToken)}:`;
+    for (const key of this.cache.keys()) if (key.startsWith(prefix)) this.cache.delete(key);
+  }
+
+  /** Account deleted: forget every exchange made for this user. */
+  evictUser(userId: string): void {
+    for (const [key, entry] of this.cache) if (entry.userId === userId) this.cache.delete(key);
+  }
+}
+
+/** Cache keys are hashes, so a heap dump of the gateway holds no usable tokens. */
+function tokenKey(accessToken: string): string {
+  return createHash('sha256').update(accessToken).digest('base64url');
+}
