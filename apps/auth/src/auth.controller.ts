@@ -54,6 +54,7 @@ export class AuthController {
       call.caller,
       text(request.access_token, 'access_token', 256),
       text(request.audience, 'audience', 64),
+      Number.isSafeInteger(request.ttl_seconds) ? request.ttl_seconds : 0,
     );
   }
 

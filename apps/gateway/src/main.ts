@@ -37,6 +37,8 @@ async function main() {
     },
   );
   const fastify = app.getHttpAdapter().getInstance();
+  // The API speaks JSON only: any other body type is 415, not parsed as a string.
+  fastify.removeContentTypeParser(['text/plain']);
   fastify.setErrorHandler((error, request, reply) => sendProblem(logger, error, request, reply));
   fastify.addHook('onRequest', async (request, reply) => {
     void reply.header('x-trace-id', traceOf(request).traceId);

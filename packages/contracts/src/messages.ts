@@ -17,6 +17,7 @@ export interface LogoutRequest {
 export interface ExchangeTokenRequest {
   access_token: string;
   audience: string;
+  ttl_seconds?: number;
 }
 export interface ExchangeTokenResponse {
   jwt: string;

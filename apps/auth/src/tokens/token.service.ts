@@ -51,6 +51,7 @@ export class TokenService {
     caller: string,
     accessToken: string,
     audience: string,
+    requestedTtlSeconds = 0,
   ): Promise<ExchangeTokenResponse> {
     if (!Object.hasOwn(EAST_WEST_POLICY[audience] ?? {}, caller)) {
       throw permissionDenied(`${caller} may not obtain tokens for ${audience}`);
@@ -61,6 +62,7 @@ export class TokenService {
     const user = stored && (await this.users.findById(stored.userId));
     if (!stored || !user) throw unauthenticated('invalid token');
     const ttl = Math.min(
+      requestedTtlSeconds > 0 ? requestedTtlSeconds : MAX_INTERNAL_JWT_TTL_S,
       MAX_INTERNAL_JWT_TTL_S,
       Math.floor((stored.expiresAt - Date.now()) / 1000),
     );

@@ -1,0 +1,111 @@
+import fs from 'node:fs';
+import https from 'node:https';
+import { e2eState } from './state.js';
+
+export interface ApiResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  text: string;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  json: any;
+}
+
+export interface RequestOptions {
+  token?: string;
+  body?: unknown;
+  /** A raw body sent as is (for malformed-input tests). */
+  rawBody?: string | Buffer;
+  headers?: Record<string, string>;
+}
+
+let agent: https.Agent | undefined;
+
+/** One HTTPS call to the booted gateway, trusting only the Citadel dev CA. */
+export function api(
+  method: string,
+  path: string,
+  options: RequestOptions = {},
+): Promise<ApiResponse> {
+  const state = e2eState();
+  agent ??= new https.Agent({ ca: fs.readFileSync(state.caFile), keepAlive: false });
+  const payload =
+    options.rawBody ?? (options.body === undefined ? undefined : JSON.stringify(options.body));
+  const headers: Record<string, string> = {
+    ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}),
+    ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
+    ...options.headers,
+  };
+  return new Promise((resolve, reject) => {
+    const request = https.request(
+      `${state.gatewayUrl}${path}`,
+      { method, agent, headers },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let json: unknown;
+          try {
+            json = text ? JSON.parse(text) : undefined;
+          } catch {
+            json = undefined;
+          }
+          resolve({ status: response.statusCode ?? 0, headers: response.headers, text, json });
+        });
+      },
+    );
+    request.on('error', reject);
+    if (payload !== undefined) request.write(payload);
+    request.end();
+  });
+}
+
+const tokens = new Map<string, string>();
+
+/** Logs a demo user in (once per test file) and returns the opaque access token. */
+export async function tokenFor(name: string, fresh = false): Promise<string> {
+  const cached = tokens.get(name);
+  if (cached && !fresh) return cached;
+  const user = e2eState().users.find((candidate) => candidate.email.startsWith(`${name}@`));
+  if (!user) throw new Error(`no demo user ${name}`);
+  const response = await api('POST', '/v1/auth/login', {
+    body: { email: user.email, password: user.password },
+  });
+  if (response.status !== 200)
+    throw new Error(`login ${name}: ${response.status} ${response.text}`);
+  const token = response.json.access_token as string;
+  if (!fresh) tokens.set(name, token);
+  return token;
+}
+
+export async function userIdOf(name: string): Promise<string> {
+  return (await api('GET', '/v1/me', { token: await tokenFor(name) })).json.id;
+}
+
+/** A paid order placed by `name`. */
+export async function placeOrder(
+  name: string,
+): Promise<{ id: string; payment_id: string; user_id: string }> {
+  const response = await api('POST', '/v1/orders', {
+    token: await tokenFor(name),
+    body: { items: [{ sku: 'CIT-MUG', quantity: 1 }] },
+  });
+  if (response.status !== 201)
+    throw new Error(`order for ${name}: ${response.status} ${response.text}`);
+  return response.json;
+}
+
+/** Asserts the one error shape: problem+json with type, title, status, trace_id, no stack. */
+export function expectProblem(response: ApiResponse, status: number): void {
+  expect(response.status).toBe(status);
+  expect(String(response.headers['content-type'])).toMatch(/^application\/problem\+json/);
+  expect(response.json).toEqual(
+    expect.objectContaining({
+      type: expect.any(String),
+      title: expect.any(String),
+      status,
+      trace_id: expect.stringMatching(/^[0-9a-f]{32}$/),
+    }),
+  );
+  expect(response.text).not.toMatch(/at \S+ \(|node_modules|\.ts:\d+|\.js:\d+|stack/i);
+}

@@ -1,0 +1,26 @@
+import fs from 'node:fs';
+import type { DemoUser } from '@citadel/launcher';
+
+/** What global setup hands the test files: where the booted system is and who is in it. */
+export interface E2eState {
+  home: string;
+  gatewayUrl: string;
+  ports: { gateway: number; auth: number; order: number; payment: number };
+  caFile: string;
+  users: DemoUser[];
+  /** Certificates an attacker might hold: {cert,key} paths. */
+  attacker: {
+    /** A valid Citadel certificate for a service the policy does not know. */
+    analytics: { cert: string; key: string };
+    /** A certificate from another CA that claims to be the gateway. */
+    foreignGateway: { cert: string; key: string; ca: string };
+  };
+}
+
+export const STATE_ENV = 'CITADEL_E2E_STATE';
+
+export function e2eState(): E2eState {
+  const file = process.env[STATE_ENV];
+  if (!file) throw new Error(`${STATE_ENV} is not set: run the e2e suite through jest (npm test)`);
+  return JSON.parse(fs.readFileSync(file, 'utf8')) as E2eState;
+}
