@@ -9,6 +9,14 @@ async function main() {
   const env = loadEnv(serviceEnvSchema);
   const home = citadelHome();
   process.stdout.write(`Citadel: starting in ${home} ...\n`);
+  // Handlers go in before anything starts: a Ctrl-C during boot exits at once, and every
+  // service already spawned follows (each one exits when its IPC channel to us closes).
+  let shutdown = (): void => {
+    process.stdout.write('\nCitadel: stopped during start-up.\n');
+    process.exit(130);
+  };
+  process.on('SIGINT', () => shutdown());
+  process.on('SIGTERM', () => shutdown());
   const system = await bootSystem({
     home,
     ports: {
@@ -49,15 +57,16 @@ async function main() {
   );
   if (env.GATEWAY_PORT !== DEFAULT_PORTS.gateway)
     process.stdout.write(`  (GATEWAY_PORT=${env.GATEWAY_PORT})\n`);
-  const shutdown = () => {
+  let stopping = false;
+  shutdown = () => {
+    if (stopping) return; // a second Ctrl-C while stopping changes nothing
+    stopping = true;
     process.stdout.write('\nCitadel: stopping ...\n');
     void system.stop().then(() => {
       process.stdout.write('Citadel: stopped.\n');
       process.exit(0);
     });
   };
-  process.once('SIGINT', shutdown);
-  process.once('SIGTERM', shutdown);
 }
 
 main().catch((error: unknown) => {

@@ -1,0 +1,78 @@
+import { status } from '@grpc/grpc-js';
+import { RpcException } from '@nestjs/microservices';
+import { decodeJwt } from 'jose';
+import { KeyRing } from '../signing/key-ring.js';
+import { PasswordHasher } from '../users/password-hasher.js';
+import { InMemoryUserRepository } from '../users/user.repository.js';
+import { hashOpaqueToken } from './opaque-token.js';
+import { InMemoryTokenStore } from './token.store.js';
+import { TokenService } from './token.service.js';
+
+const codeOf = async (promise: Promise<unknown>) => {
+  try {
+    await promise;
+    return status.OK;
+  } catch (error) {
+    return ((error as RpcException).getError() as { code: status }).code;
+  }
+};
+
+describe('TokenService', () => {
+  let service: TokenService;
+  let tokens: InMemoryTokenStore;
+
+  beforeAll(async () => {
+    const users = new InMemoryUserRepository();
+    const hasher = new PasswordHasher();
+    await users.save({
+      id: 'u-alice',
+      email: 'Alice@Citadel.test',
+      role: 'customer',
+      passwordHash: await hasher.hash('s3cret'),
+    });
+    tokens = new InMemoryTokenStore();
+    service = new TokenService(users, tokens, hasher, await KeyRing.create());
+  });
+
+  it('logs in, stores only the hash of the opaque token, and exchanges it for a scoped JWT', async () => {
+    const { access_token } = await service.login('alice@citadel.test', 's3cret');
+    expect(await tokens.find(access_token)).toBeUndefined();
+    expect(await tokens.find(hashOpaqueToken(access_token))).toMatchObject({ userId: 'u-alice' });
+    const { jwt, role } = await service.exchange('gateway', access_token, 'order');
+    const claims = decodeJwt(jwt);
+    expect(role).toBe('customer');
+    expect(claims.aud).toEqual(['order', 'payment']);
+    expect(claims.exp! - claims.iat!).toBeLessThanOrEqual(60);
+  });
+
+  it('answers unknown user and wrong password alike', async () => {
+    expect(await codeOf(service.login('alice@citadel.test', 'wrong'))).toBe(status.UNAUTHENTICATED);
+    expect(await codeOf(service.login('nobody@citadel.test', 's3cret'))).toBe(
+      status.UNAUTHENTICATED,
+    );
+  });
+
+  it('refuses an audience the caller may not address', async () => {
+    const { access_token } = await service.login('alice@citadel.test', 's3cret');
+    expect(await codeOf(service.exchange('order', access_token, 'auth'))).toBe(
+      status.PERMISSION_DENIED,
+    );
+    expect(await codeOf(service.exchange('gateway', access_token, 'payment'))).toBe(
+      status.PERMISSION_DENIED,
+    );
+  });
+
+  it('caps the requested lifetime at 60 s', async () => {
+    const { access_token } = await service.login('alice@citadel.test', 's3cret');
+    const claims = decodeJwt((await service.exchange('gateway', access_token, 'order', 3600)).jwt);
+    expect(claims.exp! - claims.iat!).toBe(60);
+  });
+
+  it('logout makes the token unexchangeable at once', async () => {
+    const { access_token } = await service.login('alice@citadel.test', 's3cret');
+    await service.logout(access_token);
+    expect(await codeOf(service.exchange('gateway', access_token, 'order'))).toBe(
+      status.UNAUTHENTICATED,
+    );
+  });
+});

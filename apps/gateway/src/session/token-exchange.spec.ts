@@ -1,0 +1,56 @@
+import type { ServiceClient } from '@citadel/transport';
+import { InvalidAccessToken, TokenExchange } from './token-exchange.js';
+
+function fakeAuth(expiresInSeconds: number) {
+  const calls: string[] = [];
+  const client = {
+    call: async (_method: string, request: { access_token: string; audience: string }) => {
+      calls.push(`${request.access_token}:${request.audience}`);
+      if (request.access_token === 'revoked')
+        throw Object.assign(new Error('x'), { code: 16, details: 'x' });
+      return {
+        jwt: `jwt-${calls.length}`,
+        expires_at: Math.floor(Date.now() / 1000) + expiresInSeconds,
+        user_id: 'u1',
+        email: 'a@b.c',
+        role: 'customer',
+      };
+    },
+  } as unknown as ServiceClient;
+  return { client, calls };
+}
+
+describe('TokenExchange', () => {
+  it('caches per token and audience, and dedupes concurrent exchanges', async () => {
+    const { client, calls } = fakeAuth(60);
+    const exchange = new TokenExchange(client);
+    await Promise.all([exchange.exchange('t1', 'order'), exchange.exchange('t1', 'order')]);
+    await exchange.exchange('t1', 'order');
+    await exchange.exchange('t1', 'auth');
+    expect(calls).toEqual(['t1:order', 't1:auth']);
+  });
+
+  it('does not hand out a JWT within 15 s of its expiry', async () => {
+    const { client, calls } = fakeAuth(10);
+    const exchange = new TokenExchange(client);
+    await exchange.exchange('t1', 'order');
+    await exchange.exchange('t1', 'order');
+    expect(calls).toHaveLength(2);
+  });
+
+  it('forgets a token on logout and a user on deletion', async () => {
+    const { client, calls } = fakeAuth(60);
+    const exchange = new TokenExchange(client);
+    await exchange.exchange('t1', 'order');
+    exchange.evictToken('t1');
+    await exchange.exchange('t1', 'order');
+    exchange.evictUser('u1');
+    await exchange.exchange('t1', 'order');
+    expect(calls).toHaveLength(3);
+  });
+
+  it('turns UNAUTHENTICATED from auth into InvalidAccessToken', async () => {
+    const exchange = new TokenExchange(fakeAuth(60).client);
+    await expect(exchange.exchange('revoked', 'order')).rejects.toBeInstanceOf(InvalidAccessToken);
+  });
+});
