@@ -100,5 +100,7 @@ describe('launcher lifecycle', () => {
     }
     for (const service of SERVICES)
       expect(fs.existsSync(path.join(home, 'pki', `${service}.pem`))).toBe(true);
+    for (const dir of ['data', 'logs', 'pki'])
+      expect(fs.statSync(path.join(home, dir)).mode & 0o777).toBe(0o700);
   });
 });

@@ -39,7 +39,8 @@ const STOP_GRACE_MS = 5_000;
  */
 export async function bootSystem(options: SystemOptions): Promise<RunningSystem> {
   const home = path.resolve(options.home);
-  fs.mkdirSync(path.join(home, 'logs'), { recursive: true, mode: 0o700 });
+  for (const dir of ['logs', 'data'])
+    fs.mkdirSync(path.join(home, dir), { recursive: true, mode: 0o700 });
   await ensureDevPki(home, SERVICES);
   const demo = ensureDemoUsers(home);
   const ports = { ...DEFAULT_PORTS, ...options.ports };

@@ -1,7 +1,8 @@
 /**
  * The east-west policy: which service may call which, and which methods. This is the
- * one declaration that every gRPC server enforces (attack point 3 of seed 004) and from
- * which the Kubernetes NetworkPolicies are rendered. It is data: review it like code.
+ * one declaration that every gRPC server enforces (attack point 3 of seed 004), and the
+ * source any network-level policy (Kubernetes NetworkPolicies) must mirror. It is data:
+ * review it like code.
  *
  * `'*'` allows every method of the callee; a list allows only those methods.
  * Anything not listed is denied.
