@@ -1,6 +1,6 @@
 // TypeScript shapes of the messages in proto/, as the loader yields them (keepCase,
-// int64 as number). Keep in step with the .proto files: contracts.spec.ts checks the
-// field names against them.
+// int64 as number). Written by hand; messages.spec.ts fails if they and the .proto files
+// ever name different fields.
 
 export interface LoginRequest {
   email: string;

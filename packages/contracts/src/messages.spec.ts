@@ -1,0 +1,133 @@
+// The hand-written message types must name exactly the fields the .proto files declare:
+// each `satisfies` below fails the type check if a type gains or loses a field, and the
+// test fails if the .proto does.
+import * as protoLoader from '@grpc/proto-loader';
+import type * as m from './messages.js';
+import { CONTRACTS, LOADER_OPTIONS, protoPath, type ContractName } from './protos.js';
+
+type Fields<T> = Record<keyof Required<T>, true>;
+
+const TYPES: [ContractName, string, Record<string, true>][] = [
+  ['auth', 'LoginRequest', { email: true, password: true } satisfies Fields<m.LoginRequest>],
+  [
+    'auth',
+    'LoginResponse',
+    { access_token: true, token_type: true, expires_in: true } satisfies Fields<m.LoginResponse>,
+  ],
+  ['auth', 'LogoutRequest', { access_token: true } satisfies Fields<m.LogoutRequest>],
+  [
+    'auth',
+    'ExchangeTokenRequest',
+    {
+      access_token: true,
+      audience: true,
+      ttl_seconds: true,
+    } satisfies Fields<m.ExchangeTokenRequest>,
+  ],
+  [
+    'auth',
+    'ExchangeTokenResponse',
+    {
+      jwt: true,
+      expires_at: true,
+      user_id: true,
+      email: true,
+      role: true,
+    } satisfies Fields<m.ExchangeTokenResponse>,
+  ],
+  [
+    'auth',
+    'Jwk',
+    {
+      kty: true,
+      crv: true,
+      x: true,
+      y: true,
+      kid: true,
+      alg: true,
+      use: true,
+    } satisfies Fields<m.Jwk>,
+  ],
+  ['auth', 'GetJwksResponse', { keys: true } satisfies Fields<m.GetJwksResponse>],
+  ['auth', 'Customer', { id: true, email: true, role: true } satisfies Fields<m.Customer>],
+  ['auth', 'ListCustomersResponse', { customers: true } satisfies Fields<m.ListCustomersResponse>],
+  ['auth', 'DeleteCustomerRequest', { id: true } satisfies Fields<m.DeleteCustomerRequest>],
+  [
+    'order',
+    'Product',
+    { sku: true, name: true, price_cents: true, currency: true } satisfies Fields<m.Product>,
+  ],
+  ['order', 'ListProductsResponse', { products: true } satisfies Fields<m.ListProductsResponse>],
+  [
+    'order',
+    'SetPriceRequest',
+    { sku: true, price_cents: true } satisfies Fields<m.SetPriceRequest>,
+  ],
+  [
+    'order',
+    'OrderItem',
+    { sku: true, quantity: true, unit_price_cents: true } satisfies Fields<m.OrderItem>,
+  ],
+  ['order', 'CreateOrderRequest', { items: true } satisfies Fields<m.CreateOrderRequest>],
+  [
+    'order',
+    'Order',
+    {
+      id: true,
+      user_id: true,
+      status: true,
+      items: true,
+      total_cents: true,
+      currency: true,
+      payment_id: true,
+      created_at: true,
+    } satisfies Fields<m.Order>,
+  ],
+  ['order', 'OrderIdRequest', { id: true } satisfies Fields<m.OrderIdRequest>],
+  ['order', 'ListOrdersResponse', { orders: true } satisfies Fields<m.ListOrdersResponse>],
+  [
+    'payment',
+    'ChargeRequest',
+    {
+      order_id: true,
+      user_id: true,
+      amount_cents: true,
+      currency: true,
+      idempotency_key: true,
+    } satisfies Fields<m.ChargeRequest>,
+  ],
+  [
+    'payment',
+    'RefundRequest',
+    { payment_id: true, reason: true } satisfies Fields<m.RefundRequest>,
+  ],
+  ['payment', 'GetPaymentRequest', { id: true } satisfies Fields<m.GetPaymentRequest>],
+  [
+    'payment',
+    'Payment',
+    {
+      id: true,
+      order_id: true,
+      user_id: true,
+      amount_cents: true,
+      refunded_cents: true,
+      currency: true,
+      status: true,
+      created_at: true,
+    } satisfies Fields<m.Payment>,
+  ],
+];
+
+function protoFields(service: ContractName, message: string): string[] {
+  const definition = protoLoader.loadSync(protoPath(service), LOADER_OPTIONS);
+  const type = definition[`${CONTRACTS[service].package}.${message}`] as
+    protoLoader.MessageTypeDefinition<object, object> | undefined;
+  if (!type) throw new Error(`${message} is not declared in ${service}.proto`);
+  return (type.type as { field: { name: string }[] }).field.map((field) => field.name);
+}
+
+describe('message types', () => {
+  it.each(TYPES)('%s %s names exactly the fields of the .proto', (service, message, fields) => {
+    expect(Object.keys(fields).sort()).toEqual(protoFields(service, message).sort());
+  });
+});
