@@ -1,30 +1,45 @@
 import 'reflect-metadata';
-import { z } from 'zod';
 import { InternalJwtVerifier, JwksCache, runGrpcService } from '@citadel/auth';
 import { failStart, loadEnv, serviceEnvSchema } from '@citadel/config';
 import { createLogger } from '@citadel/observability';
+import { openServiceVault, readServiceTls, secretPaths, SecretsError } from '@citadel/secrets';
 import { AuthModule } from './app.module.js';
-import { KeyRing } from './signing/key-ring.js';
+import { KeyRing, type StoredSigningKey } from './signing/key-ring.js';
 import { InMemoryTokenStore } from './tokens/token.store.js';
-import { seedDemoUsers } from './users/demo-users.js';
+import { seedDemoUsers, type DemoUser } from './users/demo-users.js';
 import { PasswordHasher } from './users/password-hasher.js';
 import { InMemoryUserRepository } from './users/user.repository.js';
 
-const envSchema = serviceEnvSchema.extend({
-  /** Local mode: the launcher's demo-users file. Unset in any real deployment. */
-  CITADEL_DEMO_USERS: z.string().optional(),
-});
-
 async function main() {
-  const env = loadEnv(envSchema);
+  const env = loadEnv(serviceEnvSchema);
   const logger = createLogger('auth', env.LOG_LEVEL);
-  const keyRing = await KeyRing.create();
+  const vault = await openServiceVault(env, 'auth', logger);
+  const tls = await readServiceTls(vault, 'auth');
+
+  // The signing keys live in Vault; a new version (npm run rotate-keys) is adopted live.
+  const signing = await vault.read<{ keys: StoredSigningKey[] }>(secretPaths.jwtSigningKeys);
+  const keyRing = await KeyRing.load(signing.data.keys);
+  vault.watch<{ keys: StoredSigningKey[] }>(
+    secretPaths.jwtSigningKeys,
+    signing.version,
+    async (next) => {
+      for (const kid of await keyRing.adopt(next.data.keys)) {
+        logger.info(
+          { event: 'signing-key.published', kid, version: next.version },
+          'new JWT signing key published; it signs after the publish lead time',
+        );
+      }
+    },
+  );
+
   const users = new InMemoryUserRepository();
   const hasher = new PasswordHasher();
-  if (env.CITADEL_DEMO_USERS) {
-    const count = await seedDemoUsers(env.CITADEL_DEMO_USERS, users, hasher);
+  const demoUsers = await optional(vault.read<{ users: DemoUser[] }>(secretPaths.demoUsers));
+  if (demoUsers) {
+    const count = await seedDemoUsers(demoUsers.data.users, users, hasher);
     logger.info({ event: 'demo-users.seeded', count }, 'demo users seeded (local mode)');
   }
+
   // Auth verifies the JWTs addressed to it against its own public keys, like any service.
   const verifier = new InternalJwtVerifier('auth', new JwksCache(async () => keyRing.jwks()));
   await runGrpcService({
@@ -33,8 +48,20 @@ async function main() {
     env,
     logger,
     verifier,
+    tls,
     port: env.AUTH_PORT,
+    onClose: () => vault.close(),
   });
+}
+
+/** A secret that only local mode has: absent (404) means "not this deployment". */
+async function optional<T>(read: Promise<T>): Promise<T | undefined> {
+  try {
+    return await read;
+  } catch (error) {
+    if (error instanceof SecretsError && error.status === 404) return undefined;
+    throw error;
+  }
 }
 
 main().catch((error) => failStart('auth', error));

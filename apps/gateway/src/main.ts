@@ -5,7 +5,8 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { exitWithLauncher, failStart, grpcAddress, loadEnv, reportReady } from '@citadel/config';
 import { createLogger } from '@citadel/observability';
-import { enforceTls13, loadServiceTls, ServiceClient } from '@citadel/transport';
+import { openServiceVault, readServiceTls } from '@citadel/secrets';
+import { enforceTls13, ServiceClient } from '@citadel/transport';
 import { GatewayModule } from './app.module.js';
 import { OpenApiDocument } from './docs/docs.controller.js';
 import { gatewayEnvSchema } from './gateway-env.js';
@@ -17,7 +18,9 @@ async function main() {
   const env = loadEnv(gatewayEnvSchema);
   const logger = createLogger('gateway', env.LOG_LEVEL);
   enforceTls13();
-  const tls = loadServiceTls(env.CITADEL_HOME, 'gateway');
+  // The gateway's Vault identity reads its TLS material and nothing else: no signing key.
+  const vault = await openServiceVault(env, 'gateway', logger);
+  const tls = await readServiceTls(vault, 'gateway');
   const clients = {
     auth: new ServiceClient('auth', grpcAddress(env, 'auth'), tls),
     order: new ServiceClient('order', grpcAddress(env, 'order'), tls),
@@ -73,6 +76,7 @@ async function main() {
     await app.close();
     clients.auth.close();
     clients.order.close();
+    vault.close();
   });
   reportReady({ service: 'gateway', port: env.GATEWAY_PORT });
 }

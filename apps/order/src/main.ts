@@ -2,14 +2,16 @@ import 'reflect-metadata';
 import { runGrpcService, verifierFromAuth } from '@citadel/auth';
 import { failStart, grpcAddress, loadEnv, serviceEnvSchema } from '@citadel/config';
 import { createLogger } from '@citadel/observability';
-import { loadServiceTls, ServiceClient } from '@citadel/transport';
+import { openServiceVault, readServiceTls } from '@citadel/secrets';
+import { ServiceClient } from '@citadel/transport';
 import { OrderModule } from './app.module.js';
 import { GrpcPaymentsAdapter } from './orders/grpc-payments.adapter.js';
 
 async function main() {
   const env = loadEnv(serviceEnvSchema);
   const logger = createLogger('order', env.LOG_LEVEL);
-  const tls = loadServiceTls(env.CITADEL_HOME, 'order');
+  const vault = await openServiceVault(env, 'order', logger);
+  const tls = await readServiceTls(vault, 'order');
   const auth = new ServiceClient('auth', grpcAddress(env, 'auth'), tls);
   const payments = new GrpcPaymentsAdapter(
     new ServiceClient('payment', grpcAddress(env, 'payment'), tls),
@@ -23,7 +25,9 @@ async function main() {
     env,
     logger,
     verifier,
+    tls,
     port: env.ORDER_PORT,
+    onClose: () => vault.close(),
   });
 }
 

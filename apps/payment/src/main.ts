@@ -2,13 +2,15 @@ import 'reflect-metadata';
 import { runGrpcService, verifierFromAuth } from '@citadel/auth';
 import { failStart, grpcAddress, loadEnv, serviceEnvSchema } from '@citadel/config';
 import { createLogger } from '@citadel/observability';
-import { loadServiceTls, ServiceClient } from '@citadel/transport';
+import { openServiceVault, readServiceTls } from '@citadel/secrets';
+import { ServiceClient } from '@citadel/transport';
 import { PaymentModule } from './app.module.js';
 
 async function main() {
   const env = loadEnv(serviceEnvSchema);
   const logger = createLogger('payment', env.LOG_LEVEL);
-  const tls = loadServiceTls(env.CITADEL_HOME, 'payment');
+  const vault = await openServiceVault(env, 'payment', logger);
+  const tls = await readServiceTls(vault, 'payment');
   const auth = new ServiceClient('auth', grpcAddress(env, 'auth'), tls);
   const verifier = verifierFromAuth('payment', auth, (error) =>
     logger.warn({ event: 'jwks.refresh-failed', err: String(error) }, 'JWKS refresh failed'),
@@ -19,7 +21,9 @@ async function main() {
     env,
     logger,
     verifier,
+    tls,
     port: env.PAYMENT_PORT,
+    onClose: () => vault.close(),
   });
 }
 

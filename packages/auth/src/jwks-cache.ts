@@ -19,6 +19,7 @@ export class JwksCache {
   private keys = new Map<string, CryptoKey>();
   private lastRefresh = 0;
   private inflight: Promise<void> | undefined;
+  private pendingWindow: Promise<void> | undefined;
   private readonly options: Required<Omit<JwksCacheOptions, 'onRefreshError'>> & JwksCacheOptions;
 
   constructor(
@@ -37,11 +38,28 @@ export class JwksCache {
     if (!kid) throw new InvalidInternalJwt('token has no kid');
     const known = this.keys.get(kid);
     if (known) return known;
-    await this.refresh();
+    await this.refreshForUnknownKid();
     const refreshed = this.keys.get(kid);
     if (!refreshed) throw new InvalidInternalJwt(`unknown kid ${kid}`);
     return refreshed;
   };
+
+  /**
+   * A kid we do not hold: a key rotated in, or a forgery. The set is fetched at most once
+   * per window; inside the window the request waits for the next fetch instead of
+   * failing, so a rotation that lands just after a refresh costs latency, never a 401.
+   * All waiters share one fetch, so forged kids cannot make auth busier.
+   */
+  private async refreshForUnknownKid(): Promise<void> {
+    const wait = this.lastRefresh + this.options.minRefreshIntervalMs - Date.now();
+    if (wait > 0 && this.keys.size > 0) {
+      this.pendingWindow ??= new Promise<void>((resolve) =>
+        setTimeout(resolve, wait).unref(),
+      ).finally(() => (this.pendingWindow = undefined));
+      await this.pendingWindow;
+    }
+    await this.refresh();
+  }
 
   /** Fetches the key set unless it was fetched within the rate-limit window. */
   refresh(force = false): Promise<void> {

@@ -3,7 +3,7 @@ import { Reflector } from '@nestjs/core';
 import { exitWithLauncher, reportReady, type ServiceEnv } from '@citadel/config';
 import type { ContractName } from '@citadel/contracts';
 import type { Logger } from '@citadel/observability';
-import { loadServiceTls, startGrpcService, type DenialEvent } from '@citadel/transport';
+import { startGrpcService, type DenialEvent, type ServiceTls } from '@citadel/transport';
 import { InternalJwtGuard } from './internal-jwt.guard.js';
 import type { InternalJwtVerifier } from './internal-jwt-verifier.js';
 
@@ -13,7 +13,11 @@ export interface RunGrpcServiceOptions {
   env: ServiceEnv;
   logger: Logger;
   verifier: InternalJwtVerifier;
+  /** The service's mTLS identity, as read from Vault. */
+  tls: ServiceTls;
   port: number;
+  /** Releases what the service holds beyond Nest (e.g. its Vault session) on shutdown. */
+  onClose?: () => void;
 }
 
 /**
@@ -29,7 +33,7 @@ export async function runGrpcService(options: RunGrpcServiceOptions): Promise<IN
     module: options.module as Type<unknown>,
     host: options.env.HOST,
     port: options.port,
-    tls: loadServiceTls(options.env.CITADEL_HOME, options.service),
+    tls: options.tls,
     onDenied,
     guards: [(nest) => new InternalJwtGuard(options.verifier, nest.get(Reflector), onDenied)],
   });
@@ -37,7 +41,10 @@ export async function runGrpcService(options: RunGrpcServiceOptions): Promise<IN
     { event: 'service.started', port: options.port },
     `${options.service} listening (mTLS)`,
   );
-  exitWithLauncher(() => app.close());
+  exitWithLauncher(async () => {
+    await app.close();
+    options.onClose?.();
+  });
   reportReady({ service: options.service, port: options.port });
   return app;
 }

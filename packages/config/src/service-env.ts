@@ -14,6 +14,12 @@ export const serviceEnvSchema = z.object({
   AUTH_PORT: port(DEFAULT_PORTS.auth),
   ORDER_PORT: port(DEFAULT_PORTS.order),
   PAYMENT_PORT: port(DEFAULT_PORTS.payment),
+  /** A real Vault, or the local development server the launcher runs. */
+  VAULT_ADDR: z.string().url().default('http://127.0.0.1:8200'),
+  /** PEM file of the CA behind Vault's HTTPS certificate, when it is a private one. */
+  VAULT_CACERT: z.string().optional(),
+  /** How often a service polls Vault for a new version of a secret it watches. */
+  CITADEL_SECRET_WATCH_MS: z.coerce.number().int().min(100).max(3_600_000).default(5_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 export type ServiceEnv = z.infer<typeof serviceEnvSchema>;

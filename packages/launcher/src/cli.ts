@@ -1,12 +1,27 @@
 #!/usr/bin/env node
 import path from 'node:path';
-import { citadelHome, DEFAULT_PORTS, loadEnv, serviceEnvSchema } from '@citadel/config';
-import { bootSystem } from './system.js';
+import { z } from 'zod';
+import { citadelHome, DEFAULT_PORTS, loadEnv, port, serviceEnvSchema } from '@citadel/config';
+import { bootSystem, DEFAULT_VAULT_PORT } from './system.js';
+
+const cliEnvSchema = serviceEnvSchema.extend({
+  /** Local mode: the port of the Vault development server. */
+  VAULT_PORT: port(DEFAULT_VAULT_PORT),
+  /** Set both to use a real Vault; VAULT_TOKEN is an admin token for the bootstrap only. */
+  VAULT_ADDR: z.string().url().optional(),
+  VAULT_TOKEN: z.string().optional(),
+});
 
 /** `npm start`: boots the whole system locally and stops all of it on Ctrl-C. */
 async function main() {
   const started = Date.now();
-  const env = loadEnv(serviceEnvSchema);
+  const env = loadEnv(cliEnvSchema);
+  if (env.VAULT_ADDR && !env.VAULT_TOKEN)
+    throw new Error('VAULT_ADDR is set without VAULT_TOKEN (an admin token for the bootstrap)');
+  const vault =
+    env.VAULT_ADDR && env.VAULT_TOKEN
+      ? { addr: env.VAULT_ADDR, token: env.VAULT_TOKEN }
+      : undefined;
   const home = citadelHome();
   process.stdout.write(`Citadel: starting in ${home} ...\n`);
   // Handlers go in before anything starts: a Ctrl-C during boot exits at once, and every
@@ -25,6 +40,8 @@ async function main() {
       order: env.ORDER_PORT,
       payment: env.PAYMENT_PORT,
     },
+    vaultPort: env.VAULT_PORT,
+    ...(vault ? { vault } : {}),
     env: { LOG_LEVEL: env.LOG_LEVEL },
     onUnexpectedExit: (service, code) => {
       process.stderr.write(
@@ -46,6 +63,9 @@ async function main() {
       `  Gateway      ${system.gatewayUrl}   (API docs: ${system.gatewayUrl}/docs)`,
       `  Dev CA       ${rel(system.caFile)}   (curl --cacert ${rel(system.caFile)} ...)`,
       `  Demo users   ${rel(system.demoUsersFile)}   (alice, bob: customer; sam: support_agent; ada: admin)`,
+      system.vault.local
+        ? `  Vault        ${system.vault.addr}   (development stand-in; root token in ${rel(path.join(system.home, 'vault', 'root-token'))})`
+        : `  Vault        ${system.vault.addr}`,
       `  Services     auth :${system.ports.auth}  order :${system.ports.order}  payment :${system.ports.payment}  (mTLS only)`,
       `  Logs         ${rel(path.join(system.home, 'logs'))}/<service>.log`,
       '',

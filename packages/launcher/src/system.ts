@@ -4,16 +4,44 @@ import https from 'node:https';
 import path from 'node:path';
 import { DEFAULT_PORTS, pkiPaths, REPO_ROOT, SERVICES, type ServiceName } from '@citadel/config';
 import { ensureDevPki } from '@citadel/pki';
+import { appRoleDir } from '@citadel/secrets';
+import { bootstrapVault } from '@citadel/vault-bootstrap';
 import { ensureDemoUsers, type DemoUser } from './demo-users.js';
+
+/** Everything the launcher runs: the four services and, in local mode, the Vault stand-in. */
+export type ProcessName = ServiceName | 'vault';
+
+const ENTRY_POINTS: Record<ProcessName, string> = {
+  vault: 'packages/vault-dev-server/dist/main.js',
+  auth: 'apps/auth/dist/main.js',
+  order: 'apps/order/dist/main.js',
+  payment: 'apps/payment/dist/main.js',
+  gateway: 'apps/gateway/dist/main.js',
+};
+
+export const DEFAULT_VAULT_PORT = 8200;
+
+export interface VaultOptions {
+  /** A real Vault: its address and an admin token for the bootstrap. */
+  addr: string;
+  token: string;
+}
 
 export interface SystemOptions {
   home: string;
   ports?: Partial<Record<ServiceName, number>>;
+  /** Local mode runs the Vault development server on this port. */
+  vaultPort?: number;
+  /** Use a real Vault instead of the local development server. */
+  vault?: VaultOptions;
+  /** AppRole token lifetimes the bootstrap gives each service (Vault duration syntax). */
+  vaultTokenTtl?: string;
+  vaultTokenMaxTtl?: string;
   /** Extra environment for every service (e.g. LOG_LEVEL). */
   env?: Record<string, string>;
   readyTimeoutMs?: number;
   /** Called when a service exits on its own after the system is up. */
-  onUnexpectedExit?: (service: ServiceName, code: number | null) => void;
+  onUnexpectedExit?: (service: ProcessName, code: number | null) => void;
 }
 
 export interface RunningSystem {
@@ -23,19 +51,22 @@ export interface RunningSystem {
   caFile: string;
   demoUsersFile: string;
   demoUsers: DemoUser[];
-  logFile(service: ServiceName): string;
-  /** Stops one service (for tests that restart a piece of the system). */
-  stopService(service: ServiceName): Promise<void>;
-  startService(service: ServiceName): Promise<void>;
+  /** Where Vault is, and whether it is the local development server. */
+  vault: { addr: string; local: boolean };
+  logFile(service: ProcessName): string;
+  /** Stops one process (for tests that restart a piece of the system). */
+  stopService(service: ProcessName): Promise<void>;
+  startService(service: ProcessName): Promise<void>;
   stop(): Promise<void>;
 }
 
 const STOP_GRACE_MS = 5_000;
 
 /**
- * Boots Citadel's four services as separate processes: dev PKI and demo users first,
- * then auth, then payment, order and the gateway; waits on each one's readiness report
- * and on the gateway's `/readyz` (every downstream answering over mTLS). Never sleeps.
+ * Boots Citadel as separate processes: dev PKI and demo users first, then Vault (the
+ * local development server unless a real one is given) and its bootstrap, then auth,
+ * then payment, order and the gateway. Waits on each one's readiness report and on the
+ * gateway's `/readyz` (every downstream answering over mTLS). Never sleeps.
  */
 export async function bootSystem(options: SystemOptions): Promise<RunningSystem> {
   const home = path.resolve(options.home);
@@ -45,7 +76,9 @@ export async function bootSystem(options: SystemOptions): Promise<RunningSystem>
   const demo = ensureDemoUsers(home);
   const ports = { ...DEFAULT_PORTS, ...options.ports };
   const timeoutMs = options.readyTimeoutMs ?? 30_000;
-  const children = new Map<ServiceName, ChildProcess>();
+  const children = new Map<ProcessName, ChildProcess>();
+  const vaultPort = options.vaultPort ?? DEFAULT_VAULT_PORT;
+  const vaultAddr = options.vault?.addr ?? `http://127.0.0.1:${vaultPort}`;
   let stopping = false;
 
   const env: NodeJS.ProcessEnv = {
@@ -57,22 +90,19 @@ export async function bootSystem(options: SystemOptions): Promise<RunningSystem>
     AUTH_PORT: String(ports.auth),
     ORDER_PORT: String(ports.order),
     PAYMENT_PORT: String(ports.payment),
-    CITADEL_DEMO_USERS: demo.file,
+    VAULT_PORT: String(vaultPort),
+    VAULT_ADDR: vaultAddr,
     ...options.env,
   };
-  const logFile = (service: ServiceName) => path.join(home, 'logs', `${service}.log`);
+  const logFile = (service: ProcessName) => path.join(home, 'logs', `${service}.log`);
 
-  const start = (service: ServiceName): Promise<void> =>
+  const start = (service: ProcessName): Promise<void> =>
     new Promise((resolve, reject) => {
       const log = fs.openSync(logFile(service), 'a', 0o600);
-      const child = spawn(
-        process.execPath,
-        [path.join(REPO_ROOT, 'apps', service, 'dist', 'main.js')],
-        {
-          env,
-          stdio: ['ignore', log, log, 'ipc'],
-        },
-      );
+      const child = spawn(process.execPath, [path.join(REPO_ROOT, ENTRY_POINTS[service])], {
+        env,
+        stdio: ['ignore', log, log, 'ipc'],
+      });
       fs.closeSync(log);
       children.set(service, child);
       const timer = setTimeout(() => fail(new Error(`not ready after ${timeoutMs} ms`)), timeoutMs);
@@ -99,7 +129,7 @@ export async function bootSystem(options: SystemOptions): Promise<RunningSystem>
       });
     });
 
-  const stopService = async (service: ServiceName) => {
+  const stopService = async (service: ProcessName) => {
     const child = children.get(service);
     if (!child || child.exitCode !== null) return;
     children.delete(service);
@@ -113,12 +143,30 @@ export async function bootSystem(options: SystemOptions): Promise<RunningSystem>
 
   const stop = async () => {
     stopping = true;
-    await Promise.all([...children.keys()].map(stopService));
+    // Vault goes last, so no service sees it vanish while shutting down.
+    await Promise.all([...children.keys()].filter((name) => name !== 'vault').map(stopService));
+    await stopService('vault');
   };
 
   const caFile = pkiPaths(home).caCert;
   const gatewayUrl = `https://127.0.0.1:${ports.gateway}`;
   try {
+    if (!options.vault) await start('vault');
+    const pki = pkiPaths(home);
+    const read = (file: string) => fs.readFileSync(file, 'utf8');
+    await bootstrapVault({
+      addr: vaultAddr,
+      token: options.vault?.token ?? read(path.join(home, 'vault', 'root-token')).trim(),
+      credentialsDir: (service) => appRoleDir(home, service),
+      tls: (service) => ({
+        ca: read(pki.caCert),
+        cert: read(pki.cert(service)),
+        key: read(pki.key(service)),
+      }),
+      demoUsers: demo.users,
+      tokenTtl: options.vaultTokenTtl,
+      tokenMaxTtl: options.vaultTokenMaxTtl,
+    });
     await start('auth');
     await Promise.all([start('payment'), start('order'), start('gateway')]);
     await waitForReady(`${gatewayUrl}/readyz`, fs.readFileSync(caFile), timeoutMs);
@@ -133,6 +181,7 @@ export async function bootSystem(options: SystemOptions): Promise<RunningSystem>
     caFile,
     demoUsersFile: demo.file,
     demoUsers: demo.users,
+    vault: { addr: vaultAddr, local: !options.vault },
     logFile,
     stopService,
     startService: start,

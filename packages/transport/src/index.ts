@@ -8,7 +8,6 @@ export {
 export {
   channelCredentials,
   enforceTls13,
-  loadServiceTls,
   serverCredentials,
   serviceFromCertificate,
   uriSans,

@@ -1,33 +1,13 @@
-import fs from 'node:fs';
 import tls from 'node:tls';
 import * as grpc from '@grpc/grpc-js';
-import { pkiPaths, serviceFromSpiffeId, spiffeId } from '@citadel/config';
+import { serviceFromSpiffeId, spiffeId } from '@citadel/config';
 
-/** A service's TLS material: the Citadel CA, its certificate and its private key. */
+/** A service's TLS material: the Citadel CA, its certificate and its private key (from Vault). */
 export interface ServiceTls {
   service: string;
   ca: Buffer;
   cert: Buffer;
   key: Buffer;
-}
-
-export function loadServiceTls(home: string, service: string): ServiceTls {
-  const paths = pkiPaths(home);
-  const read = (file: string) => {
-    try {
-      return fs.readFileSync(file);
-    } catch {
-      throw new Error(
-        `TLS material for ${service} is missing: ${file} (run "npm start" once to create the dev PKI)`,
-      );
-    }
-  };
-  return {
-    service,
-    ca: read(paths.caCert),
-    cert: read(paths.cert(service)),
-    key: read(paths.key(service)),
-  };
 }
 
 /**

@@ -2,6 +2,7 @@ import { status } from '@grpc/grpc-js';
 import { RpcException } from '@nestjs/microservices';
 import { decodeJwt } from 'jose';
 import { KeyRing } from '../signing/key-ring.js';
+import { storedSigningKey } from '../signing/stored-signing-key.fixture.js';
 import { PasswordHasher } from '../users/password-hasher.js';
 import { InMemoryUserRepository } from '../users/user.repository.js';
 import { hashOpaqueToken } from './opaque-token.js';
@@ -31,7 +32,12 @@ describe('TokenService', () => {
       passwordHash: await hasher.hash('s3cret'),
     });
     tokens = new InMemoryTokenStore();
-    service = new TokenService(users, tokens, hasher, await KeyRing.create());
+    service = new TokenService(
+      users,
+      tokens,
+      hasher,
+      await KeyRing.load([await storedSigningKey()]),
+    );
   });
 
   it('logs in, stores only the hash of the opaque token, and exchanges it for a scoped JWT', async () => {

@@ -1,28 +1,32 @@
-import fs from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { isRole } from '@citadel/auth';
 import type { PasswordHasher } from './password-hasher.js';
 import type { UserRepository } from './user.repository.js';
 
+export interface DemoUser {
+  email: string;
+  password: string;
+  role: string;
+}
+
 /**
- * Local mode only: seeds the demo users from `$CITADEL_HOME/demo-users.json`, which the
- * launcher wrote with random passwords on first start (mode 0600).
+ * Local mode only: seeds the demo users the Vault bootstrap stored (the same ones the
+ * launcher wrote to `$CITADEL_HOME/demo-users.json` for people to sign in with).
  */
 export async function seedDemoUsers(
-  file: string,
+  entries: unknown,
   users: UserRepository,
   hasher: PasswordHasher,
 ): Promise<number> {
-  const entries: unknown = JSON.parse(fs.readFileSync(file, 'utf8'));
   if (!Array.isArray(entries))
-    throw new Error(`${file}: expected an array of {email,password,role}`);
-  for (const entry of entries as { email?: unknown; password?: unknown; role?: unknown }[]) {
+    throw new Error('demo users: expected an array of {email,password,role}');
+  for (const entry of entries as Partial<Record<keyof DemoUser, unknown>>[]) {
     if (
       typeof entry.email !== 'string' ||
       typeof entry.password !== 'string' ||
       !isRole(entry.role)
     ) {
-      throw new Error(`${file}: every entry needs an email, a password and a known role`);
+      throw new Error('demo users: every entry needs an email, a password and a known role');
     }
     if (await users.findByEmail(entry.email)) continue;
     await users.save({

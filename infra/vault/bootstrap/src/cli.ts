@@ -1,0 +1,55 @@
+#!/usr/bin/env node
+// `citadel-vault-bootstrap [bootstrap|rotate-keys]`: configures the Vault at VAULT_ADDR
+// with the admin token in VAULT_TOKEN (or, in local mode, the development server's root
+// token file), or rotates the JWT signing key at runtime.
+import fs from 'node:fs';
+import path from 'node:path';
+import { citadelHome, pkiPaths } from '@citadel/config';
+import { appRoleDir } from '@citadel/secrets';
+import { bootstrapVault, rotateSigningKeys } from './bootstrap.js';
+
+function adminToken(home: string): string {
+  if (process.env.VAULT_TOKEN) return process.env.VAULT_TOKEN;
+  const file = path.join(home, 'vault', 'root-token');
+  try {
+    return fs.readFileSync(file, 'utf8').trim();
+  } catch {
+    throw new Error(`no admin token: set VAULT_TOKEN, or start Citadel locally once (${file})`);
+  }
+}
+
+async function main() {
+  const command = process.argv[2] ?? 'bootstrap';
+  const home = citadelHome();
+  const addr = process.env.VAULT_ADDR ?? 'http://127.0.0.1:8200';
+  const token = adminToken(home);
+  if (command === 'rotate-keys') {
+    const kid = await rotateSigningKeys(addr, token);
+    process.stdout.write(
+      `New JWT signing key ${kid} stored in Vault; auth publishes it, then signs with it.\n`,
+    );
+    return;
+  }
+  if (command !== 'bootstrap')
+    throw new Error(`unknown command "${command}" (bootstrap | rotate-keys)`);
+  const pki = pkiPaths(home);
+  const read = (file: string) => fs.readFileSync(file, 'utf8');
+  await bootstrapVault({
+    addr,
+    token,
+    credentialsDir: (service) => appRoleDir(home, service),
+    tls: (service) => ({
+      ca: read(pki.caCert),
+      cert: read(pki.cert(service)),
+      key: read(pki.key(service)),
+    }),
+    log: (line) => process.stdout.write(line + '\n'),
+  });
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(
+    `vault bootstrap failed: ${error instanceof Error ? error.message : String(error)}\n`,
+  );
+  process.exit(1);
+});

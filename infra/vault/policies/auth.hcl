@@ -1,0 +1,7 @@
+# The auth service's Vault policy: its own secrets, read-only, and nothing else.
+# The JWT signing keys are rotated by an operator (npm run rotate-keys), never by auth
+# itself: a compromised auth process cannot plant a key that outlives it in Vault.
+# Token lookup and renewal come from Vault's built-in "default" policy.
+path "secret/data/citadel/auth/*" {
+  capabilities = ["read"]
+}

@@ -1,0 +1,6 @@
+# The gateway service's Vault policy: its own secrets, read-only, and nothing else.
+# It holds no signing key: the JWT signing keys are readable by auth alone.
+# Token lookup and renewal come from Vault's built-in "default" policy.
+path "secret/data/citadel/gateway/*" {
+  capabilities = ["read"]
+}

@@ -1,0 +1,45 @@
+import fs from 'node:fs';
+import { appRoleDir, readAppRoleCredentials } from './approle-credentials.js';
+import { secretPaths } from './secret-paths.js';
+import { VaultSession, type SecretsLogger } from './vault-session.js';
+
+export interface ServiceVaultSettings {
+  CITADEL_HOME: string;
+  VAULT_ADDR: string;
+  VAULT_CACERT?: string | undefined;
+  CITADEL_SECRET_WATCH_MS: number;
+}
+
+/**
+ * A service's Vault session, logged in with its own AppRole. Fails closed: without its
+ * credentials or without Vault, the service does not start.
+ */
+export function openServiceVault(
+  env: ServiceVaultSettings,
+  service: string,
+  logger: SecretsLogger,
+): Promise<VaultSession> {
+  return VaultSession.open({
+    addr: env.VAULT_ADDR,
+    credentials: readAppRoleCredentials(appRoleDir(env.CITADEL_HOME, service)),
+    caCert: env.VAULT_CACERT ? fs.readFileSync(env.VAULT_CACERT, 'utf8') : undefined,
+    watchIntervalMs: env.CITADEL_SECRET_WATCH_MS,
+    logger,
+  });
+}
+
+/** The service's mTLS identity (Citadel CA, certificate, private key), read from Vault. */
+export async function readServiceTls(
+  session: VaultSession,
+  service: string,
+): Promise<{ service: string; ca: Buffer; cert: Buffer; key: Buffer }> {
+  const { data } = await session.read<{ ca: string; cert: string; key: string }>(
+    secretPaths.tls(service),
+  );
+  return {
+    service,
+    ca: Buffer.from(data.ca),
+    cert: Buffer.from(data.cert),
+    key: Buffer.from(data.key),
+  };
+}
