@@ -7,7 +7,7 @@ import path from 'node:path';
 import { REPO_ROOT } from '@citadel/config';
 import { freePort } from '@citadel/launcher';
 
-const SERVICES = ['auth', 'order', 'payment', 'gateway'];
+const PROCESSES = ['vault', 'auth', 'order', 'payment', 'gateway'];
 
 async function startCli(home: string): Promise<{ cli: ChildProcess; output: () => string }> {
   const env = {
@@ -17,6 +17,7 @@ async function startCli(home: string): Promise<{ cli: ChildProcess; output: () =
     AUTH_PORT: String(await freePort()),
     ORDER_PORT: String(await freePort()),
     PAYMENT_PORT: String(await freePort()),
+    VAULT_PORT: String(await freePort()),
   };
   const cli = spawn(process.execPath, [path.join(REPO_ROOT, 'packages/launcher/dist/cli.js')], {
     env,
@@ -38,7 +39,7 @@ async function startCli(home: string): Promise<{ cli: ChildProcess; output: () =
 }
 
 function servicePids(home: string): number[] {
-  return SERVICES.map((service) => {
+  return PROCESSES.map((service) => {
     const lines = fs.readFileSync(path.join(home, 'logs', `${service}.log`), 'utf8').split('\n');
     const started = lines
       .map((line) => (line.startsWith('{') ? JSON.parse(line) : {}))
@@ -98,7 +99,7 @@ describe('launcher lifecycle', () => {
     for (const file of ['pki/ca-key.pem', 'pki/order-key.pem', 'demo-users.json']) {
       expect(fs.statSync(path.join(home, file)).mode & 0o777).toBe(0o600);
     }
-    for (const service of SERVICES)
+    for (const service of PROCESSES.filter((name) => name !== 'vault'))
       expect(fs.existsSync(path.join(home, 'pki', `${service}.pem`))).toBe(true);
     for (const dir of ['data', 'logs', 'pki'])
       expect(fs.statSync(path.join(home, dir)).mode & 0o777).toBe(0o700);

@@ -6,10 +6,17 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const workspaces = ['apps', 'packages'].flatMap((dir) =>
-  fs.readdirSync(path.join(root, dir)).map((name) => path.join(root, dir, name)),
+// Every workspace the root package.json declares (a trailing /* means each folder in it).
+const { workspaces: declared } = JSON.parse(
+  fs.readFileSync(path.join(root, 'package.json'), 'utf8'),
 );
-workspaces.push(path.join(root, 'e2e'));
+const workspaces = declared.flatMap((entry) =>
+  entry.endsWith('/*')
+    ? fs
+        .readdirSync(path.join(root, entry.slice(0, -2)))
+        .map((name) => path.join(root, entry.slice(0, -2), name))
+    : [path.join(root, entry)],
+);
 
 let passed = 0;
 let failed = 0;

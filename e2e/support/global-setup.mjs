@@ -63,13 +63,15 @@ export default async function globalSetup() {
     order: await freePort(),
     payment: await freePort(),
   };
-  const system = await bootSystem({ home, ports, env: { LOG_LEVEL: 'info' } });
+  const vaultPort = await freePort();
+  const system = await bootSystem({ home, ports, vaultPort, env: { LOG_LEVEL: 'info' } });
   globalThis.citadelE2e.system = system;
 
   const state = {
     home,
     gatewayUrl: system.gatewayUrl,
     ports: system.ports,
+    vaultAddr: system.vault.addr,
     caFile: system.caFile,
     users: system.demoUsers,
     attacker: {

@@ -6,6 +6,8 @@ export interface E2eState {
   home: string;
   gatewayUrl: string;
   ports: { gateway: number; auth: number; order: number; payment: number };
+  /** The Vault development server the suite's system uses. */
+  vaultAddr: string;
   caFile: string;
   users: DemoUser[];
   /** Certificates an attacker might hold: {cert,key} paths. */

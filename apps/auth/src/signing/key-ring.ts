@@ -96,7 +96,8 @@ export class KeyRing {
 }
 
 async function toRingKey(stored: StoredSigningKey, signsFrom: number): Promise<RingKey> {
-  const { d: _private, ...publicPart } = stored.private_jwk;
+  // The public half is the JWK without its private scalar `d`.
+  const { kty, crv, x, y } = stored.private_jwk;
   const privateKey = (await importJWK(
     { ...stored.private_jwk, alg: INTERNAL_JWT_ALG },
     INTERNAL_JWT_ALG,
@@ -105,6 +106,6 @@ async function toRingKey(stored: StoredSigningKey, signsFrom: number): Promise<R
     kid: stored.kid,
     privateKey,
     signsFrom,
-    publicJwk: { ...publicPart, kid: stored.kid, alg: INTERNAL_JWT_ALG, use: 'sig' },
+    publicJwk: { kty, crv, x, y, kid: stored.kid, alg: INTERNAL_JWT_ALG, use: 'sig' },
   };
 }

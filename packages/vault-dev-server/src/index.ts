@@ -1,0 +1,8 @@
+export { startVaultDevServer, type VaultDevServer, type VaultDevServerOptions } from './server.js';
+export { parsePolicy, PolicyParseError, CAPABILITIES } from './hcl-policy.js';
+export type { Capability, PathRule } from './hcl-policy.js';
+export { allowed, type Policy } from './acl.js';
+export { parseDuration } from './durations.js';
+export { isLoopbackHost, NonLoopbackBindError } from './loopback.js';
+export { ensureRootToken } from './root-token.js';
+export { jsonLineLog, type LogEntry, type VaultLog } from './log.js';

@@ -1,0 +1,231 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { PolicyParseError } from '../hcl-policy.js';
+import { dict, type AuthMethod, type SecretEngine } from '../store.js';
+import { badRequest, envelope, noContent, notFound, type VaultReply } from '../vault-response.js';
+import { optionalString } from './fields.js';
+import type { DevServerContext, Route } from './route.js';
+
+/** Reported by `sys/health`; the suffix tells any client it is not talking to a real Vault. */
+export const DEV_SERVER_VERSION = '0.1.0-citadel-dev';
+
+/** Prefixes Vault reserves for itself; no secrets engine may be mounted over them. */
+const RESERVED_MOUNTS = ['sys/', 'auth/', 'cubbyhole/', 'identity/'];
+
+const MOUNT_CONFIG = { default_lease_ttl: 0, force_no_cache: false, max_lease_ttl: 0 };
+
+/** `secret`, `/secret/`, `secret/` → `secret/`: Vault's canonical mount path. */
+function mountPath(raw: string): string {
+  const trimmed = raw.replace(/^\/+|\/+$/g, '');
+  if (trimmed === '' || trimmed.split('/').some((segment) => segment === '' || segment === '..')) {
+    throw badRequest(`invalid mount path "${raw}"`);
+  }
+  return `${trimmed}/`;
+}
+
+/** Two mounts conflict when one path is a prefix of the other, as in Vault's router. */
+function conflict(path: string, existing: readonly string[]): string | undefined {
+  return existing.find((other) => other.startsWith(path) || path.startsWith(other));
+}
+
+/** Vault answers `sys/mounts` and `sys/auth` with the table both at the top level and in data. */
+function table(entries: Record<string, unknown>): VaultReply {
+  return { status: 200, body: { ...entries, ...envelope({ data: entries }) } };
+}
+
+function accessor(prefix: string): string {
+  return `${prefix}_${randomBytes(4).toString('hex')}`;
+}
+
+function health(context: DevServerContext): Route {
+  return {
+    unauthenticated: true,
+    read: () => ({
+      status: 200,
+      body: {
+        initialized: true,
+        sealed: false,
+        standby: false,
+        performance_standby: false,
+        replication_performance_mode: 'disabled',
+        replication_dr_mode: 'disabled',
+        server_time_utc: Math.floor(context.now() / 1000),
+        version: DEV_SERVER_VERSION,
+        cluster_name: 'citadel-dev',
+      },
+    }),
+  };
+}
+
+function listMounts(context: DevServerContext): Route {
+  return {
+    sudo: true,
+    read: () => {
+      const entries: Record<string, unknown> = {
+        'sys/': {
+          accessor: 'system_00000000',
+          config: MOUNT_CONFIG,
+          description: 'system endpoints used for control, policy and debugging',
+          local: false,
+          options: null,
+          seal_wrap: false,
+          type: 'system',
+        },
+      };
+      for (const [path, engine] of Object.entries(context.store.state.secretEngines)) {
+        entries[path] = {
+          accessor: engine.accessor,
+          config: MOUNT_CONFIG,
+          description: engine.description,
+          local: false,
+          options: { version: '2' },
+          seal_wrap: false,
+          type: engine.type,
+          uuid: engine.uuid,
+        };
+      }
+      return table(entries);
+    },
+  };
+}
+
+function mountSecretsEngine(context: DevServerContext, rawPath: string): Route {
+  return {
+    sudo: true,
+    write: ({ body }) => {
+      const path = mountPath(rawPath);
+      const engines = context.store.state.secretEngines;
+      const inUse = conflict(path, [...RESERVED_MOUNTS, ...Object.keys(engines)]);
+      if (inUse) throw badRequest(`path is already in use at ${inUse}`);
+      const type = optionalString(body, 'type');
+      const options = body['options'] as { version?: unknown } | undefined;
+      const version = String(options?.version ?? '');
+      if (!(type === 'kv-v2' || (type === 'kv' && version === '2'))) {
+        throw badRequest(
+          `vault-dev-server mounts only KV version 2 ({"type":"kv","options":{"version":"2"}}), ` +
+            `not type "${type ?? ''}"${type === 'kv' ? ` version "${version || '1'}"` : ''}`,
+        );
+      }
+      const engine: SecretEngine = {
+        type: 'kv',
+        accessor: accessor('kv'),
+        uuid: randomUUID(),
+        description: optionalString(body, 'description') ?? '',
+        secrets: dict(),
+      };
+      engines[path] = engine;
+      return noContent;
+    },
+  };
+}
+
+function listAuthMethods(context: DevServerContext): Route {
+  return {
+    sudo: true,
+    read: () => {
+      const entries: Record<string, unknown> = {
+        'token/': {
+          accessor: 'auth_token_00000000',
+          config: MOUNT_CONFIG,
+          description: 'token based credentials',
+          local: false,
+          options: null,
+          seal_wrap: false,
+          type: 'token',
+        },
+      };
+      for (const [path, method] of Object.entries(context.store.state.authMethods)) {
+        entries[path] = {
+          accessor: method.accessor,
+          config: MOUNT_CONFIG,
+          description: method.description,
+          local: false,
+          options: null,
+          seal_wrap: false,
+          type: method.type,
+          uuid: method.uuid,
+        };
+      }
+      return table(entries);
+    },
+  };
+}
+
+function enableAuthMethod(context: DevServerContext, rawPath: string): Route {
+  return {
+    sudo: true,
+    write: ({ body }) => {
+      const path = mountPath(rawPath);
+      const methods = context.store.state.authMethods;
+      const inUse = conflict(path, ['token/', ...Object.keys(methods)]);
+      if (inUse) throw badRequest(`path is already in use at ${inUse}`);
+      const type = optionalString(body, 'type');
+      if (type !== 'approle') {
+        throw badRequest(`vault-dev-server supports only the approle auth method, not "${type}"`);
+      }
+      const method: AuthMethod = {
+        type: 'approle',
+        accessor: accessor('auth_approle'),
+        uuid: randomUUID(),
+        description: optionalString(body, 'description') ?? '',
+        roles: dict(),
+      };
+      methods[path] = method;
+      return noContent;
+    },
+  };
+}
+
+function listPolicies(context: DevServerContext): Route {
+  return {
+    sudo: true,
+    list: () => {
+      const keys = [...context.policies.names(), 'root'].sort();
+      return { status: 200, body: { keys, ...envelope({ data: { keys } }) } };
+    },
+  };
+}
+
+function policy(context: DevServerContext, rawName: string): Route {
+  // Vault stores policy names lower-cased.
+  const name = rawName.toLowerCase();
+  return {
+    sudo: true,
+    exists: () => name === 'root' || context.policies.text(name) !== undefined,
+    read: () => {
+      const text = name === 'root' ? '' : context.policies.text(name);
+      if (text === undefined) throw notFound();
+      const data = { name, policy: text };
+      return { status: 200, body: { ...data, ...envelope({ data }) } };
+    },
+    write: ({ body }) => {
+      if (name === 'root') throw badRequest('cannot update "root" policy');
+      const text = optionalString(body, 'policy');
+      if (!text) throw badRequest("'policy' parameter not supplied or empty");
+      try {
+        context.policies.write(name, text);
+      } catch (error) {
+        if (error instanceof PolicyParseError) throw badRequest(error.message);
+        throw error;
+      }
+      return noContent;
+    },
+    delete: () => {
+      if (name === 'root' || name === 'default') throw badRequest(`cannot delete "${name}" policy`);
+      context.policies.delete(name);
+      return noContent;
+    },
+  };
+}
+
+/** The `sys/` endpoints Citadel uses; all but health are root-protected (need `sudo`). */
+export function sysRoute(context: DevServerContext, path: string): Route | undefined {
+  if (path === 'sys/health') return health(context);
+  if (path === 'sys/mounts') return listMounts(context);
+  if (path.startsWith('sys/mounts/')) return mountSecretsEngine(context, path.slice(11));
+  if (path === 'sys/auth') return listAuthMethods(context);
+  if (path.startsWith('sys/auth/')) return enableAuthMethod(context, path.slice(9));
+  if (path === 'sys/policies/acl' || path === 'sys/policies/acl/') return listPolicies(context);
+  const policyName = /^sys\/policies\/acl\/([^/]+)$/.exec(path)?.[1];
+  if (policyName) return policy(context, policyName);
+  return undefined;
+}

@@ -1,0 +1,264 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { allowed, type Policy } from './acl.js';
+import type { Capability } from './hcl-policy.js';
+import { listMethodFront } from './list-method.js';
+import { jsonLineLog, type VaultLog } from './log.js';
+import { assertLoopbackHost, isLoopbackHost, NonLoopbackBindError } from './loopback.js';
+import { PolicyBook } from './policies.js';
+import { resolveRoute, type DevServerContext, type Route } from './routes/index.js';
+import { parseJson, VaultStore, type Dict, type TokenEntry } from './store.js';
+import { newToken, rootTokenEntry, sha256 } from './tokens.js';
+import {
+  aclDenied,
+  badRequest,
+  invalidToken,
+  noHandler,
+  unsupportedOperation,
+  VaultError,
+  type VaultReply,
+} from './vault-response.js';
+
+export interface VaultDevServerOptions {
+  /** A loopback address (127.0.0.0/8, ::1, localhost); anything else is refused. */
+  host?: string;
+  /** 0 lets the OS pick; the server reports the real port. */
+  port?: number;
+  /** JSON file that keeps the state across restarts; without it, state lives in memory only. */
+  stateFile?: string;
+  /** The root token to accept; a random one is generated when absent. */
+  rootToken?: string;
+  log?: VaultLog;
+  /** Epoch ms. Tests inject a clock to exercise token and secret-ID lifetimes without sleeping. */
+  now?: () => number;
+}
+
+export interface VaultDevServer {
+  /** `http://127.0.0.1:<port>`: the VAULT_ADDR to give clients. */
+  url: string;
+  port: number;
+  rootToken: string;
+  close(): Promise<void>;
+}
+
+type Verb = 'read' | 'list' | 'write' | 'delete';
+
+/** Vault's own limit is 32 MiB; Citadel's secrets are a few hundred bytes. */
+const MAX_BODY_BYTES = 1024 * 1024;
+
+/** Go's strconv.ParseBool truths, which Vault applies to `?list=` (node-vault sends `list=1`). */
+const TRUE_VALUES = ['1', 't', 'T', 'true', 'TRUE', 'True'];
+
+function verbOf(method: string | undefined, query: URLSearchParams): Verb {
+  switch (method) {
+    case 'GET':
+      return TRUE_VALUES.includes(query.get('list') ?? '') ? 'list' : 'read';
+    case 'POST':
+    case 'PUT':
+      return 'write';
+    case 'DELETE':
+      return 'delete';
+    default:
+      throw unsupportedOperation();
+  }
+}
+
+async function readBody(request: IncomingMessage): Promise<Dict<unknown>> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY_BYTES) throw new VaultError(413, ['request body too large']);
+    chunks.push(chunk);
+  }
+  const text = Buffer.concat(chunks).toString('utf8').trim();
+  if (text === '') return parseJson('{}') as Dict<unknown>;
+  let body: unknown;
+  try {
+    body = parseJson(text);
+  } catch (error) {
+    throw badRequest(`failed to parse JSON input: ${(error as Error).message}`);
+  }
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+    throw badRequest('failed to parse JSON input: expected a JSON object');
+  }
+  return body as Dict<unknown>;
+}
+
+function send(response: ServerResponse, reply: VaultReply): void {
+  // See list-method.ts: each request must arrive on a fresh connection.
+  response.setHeader('Connection', 'close');
+  response.setHeader('Cache-Control', 'no-store');
+  if (reply.body === undefined) {
+    response.writeHead(reply.status).end();
+    return;
+  }
+  response
+    .writeHead(reply.status, { 'Content-Type': 'application/json' })
+    .end(JSON.stringify(reply.body));
+}
+
+function listen(server: ReturnType<typeof listMethodFront>, port: number, host: string) {
+  return new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+/**
+ * Starts the development stand-in for Vault: Vault's HTTP API for KV v2, AppRole, tokens,
+ * mounts and ACL policies, with policies enforced. Loopback only, never for production.
+ */
+export async function startVaultDevServer(
+  options: VaultDevServerOptions = {},
+): Promise<VaultDevServer> {
+  const {
+    host = '127.0.0.1',
+    port = 8200,
+    stateFile,
+    log = jsonLineLog(),
+    now = Date.now,
+  } = options;
+  assertLoopbackHost(host);
+  const rootToken = options.rootToken ?? newToken();
+  const rootHash = sha256(rootToken);
+  const rootEntry = rootTokenEntry(now());
+  const store = stateFile ? VaultStore.open(stateFile) : VaultStore.inMemory();
+  const context: DevServerContext = {
+    store,
+    policies: new PolicyBook(store.state.policies),
+    now,
+    log,
+  };
+  // Written at once: a state file we cannot write should stop the start, not the first secret.
+  store.save(now());
+
+  function authenticate(request: IncomingMessage): { id: string; entry: TokenEntry } {
+    const header = request.headers['x-vault-token'];
+    const bearer = /^Bearer (\S+)$/.exec(request.headers.authorization ?? '')?.[1];
+    const id = (Array.isArray(header) ? header[0] : header) ?? bearer;
+    if (!id) throw invalidToken();
+    const hash = sha256(id);
+    if (hash === rootHash) return { id, entry: rootEntry };
+    const entry = store.state.tokens[hash];
+    if (!entry || (entry.expireTime !== null && entry.expireTime <= now())) {
+      log({
+        level: 'warn',
+        event: 'token.rejected',
+        msg: entry ? 'expired token refused' : 'unknown token refused',
+        ...(entry && { accessor: entry.accessor }),
+      });
+      throw invalidToken();
+    }
+    return { id, entry };
+  }
+
+  function authorize(route: Route | undefined, verb: Verb, path: string, entry: TokenEntry): void {
+    if (entry === rootEntry) return;
+    // Vault asks for `create` to write something new and `update` to change what exists.
+    const capability: Capability =
+      verb === 'write' ? (route?.exists && !route.exists() ? 'create' : 'update') : verb;
+    // Vault checks a LIST against the path with a trailing slash.
+    const aclPath = verb === 'list' && !path.endsWith('/') ? `${path}/` : path;
+    const attached = entry.policies
+      .map((name) => context.policies.get(name))
+      .filter((policy): policy is Policy => policy !== undefined);
+    const permitted =
+      allowed(attached, aclPath, capability) &&
+      (!route?.sudo || allowed(attached, aclPath, 'sudo'));
+    if (!permitted) {
+      log({
+        level: 'warn',
+        event: 'acl.denied',
+        msg: 'request refused by policy',
+        path: aclPath,
+        capability: route?.sudo ? `${capability}+sudo` : capability,
+        accessor: entry.accessor,
+        policies: entry.policies,
+      });
+      throw aclDenied();
+    }
+  }
+
+  async function handle(request: IncomingMessage): Promise<VaultReply> {
+    const url = new URL(request.url ?? '/', 'http://vault.invalid');
+    if (!url.pathname.startsWith('/v1/')) throw noHandler(url.pathname.slice(1));
+    let path: string;
+    try {
+      path = decodeURIComponent(url.pathname.slice('/v1/'.length));
+    } catch {
+      throw badRequest('invalid URL encoding in path');
+    }
+    // URL parsing resolves literal dot segments, but not percent-encoded slashes around them
+    // (`order%2F..%2Fpayment`); a policy glob must never see a path that climbs out of it.
+    if (path.split('/').some((segment) => segment === '.' || segment === '..')) {
+      throw badRequest('invalid path: "." and ".." segments are not allowed');
+    }
+    const verb = verbOf(request.method, url.searchParams);
+    const body = await readBody(request);
+    const route = resolveRoute(context, path);
+    let token: { id: string; entry: TokenEntry } | undefined;
+    // As in Vault, the token and the ACL are checked before the route is known to exist, so a
+    // restricted token cannot map the API by probing.
+    if (!route?.unauthenticated) {
+      token = authenticate(request);
+      authorize(route, verb, path, token.entry);
+    }
+    if (!route) throw noHandler(path);
+    const handler = route[verb];
+    if (!handler) throw unsupportedOperation();
+    const reply = handler({ path, query: url.searchParams, body, token });
+    if (verb === 'write' || verb === 'delete') store.save(now());
+    return reply;
+  }
+
+  const http = createServer((request, response) => {
+    handle(request).then(
+      (reply) => send(response, reply),
+      (error: unknown) => {
+        if (error instanceof VaultError) {
+          send(response, { status: error.status, body: { errors: error.errors } });
+          return;
+        }
+        log({ level: 'error', event: 'request.failed', msg: String(error) });
+        send(response, { status: 500, body: { errors: ['internal error'] } });
+      },
+    );
+  });
+  http.on('clientError', (_error, socket) => {
+    socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+  });
+
+  const front = listMethodFront(http);
+  const sockets = new Set<Socket>();
+  front.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+  const close = () =>
+    new Promise<void>((resolve) => {
+      front.close(() => resolve());
+      for (const socket of sockets) socket.destroy();
+    });
+
+  await listen(front, port, host);
+  const address = front.address() as AddressInfo;
+  // `localhost` is resolved by the system; make sure it really landed on loopback.
+  if (!isLoopbackHost(address.address)) {
+    await close();
+    throw new NonLoopbackBindError(`${host} (${address.address})`);
+  }
+  log({
+    level: 'warn',
+    event: 'vault.dev-server',
+    msg:
+      'DEVELOPMENT ONLY: vault-dev-server is a stand-in for HashiCorp Vault, loopback only, ' +
+      'with no seal and no audit log and every secret in a plain JSON file. ' +
+      'Do NOT use it in production.',
+  });
+  const urlHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return { url: `http://${urlHost}:${address.port}`, port: address.port, rootToken, close };
+}

@@ -1,0 +1,180 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+
+/**
+ * Everything the dev server knows, as one JSON document. Maps keyed by caller-chosen names
+ * (KV paths, role and policy names) are prototype-less objects, so a secret stored at
+ * `secret/data/__proto__` is an ordinary entry and cannot reach Object.prototype.
+ */
+export type Dict<T> = Record<string, T>;
+
+export function dict<T>(): Dict<T> {
+  return Object.create(null) as Dict<T>;
+}
+
+export interface KvVersion {
+  data: Dict<unknown>;
+  createdTime: string;
+}
+
+export interface KvSecret {
+  createdTime: string;
+  updatedTime: string;
+  currentVersion: number;
+  /** 0 until old versions are pruned, as Vault reports it. */
+  oldestVersion: number;
+  versions: Dict<KvVersion>;
+}
+
+/** A KV version 2 secrets engine, the only kind the dev server mounts. */
+export interface SecretEngine {
+  type: 'kv';
+  accessor: string;
+  uuid: string;
+  description: string;
+  secrets: Dict<KvSecret>;
+}
+
+export interface SecretIdEntry {
+  accessor: string;
+  creationTime: number;
+  /** Epoch ms; `null` for a secret ID that does not expire. */
+  expireTime: number | null;
+  /** `null` for unlimited uses. */
+  usesLeft: number | null;
+}
+
+export interface AppRole {
+  roleId: string;
+  tokenPolicies: string[];
+  /** Seconds; 0 means the system default. */
+  tokenTtl: number;
+  tokenMaxTtl: number;
+  secretIdTtl: number;
+  secretIdNumUses: number;
+  /** Keyed by the SHA-256 of the secret ID: the secret ID itself is never stored. */
+  secretIds: Dict<SecretIdEntry>;
+}
+
+export interface AuthMethod {
+  type: 'approle';
+  accessor: string;
+  uuid: string;
+  description: string;
+  roles: Dict<AppRole>;
+}
+
+export interface TokenEntry {
+  accessor: string;
+  policies: string[];
+  meta: Dict<string> | null;
+  displayName: string;
+  /** The login path that issued the token, e.g. `auth/approle/login`. */
+  path: string;
+  /** Epoch ms. */
+  creationTime: number;
+  /** Seconds the token was issued for. */
+  creationTtl: number;
+  /** Epoch ms; `null` for the root token, which never expires. */
+  expireTime: number | null;
+  /** Epoch ms past which no renewal can extend the token (the role's token_max_ttl). */
+  maxExpireTime: number | null;
+  renewable: boolean;
+}
+
+const FORMAT = 'citadel-vault-dev-server/1';
+
+export interface VaultState {
+  format: typeof FORMAT;
+  /** Keyed by mount path with its trailing slash, e.g. `secret/`. */
+  secretEngines: Dict<SecretEngine>;
+  /** Keyed by path under `auth/` with its trailing slash, e.g. `approle/`. */
+  authMethods: Dict<AuthMethod>;
+  /** Policy name → HCL text; parsed when written and when loaded. */
+  policies: Dict<string>;
+  /** Keyed by the SHA-256 of the token: a stolen state file yields no usable token. */
+  tokens: Dict<TokenEntry>;
+}
+
+export function emptyState(): VaultState {
+  return {
+    format: FORMAT,
+    secretEngines: dict(),
+    authMethods: dict(),
+    policies: dict(),
+    tokens: dict(),
+  };
+}
+
+/** JSON.parse whose objects have no prototype, for request bodies and the state file alike. */
+export function parseJson(text: string): unknown {
+  return JSON.parse(text, (_key, value: unknown) =>
+    value === null || typeof value !== 'object' || Array.isArray(value)
+      ? value
+      : Object.assign(dict<unknown>(), value),
+  );
+}
+
+/**
+ * The state, kept in memory and, with a file, written after every change. The write goes to
+ * a temporary file that is then renamed over the old one, so a crash mid-write never leaves
+ * a truncated state; the file is 0600 in a 0700 directory because it holds every secret.
+ */
+export class VaultStore {
+  private constructor(
+    readonly state: VaultState,
+    private readonly file: string | undefined,
+  ) {}
+
+  static inMemory(): VaultStore {
+    return new VaultStore(emptyState(), undefined);
+  }
+
+  static open(file: string): VaultStore {
+    if (!fs.existsSync(file)) {
+      const dir = path.dirname(file);
+      // Only a directory we create gets 0700: chmod-ing an existing one (say /tmp) is not ours to do.
+      if (!fs.existsSync(dir)) fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+      return new VaultStore(emptyState(), file);
+    }
+    let state: VaultState;
+    try {
+      state = parseJson(fs.readFileSync(file, 'utf8')) as VaultState;
+    } catch (error) {
+      throw new Error(`cannot read the Vault dev-server state ${file}: ${String(error)}`, {
+        cause: error,
+      });
+    }
+    if (state?.format !== FORMAT) {
+      throw new Error(`${file} is not a Vault dev-server state file (expected format ${FORMAT})`);
+    }
+    return new VaultStore(state, file);
+  }
+
+  /** Drops expired tokens and secret IDs, then writes the state if it has a file. */
+  save(now: number): void {
+    for (const [hash, token] of Object.entries(this.state.tokens)) {
+      if (token.expireTime !== null && token.expireTime <= now) delete this.state.tokens[hash];
+    }
+    for (const method of Object.values(this.state.authMethods)) {
+      for (const role of Object.values(method.roles)) {
+        for (const [hash, secretId] of Object.entries(role.secretIds)) {
+          if (secretId.expireTime !== null && secretId.expireTime <= now) {
+            delete role.secretIds[hash];
+          }
+        }
+      }
+    }
+    if (!this.file) return;
+    const temporary = `${this.file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+    const fd = fs.openSync(temporary, 'wx', 0o600);
+    try {
+      fs.writeFileSync(fd, JSON.stringify(this.state, null, 2));
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.renameSync(temporary, this.file);
+  }
+}
