@@ -1,17 +1,25 @@
 import 'reflect-metadata';
 import { InternalJwtVerifier, JwksCache, runGrpcService } from '@citadel/auth';
-import { failStart, loadEnv, serviceEnvSchema } from '@citadel/config';
+import { failStart, loadServiceEnv, serviceEnvSchema } from '@citadel/config';
 import { createLogger } from '@citadel/observability';
-import { openServiceVault, readServiceTls, secretPaths, SecretsError } from '@citadel/secrets';
+import { openServiceDatabase } from '@citadel/database';
+import {
+  openServiceVault,
+  readDatabaseConfig,
+  readServiceTls,
+  secretPaths,
+  SecretsError,
+} from '@citadel/secrets';
 import { AuthModule } from './app.module.js';
 import { KeyRing, type StoredSigningKey } from './signing/key-ring.js';
-import { InMemoryTokenStore } from './tokens/token.store.js';
+import { TokenStore } from './tokens/token.store.js';
+import { AUTH_MIGRATIONS, type AuthDatabase } from './users/auth.migrations.js';
 import { seedDemoUsers, type DemoUser } from './users/demo-users.js';
 import { PasswordHasher } from './users/password-hasher.js';
-import { InMemoryUserRepository } from './users/user.repository.js';
+import { UserRepository } from './users/user.repository.js';
 
 async function main() {
-  const env = loadEnv(serviceEnvSchema);
+  const env = loadServiceEnv(serviceEnvSchema);
   const logger = createLogger('auth', env.LOG_LEVEL);
   const vault = await openServiceVault(env, 'auth', logger);
   const tls = await readServiceTls(vault, 'auth');
@@ -32,9 +40,15 @@ async function main() {
     },
   );
 
-  const users = new InMemoryUserRepository();
-  const hasher = new PasswordHasher();
   const demoUsers = await optional(vault.read<{ users: DemoUser[] }>(secretPaths.demoUsers));
+  const database = await openServiceDatabase<AuthDatabase>(
+    'auth',
+    await readDatabaseConfig(vault, 'auth', env.CITADEL_HOME),
+    AUTH_MIGRATIONS,
+  );
+  logger.info({ event: 'database.ready', kind: database.kind }, 'auth database ready');
+  const users = new UserRepository(database.db);
+  const hasher = new PasswordHasher();
   if (demoUsers) {
     const count = await seedDemoUsers(demoUsers.data.users, users, hasher);
     logger.info({ event: 'demo-users.seeded', count }, 'demo users seeded (local mode)');
@@ -44,13 +58,21 @@ async function main() {
   const verifier = new InternalJwtVerifier('auth', new JwksCache(async () => keyRing.jwks()));
   await runGrpcService({
     service: 'auth',
-    module: AuthModule.forRoot({ keyRing, users, tokens: new InMemoryTokenStore(), hasher }),
+    module: AuthModule.forRoot({
+      keyRing,
+      users,
+      tokens: new TokenStore(database.db),
+      hasher,
+    }),
     env,
     logger,
     verifier,
     tls,
     port: env.AUTH_PORT,
-    onClose: () => vault.close(),
+    onClose: async () => {
+      vault.close();
+      await database.close();
+    },
   });
 }
 

@@ -3,7 +3,15 @@ import helmet from '@fastify/helmet';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { exitWithLauncher, failStart, grpcAddress, loadEnv, reportReady } from '@citadel/config';
+import {
+  benchBaselineEnabled,
+  BENCH_BASELINE_VAR,
+  exitWithLauncher,
+  failStart,
+  grpcAddress,
+  loadServiceEnv,
+  reportReady,
+} from '@citadel/config';
 import { createLogger } from '@citadel/observability';
 import { openServiceVault, readServiceTls } from '@citadel/secrets';
 import { enforceTls13, ServiceClient } from '@citadel/transport';
@@ -15,8 +23,15 @@ import { traceOf } from './trace.js';
 import { strictValidation } from './validation.js';
 
 async function main() {
-  const env = loadEnv(gatewayEnvSchema);
+  const env = loadServiceEnv(gatewayEnvSchema);
   const logger = createLogger('gateway', env.LOG_LEVEL);
+  if (benchBaselineEnabled()) {
+    logger.warn(
+      { event: 'security.disabled', variable: BENCH_BASELINE_VAR },
+      'INSECURE BENCHMARK BASELINE: no token exchange, no RBAC, plaintext gRPC. ' +
+        'For npm run bench only; HTTPS at the edge stays on',
+    );
+  }
   enforceTls13();
   // The gateway's Vault identity reads its TLS material and nothing else: no signing key.
   const vault = await openServiceVault(env, 'gateway', logger);

@@ -1,21 +1,23 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import type { Kysely } from '@citadel/database';
 import { Catalogue } from './catalogue/catalogue.js';
 import { OrdersController } from './orders.controller.js';
-import { InMemoryOrderRepository, OrderRepository } from './orders/order.repository.js';
+import type { OrderDatabase } from './orders/order.migrations.js';
+import { OrderRepository } from './orders/order.repository.js';
 import { OrderService } from './orders/order.service.js';
 import { PaymentsPort } from './orders/payments.port.js';
 
 @Module({})
 export class OrderModule {
-  static forRoot(payments: PaymentsPort): DynamicModule {
+  static forRoot(deps: { db: Kysely<OrderDatabase>; payments: PaymentsPort }): DynamicModule {
     return {
       module: OrderModule,
       controllers: [OrdersController],
       providers: [
         OrderService,
-        Catalogue,
-        { provide: OrderRepository, useClass: InMemoryOrderRepository },
-        { provide: PaymentsPort, useValue: payments },
+        { provide: Catalogue, useValue: new Catalogue(deps.db) },
+        { provide: OrderRepository, useValue: new OrderRepository(deps.db) },
+        { provide: PaymentsPort, useValue: deps.payments },
       ],
     };
   }

@@ -1,17 +1,25 @@
 import 'reflect-metadata';
 import { runGrpcService, verifierFromAuth } from '@citadel/auth';
-import { failStart, grpcAddress, loadEnv, serviceEnvSchema } from '@citadel/config';
+import { failStart, grpcAddress, loadServiceEnv, serviceEnvSchema } from '@citadel/config';
 import { createLogger } from '@citadel/observability';
-import { openServiceVault, readServiceTls } from '@citadel/secrets';
+import { openServiceDatabase } from '@citadel/database';
+import { openServiceVault, readDatabaseConfig, readServiceTls } from '@citadel/secrets';
 import { ServiceClient } from '@citadel/transport';
 import { OrderModule } from './app.module.js';
 import { GrpcPaymentsAdapter } from './orders/grpc-payments.adapter.js';
+import { ORDER_MIGRATIONS, type OrderDatabase } from './orders/order.migrations.js';
 
 async function main() {
-  const env = loadEnv(serviceEnvSchema);
+  const env = loadServiceEnv(serviceEnvSchema);
   const logger = createLogger('order', env.LOG_LEVEL);
   const vault = await openServiceVault(env, 'order', logger);
   const tls = await readServiceTls(vault, 'order');
+  const database = await openServiceDatabase<OrderDatabase>(
+    'order',
+    await readDatabaseConfig(vault, 'order', env.CITADEL_HOME),
+    ORDER_MIGRATIONS,
+  );
+  logger.info({ event: 'database.ready', kind: database.kind }, 'order database ready');
   const auth = new ServiceClient('auth', grpcAddress(env, 'auth'), tls);
   const payments = new GrpcPaymentsAdapter(
     new ServiceClient('payment', grpcAddress(env, 'payment'), tls),
@@ -21,13 +29,16 @@ async function main() {
   );
   await runGrpcService({
     service: 'order',
-    module: OrderModule.forRoot(payments),
+    module: OrderModule.forRoot({ db: database.db, payments }),
     env,
     logger,
     verifier,
     tls,
     port: env.ORDER_PORT,
-    onClose: () => vault.close(),
+    onClose: async () => {
+      vault.close();
+      await database.close();
+    },
   });
 }
 

@@ -16,8 +16,8 @@ export class OrdersController {
 
   @GrpcMethod('OrderService', 'ListProducts')
   @PublicMethod()
-  listProducts() {
-    return { products: this.catalogue.list() };
+  async listProducts() {
+    return { products: await this.catalogue.list() };
   }
 
   @GrpcMethod('OrderService', 'SetPrice')
@@ -29,12 +29,12 @@ export class OrdersController {
   @GrpcMethod('OrderService', 'CreateOrder')
   @RequirePermission('orders:create')
   create(@Payload() request: CreateOrderRequest, @CurrentCall() call: CallContext) {
-    return this.orders.create(call, request.items);
+    return this.orders.create(call, request);
   }
 
   @GrpcMethod('OrderService', 'GetOrder')
   get(@Payload() request: OrderIdRequest, @CurrentCall() call: CallContext) {
-    return this.orders.get(call.user!, request.id);
+    return this.orders.get(call, request.id);
   }
 
   @GrpcMethod('OrderService', 'ListOrders')

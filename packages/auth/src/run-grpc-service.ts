@@ -1,6 +1,12 @@
 import type { INestMicroservice, Type } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { exitWithLauncher, reportReady, type ServiceEnv } from '@citadel/config';
+import {
+  benchBaselineEnabled,
+  BENCH_BASELINE_VAR,
+  exitWithLauncher,
+  reportReady,
+  type ServiceEnv,
+} from '@citadel/config';
 import type { ContractName } from '@citadel/contracts';
 import type { Logger } from '@citadel/observability';
 import { startGrpcService, type DenialEvent, type ServiceTls } from '@citadel/transport';
@@ -17,7 +23,7 @@ export interface RunGrpcServiceOptions {
   tls: ServiceTls;
   port: number;
   /** Releases what the service holds beyond Nest (e.g. its Vault session) on shutdown. */
-  onClose?: () => void;
+  onClose?: () => void | Promise<void>;
 }
 
 /**
@@ -28,6 +34,14 @@ export interface RunGrpcServiceOptions {
 export async function runGrpcService(options: RunGrpcServiceOptions): Promise<INestMicroservice> {
   const onDenied = (event: DenialEvent) =>
     options.logger.warn({ event: 'access.denied', ...event }, 'access denied');
+  const baseline = benchBaselineEnabled();
+  if (baseline) {
+    options.logger.warn(
+      { event: 'security.disabled', variable: BENCH_BASELINE_VAR },
+      'INSECURE BENCHMARK BASELINE: plaintext gRPC, no east-west policy, no JWT checks. ' +
+        'For npm run bench only',
+    );
+  }
   const app = await startGrpcService({
     service: options.service,
     module: options.module as Type<unknown>,
@@ -39,11 +53,11 @@ export async function runGrpcService(options: RunGrpcServiceOptions): Promise<IN
   });
   options.logger.info(
     { event: 'service.started', port: options.port },
-    `${options.service} listening (mTLS)`,
+    `${options.service} listening (${baseline ? 'PLAINTEXT, benchmark baseline' : 'mTLS'})`,
   );
   exitWithLauncher(async () => {
     await app.close();
-    options.onClose?.();
+    await options.onClose?.();
   });
   reportReady({ service: options.service, port: options.port });
   return app;

@@ -25,10 +25,10 @@ export function loadEnv<S extends z.ZodType>(
 export const port = (fallback: number) =>
   z.coerce.number().int().min(1).max(65535).default(fallback);
 
+export const isLoopback = (host: string): boolean =>
+  host === '127.0.0.1' || host === '::1' || host === 'localhost';
+
 /** The loopback host every local listener binds; a non-loopback bind is refused in local mode. */
-export const loopbackHost = z
-  .string()
-  .default('127.0.0.1')
-  .refine((h) => h === '127.0.0.1' || h === '::1' || h === 'localhost', {
-    message: 'expected a loopback address (127.0.0.1, ::1 or localhost)',
-  });
+export const loopbackHost = z.string().default('127.0.0.1').refine(isLoopback, {
+  message: 'expected a loopback address (127.0.0.1, ::1 or localhost)',
+});

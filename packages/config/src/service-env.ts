@@ -1,15 +1,28 @@
 import { z } from 'zod';
 import { DEFAULT_PORTS } from './services.js';
-import { loopbackHost, port } from './env.js';
+import { isLoopback, port } from './env.js';
 import { citadelHome } from './paths.js';
+import { ConfigError, loadEnv } from './env.js';
 
-/** Settings every Citadel process shares: where state lives and where each service listens. */
+/**
+ * Settings every Citadel process shares: where state lives and where each service listens.
+ *
+ * `CITADEL_DEPLOYMENT=local` (the default, `npm start`) binds and dials loopback only.
+ * `container` (docker compose, Kubernetes) lets a service bind every interface
+ * (`HOST=0.0.0.0`) and reach the others by name (`auth`, `order`, `payment`, or the
+ * `*_HOST` overrides); mTLS and the east-west policy hold either way.
+ */
 export const serviceEnvSchema = z.object({
+  CITADEL_DEPLOYMENT: z.enum(['local', 'container']).default('local'),
   CITADEL_HOME: z
     .string()
     .optional()
     .transform((value) => citadelHome({ CITADEL_HOME: value })),
-  HOST: loopbackHost,
+  HOST: z.string().min(1).default('127.0.0.1'),
+  /** Where the other services are; defaults: HOST locally, the service name in containers. */
+  AUTH_HOST: z.string().min(1).optional(),
+  ORDER_HOST: z.string().min(1).optional(),
+  PAYMENT_HOST: z.string().min(1).optional(),
   GATEWAY_PORT: port(DEFAULT_PORTS.gateway),
   AUTH_PORT: port(DEFAULT_PORTS.auth),
   ORDER_PORT: port(DEFAULT_PORTS.order),
@@ -24,8 +37,42 @@ export const serviceEnvSchema = z.object({
 });
 export type ServiceEnv = z.infer<typeof serviceEnvSchema>;
 
-/** `127.0.0.1:50052`: the address of a gRPC service under these settings. */
+/**
+ * Local mode never listens on, or dials, anything but loopback. Check it on the final
+ * settings (after any `.extend()`), which `loadServiceEnv` does.
+ */
+export function assertDeploymentHosts(env: ServiceEnv): void {
+  if (env.CITADEL_DEPLOYMENT !== 'local') return;
+  for (const name of ['HOST', 'AUTH_HOST', 'ORDER_HOST', 'PAYMENT_HOST'] as const) {
+    const value = env[name];
+    if (value !== undefined && !isLoopback(value)) {
+      throw new ConfigError(
+        `Invalid configuration:\n  ${name}: expected a loopback address (127.0.0.1, ::1 or localhost) in local mode; set CITADEL_DEPLOYMENT=container to bind or dial other hosts`,
+      );
+    }
+  }
+}
+
+/** Loads a service's settings (the shared schema or an extension of it) and checks its hosts. */
+export function loadServiceEnv<S extends z.ZodType<ServiceEnv>>(
+  schema: S,
+  source: NodeJS.ProcessEnv = process.env,
+): z.infer<S> {
+  const env = loadEnv(schema, source);
+  assertDeploymentHosts(env);
+  return env;
+}
+
+/** `127.0.0.1:50052` (or `order:50052` in containers): where a gRPC service is. */
 export function grpcAddress(env: ServiceEnv, service: 'auth' | 'order' | 'payment'): string {
   const ports = { auth: env.AUTH_PORT, order: env.ORDER_PORT, payment: env.PAYMENT_PORT };
-  return `${env.HOST}:${ports[service]}`;
+  const hosts = { auth: env.AUTH_HOST, order: env.ORDER_HOST, payment: env.PAYMENT_HOST };
+  const fallback =
+    env.CITADEL_DEPLOYMENT === 'container'
+      ? service
+      : env.HOST === '0.0.0.0'
+        ? '127.0.0.1'
+        : env.HOST;
+  const host = hosts[service] ?? fallback;
+  return `${host.includes(':') ? `[${host}]` : host}:${ports[service]}`;
 }

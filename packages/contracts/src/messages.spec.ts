@@ -68,7 +68,15 @@ const TYPES: [ContractName, string, Record<string, true>][] = [
     'OrderItem',
     { sku: true, quantity: true, unit_price_cents: true } satisfies Fields<m.OrderItem>,
   ],
-  ['order', 'CreateOrderRequest', { items: true } satisfies Fields<m.CreateOrderRequest>],
+  [
+    'order',
+    'CreateOrderRequest',
+    {
+      items: true,
+      idempotency_key: true,
+      payment_token: true,
+    } satisfies Fields<m.CreateOrderRequest>,
+  ],
   [
     'order',
     'Order',
@@ -81,6 +89,7 @@ const TYPES: [ContractName, string, Record<string, true>][] = [
       currency: true,
       payment_id: true,
       created_at: true,
+      failure_reason: true,
     } satisfies Fields<m.Order>,
   ],
   ['order', 'OrderIdRequest', { id: true } satisfies Fields<m.OrderIdRequest>],
@@ -94,6 +103,7 @@ const TYPES: [ContractName, string, Record<string, true>][] = [
       amount_cents: true,
       currency: true,
       idempotency_key: true,
+      payment_token: true,
     } satisfies Fields<m.ChargeRequest>,
   ],
   [
@@ -114,6 +124,7 @@ const TYPES: [ContractName, string, Record<string, true>][] = [
       currency: true,
       status: true,
       created_at: true,
+      decline_reason: true,
     } satisfies Fields<m.Payment>,
   ],
 ];

@@ -70,16 +70,19 @@ export interface OrderItem {
 }
 export interface CreateOrderRequest {
   items: OrderItem[];
+  idempotency_key?: string;
+  payment_token?: string;
 }
 export interface Order {
   id: string;
   user_id: string;
-  status: 'paid' | 'payment_failed' | 'cancelled' | 'refunded';
+  status: 'pending' | 'paid' | 'payment_failed' | 'cancelled' | 'refunded';
   items: OrderItem[];
   total_cents: number;
   currency: string;
   payment_id: string;
   created_at: string;
+  failure_reason: string;
 }
 export interface OrderIdRequest {
   id: string;
@@ -94,6 +97,7 @@ export interface ChargeRequest {
   amount_cents: number;
   currency: string;
   idempotency_key: string;
+  payment_token: string;
 }
 export interface RefundRequest {
   payment_id: string;
@@ -109,6 +113,7 @@ export interface Payment {
   amount_cents: number;
   refunded_cents: number;
   currency: string;
-  status: 'captured' | 'refunded';
+  status: 'pending' | 'captured' | 'declined' | 'refunded';
   created_at: string;
+  decline_reason: string;
 }

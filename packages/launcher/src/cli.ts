@@ -1,8 +1,22 @@
 #!/usr/bin/env node
 import path from 'node:path';
 import { z } from 'zod';
-import { citadelHome, DEFAULT_PORTS, loadEnv, port, serviceEnvSchema } from '@citadel/config';
+import {
+  benchBaselineRefusal,
+  citadelHome,
+  DEFAULT_PORTS,
+  loadEnv,
+  port,
+  serviceEnvSchema,
+} from '@citadel/config';
 import { bootSystem, DEFAULT_VAULT_PORT } from './system.js';
+
+// The benchmark's insecure baseline is never reachable from `npm start`.
+const refusal = benchBaselineRefusal();
+if (refusal) {
+  process.stderr.write(`Citadel refuses to start: ${refusal}\n`);
+  process.exit(1);
+}
 
 const cliEnvSchema = serviceEnvSchema.extend({
   /** Local mode: the port of the Vault development server. */
@@ -10,6 +24,8 @@ const cliEnvSchema = serviceEnvSchema.extend({
   /** Set both to use a real Vault; VAULT_TOKEN is an admin token for the bootstrap only. */
   VAULT_ADDR: z.string().url().optional(),
   VAULT_TOKEN: z.string().optional(),
+  /** A PostgreSQL superuser URL: per-service roles and schemas there instead of embedded databases. */
+  CITADEL_DB_ADMIN_URL: z.string().url().optional(),
 });
 
 /** `npm start`: boots the whole system locally and stops all of it on Ctrl-C. */
@@ -41,6 +57,7 @@ async function main() {
       payment: env.PAYMENT_PORT,
     },
     vaultPort: env.VAULT_PORT,
+    ...(env.CITADEL_DB_ADMIN_URL ? { databaseAdminUrl: env.CITADEL_DB_ADMIN_URL } : {}),
     ...(vault ? { vault } : {}),
     env: { LOG_LEVEL: env.LOG_LEVEL },
     onUnexpectedExit: (service, code) => {

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import https from 'node:https';
 import path from 'node:path';
 import { DEFAULT_PORTS, pkiPaths, REPO_ROOT, SERVICES, type ServiceName } from '@citadel/config';
+import { prepareEmbeddedDataDirs } from '@citadel/database';
 import { ensureDevPki } from '@citadel/pki';
 import { appRoleDir } from '@citadel/secrets';
 import { bootstrapVault } from '@citadel/vault-bootstrap';
@@ -34,6 +35,11 @@ export interface SystemOptions {
   vaultPort?: number;
   /** Use a real Vault instead of the local development server. */
   vault?: VaultOptions;
+  /**
+   * A PostgreSQL superuser URL: the bootstrap gives each data service its own login role
+   * and schema there (credentials in Vault). Without it, each service embeds PostgreSQL.
+   */
+  databaseAdminUrl?: string;
   /** AppRole token lifetimes the bootstrap gives each service (Vault duration syntax). */
   vaultTokenTtl?: string;
   vaultTokenMaxTtl?: string;
@@ -164,9 +170,14 @@ export async function bootSystem(options: SystemOptions): Promise<RunningSystem>
         key: read(pki.key(service)),
       }),
       demoUsers: demo.users,
+      ...(options.databaseAdminUrl ? { databaseAdminUrl: options.databaseAdminUrl } : {}),
       tokenTtl: options.vaultTokenTtl,
       tokenMaxTtl: options.vaultTokenMaxTtl,
     });
+    if (!options.databaseAdminUrl) {
+      // initdb once, not once per service: the three embedded databases start as copies.
+      await prepareEmbeddedDataDirs(path.join(home, 'data'), ['auth', 'order', 'payment']);
+    }
     await start('auth');
     await Promise.all([start('payment'), start('order'), start('gateway')]);
     await waitForReady(`${gatewayUrl}/readyz`, fs.readFileSync(caFile), timeoutMs);

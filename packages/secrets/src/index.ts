@@ -11,4 +11,10 @@ export {
   type AppRoleCredentials,
 } from './approle-credentials.js';
 export { KV_MOUNT, secretPaths } from './secret-paths.js';
-export { openServiceVault, readServiceTls, type ServiceVaultSettings } from './service-secrets.js';
+export {
+  openServiceVault,
+  readDatabaseConfig,
+  readServiceTls,
+  type ServiceDatabaseConfig,
+  type ServiceVaultSettings,
+} from './service-secrets.js';

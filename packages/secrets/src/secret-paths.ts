@@ -10,6 +10,8 @@ export const secretPaths = {
   tls: (service: string) => `citadel/${service}/tls`,
   /** `{keys: [{kid, private_jwk, created_at}]}`, newest first: auth's JWT signing keys. */
   jwtSigningKeys: 'citadel/auth/jwt-signing-keys',
+  /** `{host, port, database, user, password}`: the service's own PostgreSQL login role. */
+  database: (service: string) => `citadel/${service}/database`,
   /** `{users: [{email, password, role}]}`: the demo users, local mode only. */
   demoUsers: 'citadel/auth/demo-users',
 } as const;

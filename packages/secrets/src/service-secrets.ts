@@ -1,6 +1,8 @@
 import fs from 'node:fs';
+import path from 'node:path';
 import { appRoleDir, readAppRoleCredentials } from './approle-credentials.js';
 import { secretPaths } from './secret-paths.js';
+import { SecretsError } from './secrets-error.js';
 import { VaultSession, type SecretsLogger } from './vault-session.js';
 
 export interface ServiceVaultSettings {
@@ -42,4 +44,40 @@ export async function readServiceTls(
     cert: Buffer.from(data.cert),
     key: Buffer.from(data.key),
   };
+}
+
+/** A service's database: its own PostgreSQL role from Vault, or embedded PostgreSQL. */
+export type ServiceDatabaseConfig =
+  | { kind: 'embedded'; dataDir: string }
+  | {
+      kind: 'postgres';
+      host: string;
+      port: number;
+      database: string;
+      user: string;
+      password: string;
+      ssl?: boolean;
+    };
+
+/**
+ * Real PostgreSQL when the bootstrap stored credentials for this service
+ * (`citadel/<service>/database`); embedded PostgreSQL under `$CITADEL_HOME/data/<service>`
+ * when it did not (local mode). Any other failure (403, Vault down) stops the start.
+ */
+export async function readDatabaseConfig(
+  session: VaultSession,
+  service: string,
+  home: string,
+): Promise<ServiceDatabaseConfig> {
+  try {
+    const { data } = await session.read<
+      Omit<Extract<ServiceDatabaseConfig, { kind: 'postgres' }>, 'kind'>
+    >(secretPaths.database(service));
+    return { kind: 'postgres', ...data };
+  } catch (error) {
+    if (error instanceof SecretsError && error.status === 404) {
+      return { kind: 'embedded', dataDir: path.join(home, 'data', service) };
+    }
+    throw error;
+  }
 }

@@ -49,6 +49,8 @@ export class VaultSession {
   private renewTimer: NodeJS.Timeout | undefined;
   private readonly watches = new Set<NodeJS.Timeout>();
   private loginTtlS = 0;
+  /** When the current token expires (ms); a read after that logs in again first. */
+  private tokenExpiresAt = 0;
   private outage: string | undefined;
   private closed = false;
 
@@ -78,6 +80,9 @@ export class VaultSession {
   /** Reads the current version of `name` (a path under the KV mount, e.g. `citadel/order/tls`). */
   async read<T>(name: string): Promise<Secret<T>> {
     const path = `${this.mount}/data/${name}`;
+    // A busy process may miss its renewal (a long synchronous start, a paused VM): a token
+    // known to be expired is replaced before it is used, rather than earning a 403.
+    if (Date.now() >= this.tokenExpiresAt - 500) await this.login();
     try {
       const body = (await this.client.read(path)) as {
         data: { data: T; metadata: { version: number } };
@@ -145,6 +150,7 @@ export class VaultSession {
       })) as { auth: { client_token: string; lease_duration: number } };
       this.client.token = body.auth.client_token;
       this.loginTtlS = body.auth.lease_duration;
+      this.tokenExpiresAt = Date.now() + body.auth.lease_duration * 1000;
       this.reachable();
       this.options.logger.info(
         { event: 'vault.login', ttl_s: body.auth.lease_duration },
@@ -175,6 +181,7 @@ export class VaultSession {
       if (relogin) return await this.login();
       const body = (await this.client.tokenRenewSelf({})) as { auth: { lease_duration: number } };
       const ttl = body.auth.lease_duration;
+      this.tokenExpiresAt = Date.now() + ttl * 1000;
       this.reachable();
       this.options.logger.info({ event: 'vault.token.renewed', ttl_s: ttl }, 'Vault token renewed');
       this.scheduleRenewal(ttl, ttl < this.loginTtlS / 2);

@@ -1,8 +1,11 @@
+import * as grpc from '@grpc/grpc-js';
 import type { INestMicroservice, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Transport, type MicroserviceOptions } from '@nestjs/microservices';
 import { HealthImplementation } from 'grpc-health-check';
+import { benchBaselineEnabled } from '@citadel/config';
 import { CONTRACTS, LOADER_OPTIONS, protoPath, type ContractName } from '@citadel/contracts';
+import { BenchBaselineGuard } from './bench-baseline.js';
 import { EastWestGuard, type DenialEvent } from './east-west.guard.js';
 import { enforceTls13, serverCredentials, type ServiceTls } from './mtls.js';
 
@@ -21,10 +24,14 @@ export interface GrpcServiceOptions {
 /**
  * Starts one Citadel gRPC service the only way Citadel services start: TLS 1.3 with a
  * required client certificate (no plaintext listener exists), the east-west guard in
- * front of every handler, and the standard gRPC health service for readiness.
+ * front of every handler, and the standard gRPC health service for readiness. The one
+ * exception is the benchmark's insecure baseline (`bench-baseline.ts`), which only
+ * `npm run bench` asks for and `npm start` refuses.
  */
 export async function startGrpcService(options: GrpcServiceOptions): Promise<INestMicroservice> {
   enforceTls13();
+  // Benchmark baseline only (never in a normal start): plaintext, and no guards.
+  const baseline = benchBaselineEnabled();
   const contract = CONTRACTS[options.service];
   const app = await NestFactory.createMicroservice<MicroserviceOptions>(options.module, {
     transport: Transport.GRPC,
@@ -33,8 +40,12 @@ export async function startGrpcService(options: GrpcServiceOptions): Promise<INe
       package: contract.package,
       protoPath: protoPath(options.service),
       url: `${options.host}:${options.port}`,
-      credentials: serverCredentials(options.tls),
+      credentials: baseline
+        ? grpc.ServerCredentials.createInsecure()
+        : serverCredentials(options.tls),
       loader: LOADER_OPTIONS,
+      // Channelz per-call statistics: not served by Citadel, so not kept (see grpc-client.ts).
+      channelOptions: { 'grpc.enable_channelz': 0 },
       gracefulShutdown: true,
       onLoadPackageDefinition: (
         _pkg: unknown,
@@ -45,8 +56,12 @@ export async function startGrpcService(options: GrpcServiceOptions): Promise<INe
     },
   });
   app.useGlobalGuards(
-    new EastWestGuard(options.service, options.onDenied),
-    ...(options.guards ?? []).map((make) => make(app)),
+    ...(baseline
+      ? [new BenchBaselineGuard()]
+      : [
+          new EastWestGuard(options.service, options.onDenied),
+          ...(options.guards ?? []).map((make) => make(app)),
+        ]),
   );
   app.enableShutdownHooks();
   await app.listen();

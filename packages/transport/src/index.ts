@@ -25,3 +25,9 @@ export {
 export * from './rpc-errors.js';
 export { ServiceClient, isServiceError, type CallOptions } from './grpc-client.js';
 export { startGrpcService, type GrpcServiceOptions } from './grpc-server.js';
+export {
+  BENCH_BASELINE_USER,
+  BENCH_BASELINE_USER_METADATA,
+  BenchBaselineGuard,
+  encodeBaselineUser,
+} from './bench-baseline.js';

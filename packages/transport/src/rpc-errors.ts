@@ -18,3 +18,5 @@ export const notFound = (message = 'not found') => rpcError(status.NOT_FOUND, me
 export const invalidArgument = (message: string) => rpcError(status.INVALID_ARGUMENT, message);
 export const failedPrecondition = (message: string) =>
   rpcError(status.FAILED_PRECONDITION, message);
+export const alreadyExists = (message: string) => rpcError(status.ALREADY_EXISTS, message);
+export const unavailable = (message: string) => rpcError(status.UNAVAILABLE, message);

@@ -4,9 +4,11 @@ import { decodeJwt } from 'jose';
 import { KeyRing } from '../signing/key-ring.js';
 import { storedSigningKey } from '../signing/stored-signing-key.fixture.js';
 import { PasswordHasher } from '../users/password-hasher.js';
-import { InMemoryUserRepository } from '../users/user.repository.js';
+import { openServiceDatabase, type ServiceDatabase } from '@citadel/database';
+import { AUTH_MIGRATIONS, type AuthDatabase } from '../users/auth.migrations.js';
+import { UserRepository } from '../users/user.repository.js';
 import { hashOpaqueToken } from './opaque-token.js';
-import { InMemoryTokenStore } from './token.store.js';
+import { TokenStore } from './token.store.js';
 import { TokenService } from './token.service.js';
 
 const codeOf = async (promise: Promise<unknown>) => {
@@ -20,18 +22,26 @@ const codeOf = async (promise: Promise<unknown>) => {
 
 describe('TokenService', () => {
   let service: TokenService;
-  let tokens: InMemoryTokenStore;
+  let tokens: TokenStore;
+  let database: ServiceDatabase<AuthDatabase>;
+  const ALICE = '0b9e7c1e-5d0c-4c55-9d43-9a3c1c0f0a11';
 
+  afterAll(() => database.close());
   beforeAll(async () => {
-    const users = new InMemoryUserRepository();
+    database = await openServiceDatabase<AuthDatabase>(
+      'auth',
+      { kind: 'embedded-memory' },
+      AUTH_MIGRATIONS,
+    );
+    const users = new UserRepository(database.db);
     const hasher = new PasswordHasher();
-    await users.save({
-      id: 'u-alice',
+    await users.add({
+      id: ALICE,
       email: 'Alice@Citadel.test',
       role: 'customer',
       passwordHash: await hasher.hash('s3cret'),
     });
-    tokens = new InMemoryTokenStore();
+    tokens = new TokenStore(database.db);
     service = new TokenService(
       users,
       tokens,
@@ -43,7 +53,7 @@ describe('TokenService', () => {
   it('logs in, stores only the hash of the opaque token, and exchanges it for a scoped JWT', async () => {
     const { access_token } = await service.login('alice@citadel.test', 's3cret');
     expect(await tokens.find(access_token)).toBeUndefined();
-    expect(await tokens.find(hashOpaqueToken(access_token))).toMatchObject({ userId: 'u-alice' });
+    expect(await tokens.find(hashOpaqueToken(access_token))).toMatchObject({ userId: ALICE });
     const { jwt, role } = await service.exchange('gateway', access_token, 'order');
     const claims = decodeJwt(jwt);
     expect(role).toBe('customer');

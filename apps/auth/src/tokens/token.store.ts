@@ -1,42 +1,48 @@
+import type { Kysely } from '@citadel/database';
+import type { AuthDatabase } from '../users/auth.migrations.js';
+
 export interface StoredToken {
   hash: string;
   userId: string;
   expiresAt: number;
 }
 
-/** Storage port for opaque access tokens, keyed by their SHA-256 hash. */
-export abstract class TokenStore {
-  abstract save(token: StoredToken): Promise<void>;
-  abstract find(hash: string): Promise<StoredToken | undefined>;
-  abstract revoke(hash: string): Promise<void>;
-  abstract revokeAllFor(userId: string): Promise<number>;
-}
+/** Opaque access tokens, keyed by their SHA-256 hash: the token itself is never stored. */
+export class TokenStore {
+  constructor(private readonly db: Kysely<AuthDatabase>) {}
 
-export class InMemoryTokenStore extends TokenStore {
-  private readonly tokens = new Map<string, StoredToken>();
-
-  async save(token: StoredToken) {
-    this.tokens.set(token.hash, token);
+  async save(token: StoredToken): Promise<void> {
+    await this.db
+      .insertInto('access_tokens')
+      .values({ hash: token.hash, user_id: token.userId, expires_at: new Date(token.expiresAt) })
+      .execute();
   }
-  async find(hash: string) {
-    const token = this.tokens.get(hash);
-    if (token && token.expiresAt <= Date.now()) {
-      this.tokens.delete(hash);
+
+  /** A live token, or nothing: an expired one is deleted on sight. */
+  async find(hash: string): Promise<StoredToken | undefined> {
+    const row = await this.db
+      .selectFrom('access_tokens')
+      .selectAll()
+      .where('hash', '=', hash)
+      .executeTakeFirst();
+    if (!row) return undefined;
+    const expiresAt = new Date(row.expires_at).getTime();
+    if (expiresAt <= Date.now()) {
+      await this.revoke(hash);
       return undefined;
     }
-    return token;
+    return { hash: row.hash, userId: row.user_id, expiresAt };
   }
-  async revoke(hash: string) {
-    this.tokens.delete(hash);
+
+  async revoke(hash: string): Promise<void> {
+    await this.db.deleteFrom('access_tokens').where('hash', '=', hash).execute();
   }
-  async revokeAllFor(userId: string) {
-    let revoked = 0;
-    for (const [hash, token] of this.tokens) {
-      if (token.userId === userId) {
-        this.tokens.delete(hash);
-        revoked++;
-      }
-    }
-    return revoked;
+
+  async revokeAllFor(userId: string): Promise<number> {
+    const result = await this.db
+      .deleteFrom('access_tokens')
+      .where('user_id', '=', userId)
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
   }
 }

@@ -29,7 +29,7 @@ export async function seedDemoUsers(
       throw new Error('demo users: every entry needs an email, a password and a known role');
     }
     if (await users.findByEmail(entry.email)) continue;
-    await users.save({
+    await users.add({
       id: randomUUID(),
       email: entry.email,
       role: entry.role,

@@ -1,32 +1,60 @@
+import type { Kysely } from '@citadel/database';
+import { isRole } from '@citadel/auth';
+import type { AuthDatabase } from './auth.migrations.js';
 import type { User } from './user.js';
 
-/** Storage port for users; the in-memory adapter serves local mode. */
-export abstract class UserRepository {
-  abstract findByEmail(email: string): Promise<User | undefined>;
-  abstract findById(id: string): Promise<User | undefined>;
-  abstract list(): Promise<User[]>;
-  abstract save(user: User): Promise<void>;
-  abstract delete(id: string): Promise<boolean>;
+/** Users in the auth service's own schema. Emails are stored lower-cased and unique. */
+export class UserRepository {
+  constructor(private readonly db: Kysely<AuthDatabase>) {}
+
+  async findByEmail(email: string): Promise<User | undefined> {
+    const row = await this.db
+      .selectFrom('users')
+      .selectAll()
+      .where('email', '=', email.toLowerCase())
+      .executeTakeFirst();
+    return row && toUser(row);
+  }
+
+  async findById(id: string): Promise<User | undefined> {
+    if (!UUID.test(id)) return undefined;
+    const row = await this.db
+      .selectFrom('users')
+      .selectAll()
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return row && toUser(row);
+  }
+
+  async list(): Promise<User[]> {
+    return (await this.db.selectFrom('users').selectAll().orderBy('email').execute()).map(toUser);
+  }
+
+  /** Adds a user; an existing email is left as it is (seeding is idempotent). */
+  async add(user: User): Promise<void> {
+    await this.db
+      .insertInto('users')
+      .values({
+        id: user.id,
+        email: user.email.toLowerCase(),
+        role: user.role,
+        password_hash: user.passwordHash,
+      })
+      .onConflict((conflict) => conflict.column('email').doNothing())
+      .execute();
+  }
+
+  /** Deletes a user and, by cascade, every token they hold. */
+  async delete(id: string): Promise<boolean> {
+    if (!UUID.test(id)) return false;
+    const result = await this.db.deleteFrom('users').where('id', '=', id).executeTakeFirst();
+    return result.numDeletedRows > 0n;
+  }
 }
 
-export class InMemoryUserRepository extends UserRepository {
-  private readonly users = new Map<string, User>();
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-  async findByEmail(email: string) {
-    const wanted = email.toLowerCase();
-    for (const user of this.users.values()) if (user.email === wanted) return user;
-    return undefined;
-  }
-  async findById(id: string) {
-    return this.users.get(id);
-  }
-  async list() {
-    return [...this.users.values()];
-  }
-  async save(user: User) {
-    this.users.set(user.id, { ...user, email: user.email.toLowerCase() });
-  }
-  async delete(id: string) {
-    return this.users.delete(id);
-  }
+function toUser(row: { id: string; email: string; role: string; password_hash: string }): User {
+  if (!isRole(row.role)) throw new Error(`user ${row.id} has an unknown role`);
+  return { id: row.id, email: row.email, role: row.role, passwordHash: row.password_hash };
 }

@@ -5,6 +5,7 @@ import {
   ArrayMinSize,
   IsArray,
   IsInt,
+  IsOptional,
   Matches,
   Max,
   Min,
@@ -33,6 +34,16 @@ export class CreateOrderRequestDto {
   @ValidateNested({ each: true })
   @Type(() => OrderItemDto)
   items!: OrderItemDto[];
+
+  @ApiProperty({
+    required: false,
+    example: 'tok_visa',
+    description:
+      'A payment provider token, never card data. The simulator knows tok_visa (default), tok_decline and tok_no_funds.',
+  })
+  @IsOptional()
+  @Matches(/^tok_[a-z0-9_]{1,40}$/, { message: 'payment_token must look like tok_visa' })
+  payment_token?: string;
 }
 
 export class OrderLineDto extends OrderItemDto {
@@ -42,10 +53,13 @@ export class OrderLineDto extends OrderItemDto {
 export class OrderDto {
   @ApiProperty({ format: 'uuid' }) id!: string;
   @ApiProperty() user_id!: string;
-  @ApiProperty({ enum: ['paid', 'payment_failed', 'cancelled', 'refunded'] }) status!: string;
+  @ApiProperty({ enum: ['pending', 'paid', 'payment_failed', 'cancelled', 'refunded'] })
+  status!: string;
   @ApiProperty({ type: [OrderLineDto] }) items!: OrderLineDto[];
   @ApiProperty({ example: 2400 }) total_cents!: number;
   @ApiProperty({ example: 'EUR' }) currency!: string;
   @ApiProperty() payment_id!: string;
   @ApiProperty() created_at!: string;
+  @ApiProperty({ description: 'Why the payment failed (e.g. card_declined), when it did' })
+  failure_reason!: string;
 }

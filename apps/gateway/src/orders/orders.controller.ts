@@ -1,5 +1,25 @@
-import { Body, Controller, Get, HttpCode, Inject, Param, Post, Req } from '@nestjs/common';
-import { ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import {
+  BadRequestException,
+  Body,
+  Controller,
+  Get,
+  Headers,
+  HttpCode,
+  HttpException,
+  Inject,
+  Param,
+  Post,
+  Req,
+} from '@nestjs/common';
+import {
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiHeader,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiResponse,
+  ApiTags,
+} from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import type { ListOrdersResponse, Order } from '@citadel/contracts';
 import { ORDER_CLIENT, type ServiceClient } from '../downstream.js';
@@ -31,13 +51,53 @@ export class OrdersController {
 
   @Post()
   @Authenticated('orders:create')
+  @ApiHeader({
+    name: 'Idempotency-Key',
+    required: false,
+    description:
+      'Retry safely: the same key and body return the same order; the same key with another body is 409',
+  })
   @ApiCreatedResponse({ type: OrderDto })
-  create(
+  @ApiResponse({
+    status: 402,
+    description: 'The payment was declined; the order is payment_failed',
+  })
+  @ApiConflictResponse({ description: 'The Idempotency-Key was used for a different request' })
+  @ApiResponse({
+    status: 503,
+    description: 'Payment did not answer; retry with the same Idempotency-Key',
+  })
+  async create(
     @Body() body: CreateOrderRequestDto,
+    @Headers('idempotency-key') idempotencyKey: string | undefined,
     @CurrentPrincipal() principal: Principal,
     @Req() request: FastifyRequest,
   ) {
-    return this.call<Order>('CreateOrder', { items: body.items }, principal, request);
+    if (idempotencyKey !== undefined && !/^[A-Za-z0-9_.:-]{1,128}$/.test(idempotencyKey)) {
+      throw new BadRequestException({
+        message: 'request validation failed',
+        errors: [{ field: 'Idempotency-Key', message: 'must be 1..128 of [A-Za-z0-9_.:-]' }],
+      });
+    }
+    const order = await this.call<Order>(
+      'CreateOrder',
+      {
+        items: body.items,
+        idempotency_key: idempotencyKey ?? '',
+        payment_token: body.payment_token ?? '',
+      },
+      principal,
+      request,
+    );
+    if (order.status === 'payment_failed') {
+      throw new HttpException(
+        {
+          message: `payment failed (${order.failure_reason || 'declined'}); order ${order.id} is payment_failed`,
+        },
+        402,
+      );
+    }
+    return order;
   }
 
   @Get()

@@ -33,6 +33,7 @@ const HTTP_FOR_GRPC: Partial<Record<GrpcStatus, number>> = {
 const SHOW_DOWNSTREAM_DETAIL = new Set([
   GrpcStatus.INVALID_ARGUMENT,
   GrpcStatus.FAILED_PRECONDITION,
+  GrpcStatus.ALREADY_EXISTS,
 ]);
 
 export function problemType(status: number): string {

@@ -11,6 +11,8 @@ import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
 import { ApiBearerAuth, ApiForbiddenResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import { can, type Permission } from '@citadel/auth';
+import { benchBaselineEnabled } from '@citadel/config';
+import { BENCH_BASELINE_USER } from '@citadel/transport';
 import type { Principal } from './principal.js';
 
 const PERMISSIONS = 'citadel:gateway-permissions';
@@ -36,11 +38,31 @@ export class PermissionGuard implements CanActivate {
   }
 }
 
+/**
+ * Benchmark baseline only (never in a normal start), in place of bearer auth and RBAC:
+ * every request acts for the baseline's one fixed user, whatever it presents.
+ */
+class BenchBaselinePrincipalGuard implements CanActivate {
+  canActivate(ctx: ExecutionContext): boolean {
+    ctx.switchToHttp().getRequest<{ user?: Principal }>().user = BASELINE_PRINCIPAL;
+    return true;
+  }
+}
+
+const BASELINE_PRINCIPAL: Principal = {
+  id: BENCH_BASELINE_USER.id,
+  email: BENCH_BASELINE_USER.email,
+  role: 'customer',
+  accessToken: '',
+};
+
 /** A route for signed-in callers whose role grants one of `permissions` (none: any role). */
 export const Authenticated = (...permissions: Permission[]) =>
   applyDecorators(
     SetMetadata(PERMISSIONS, permissions),
-    UseGuards(AuthGuard('bearer'), PermissionGuard),
+    benchBaselineEnabled()
+      ? UseGuards(new BenchBaselinePrincipalGuard())
+      : UseGuards(AuthGuard('bearer'), PermissionGuard),
     ApiBearerAuth(),
     ApiUnauthorizedResponse({
       description: 'Missing, invalid, expired or revoked token (problem+json)',

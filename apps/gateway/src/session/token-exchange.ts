@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { isRole } from '@citadel/auth';
+import { benchBaselineEnabled } from '@citadel/config';
 import type { ExchangeTokenResponse } from '@citadel/contracts';
+import { BENCH_BASELINE_USER, encodeBaselineUser } from '@citadel/transport';
 import { AUTH_CLIENT, type ServiceClient } from '../downstream.js';
 
 interface CachedExchange {
@@ -28,6 +30,8 @@ export class InvalidAccessToken extends Error {}
 export class TokenExchange {
   private readonly cache = new Map<string, CachedExchange>();
   private readonly inflight = new Map<string, Promise<CachedExchange>>();
+  /** Benchmark baseline only (never in a normal start): no exchange, one fixed user. */
+  private readonly baseline = benchBaselineEnabled() ? BASELINE_EXCHANGE : undefined;
 
   constructor(@Inject(AUTH_CLIENT) private readonly auth: ServiceClient) {}
 
@@ -36,6 +40,7 @@ export class TokenExchange {
     audience: string,
     traceparent?: string,
   ): Promise<CachedExchange> {
+    if (this.baseline) return this.baseline;
     const key = `${tokenKey(accessToken)}:${audience}`;
     const cached = this.cache.get(key);
     if (cached && cached.usableUntil > Date.now()) return cached;
@@ -91,6 +96,14 @@ export class TokenExchange {
     for (const [key, entry] of this.cache) if (entry.userId === userId) this.cache.delete(key);
   }
 }
+
+const BASELINE_EXCHANGE: CachedExchange = {
+  jwt: encodeBaselineUser(BENCH_BASELINE_USER),
+  usableUntil: Number.POSITIVE_INFINITY,
+  userId: BENCH_BASELINE_USER.id,
+  email: BENCH_BASELINE_USER.email,
+  role: BENCH_BASELINE_USER.role,
+};
 
 /** Cache keys are hashes, so a heap dump of the gateway holds no usable tokens. */
 function tokenKey(accessToken: string): string {

@@ -1,44 +1,49 @@
-import { Injectable } from '@nestjs/common';
 import type { Product } from '@citadel/contracts';
+import type { Kysely, Selectable } from '@citadel/database';
 import { invalidArgument, notFound } from '@citadel/transport';
-
-/** The demo catalogue: prices are integer minor units and always come from here. */
-const DEMO_PRODUCTS: Product[] = [
-  { sku: 'CIT-MUG', name: 'Citadel mug', price_cents: 1200, currency: 'EUR' },
-  { sku: 'CIT-TEE', name: 'Zero-trust T-shirt', price_cents: 2500, currency: 'EUR' },
-  { sku: 'CIT-KEY', name: 'Hardware security key', price_cents: 4900, currency: 'EUR' },
-  {
-    sku: 'CIT-BOOK',
-    name: 'Securing Microservices (paperback)',
-    price_cents: 3900,
-    currency: 'EUR',
-  },
-];
+import type { OrderDatabase, ProductsTable } from '../orders/order.migrations.js';
 
 export const MAX_PRICE_CENTS = 10_000_000;
 
-@Injectable()
+/** The catalogue, in the order service's schema: prices are integer minor units and always come from here. */
 export class Catalogue {
-  private readonly products = new Map(
-    DEMO_PRODUCTS.map((product) => [product.sku, { ...product }]),
-  );
+  constructor(private readonly db: Kysely<OrderDatabase>) {}
 
-  list(): Product[] {
-    return [...this.products.values()].map((product) => ({ ...product }));
+  async list(): Promise<Product[]> {
+    return (await this.db.selectFrom('products').selectAll().orderBy('sku').execute()).map(
+      toProduct,
+    );
   }
 
-  find(sku: string): Product | undefined {
-    const product = this.products.get(sku);
-    return product && { ...product };
+  async find(sku: string): Promise<Product | undefined> {
+    const row = await this.db
+      .selectFrom('products')
+      .selectAll()
+      .where('sku', '=', sku)
+      .executeTakeFirst();
+    return row && toProduct(row);
   }
 
-  setPrice(sku: string, priceCents: number): Product {
-    const product = this.products.get(sku);
-    if (!product) throw notFound('product not found');
+  async setPrice(sku: string, priceCents: number): Promise<Product> {
     if (!Number.isSafeInteger(priceCents) || priceCents <= 0 || priceCents > MAX_PRICE_CENTS) {
       throw invalidArgument(`price_cents must be an integer in 1..${MAX_PRICE_CENTS}`);
     }
-    product.price_cents = priceCents;
-    return { ...product };
+    const row = await this.db
+      .updateTable('products')
+      .set({ price_cents: priceCents })
+      .where('sku', '=', sku)
+      .returningAll()
+      .executeTakeFirst();
+    if (!row) throw notFound('product not found');
+    return toProduct(row);
   }
+}
+
+function toProduct(row: Selectable<ProductsTable>): Product {
+  return {
+    sku: row.sku,
+    name: row.name,
+    price_cents: Number(row.price_cents),
+    currency: row.currency,
+  };
 }

@@ -1,24 +1,99 @@
 import type { Order } from '@citadel/contracts';
+import { isUniqueViolation, type Kysely, type Selectable } from '@citadel/database';
+import type { OrderDatabase, OrdersTable } from './order.migrations.js';
 
-/** Storage port for orders; the in-memory adapter serves local mode. */
-export abstract class OrderRepository {
-  abstract findById(id: string): Promise<Order | undefined>;
-  abstract list(filter?: { userId?: string }): Promise<Order[]>;
-  abstract save(order: Order): Promise<void>;
+/** An order as stored: the message plus what idempotency needs. */
+export interface StoredOrder extends Order {
+  paymentToken: string;
+  idempotencyKey: string | null;
+  requestHash: string | null;
 }
 
-export class InMemoryOrderRepository extends OrderRepository {
-  private readonly orders = new Map<string, Order>();
+/** Orders in the order service's own schema; every query is parameterised by Kysely. */
+export class OrderRepository {
+  constructor(private readonly db: Kysely<OrderDatabase>) {}
 
-  async findById(id: string) {
-    return this.orders.get(id);
+  async findById(id: string): Promise<StoredOrder | undefined> {
+    const row = await this.db
+      .selectFrom('orders')
+      .selectAll()
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return row && fromRow(row);
   }
-  async list(filter: { userId?: string } = {}) {
-    return [...this.orders.values()].filter(
-      (order) => !filter.userId || order.user_id === filter.userId,
-    );
+
+  async findByIdempotencyKey(userId: string, key: string): Promise<StoredOrder | undefined> {
+    const row = await this.db
+      .selectFrom('orders')
+      .selectAll()
+      .where('user_id', '=', userId)
+      .where('idempotency_key', '=', key)
+      .executeTakeFirst();
+    return row && fromRow(row);
   }
-  async save(order: Order) {
-    this.orders.set(order.id, order);
+
+  async list(filter: { userId?: string } = {}): Promise<StoredOrder[]> {
+    let query = this.db.selectFrom('orders').selectAll().orderBy('created_at', 'desc').limit(500);
+    if (filter.userId) query = query.where('user_id', '=', filter.userId);
+    return (await query.execute()).map(fromRow);
   }
+
+  /** Inserts a new order; false when the user already used this idempotency key. */
+  async insert(order: StoredOrder): Promise<boolean> {
+    try {
+      await this.db
+        .insertInto('orders')
+        .values({
+          id: order.id,
+          user_id: order.user_id,
+          status: order.status,
+          items: JSON.stringify(order.items),
+          total_cents: order.total_cents,
+          currency: order.currency,
+          payment_token: order.paymentToken,
+          idempotency_key: order.idempotencyKey,
+          request_hash: order.requestHash,
+          created_at: order.created_at,
+        })
+        .execute();
+      return true;
+    } catch (error) {
+      if (isUniqueViolation(error)) return false;
+      throw error;
+    }
+  }
+
+  /** Moves an order from one status to the next; undefined when it was not in `from`. */
+  async transition(
+    id: string,
+    from: StoredOrder['status'],
+    to: Pick<StoredOrder, 'status'> & Partial<Pick<StoredOrder, 'payment_id' | 'failure_reason'>>,
+  ): Promise<StoredOrder | undefined> {
+    const row = await this.db
+      .updateTable('orders')
+      .set(to)
+      .where('id', '=', id)
+      .where('status', '=', from)
+      .returningAll()
+      .executeTakeFirst();
+    return row && fromRow(row);
+  }
+}
+
+function fromRow(row: Selectable<OrdersTable>): StoredOrder {
+  const items = typeof row.items === 'string' ? JSON.parse(row.items) : row.items;
+  return {
+    id: row.id,
+    user_id: row.user_id,
+    status: row.status,
+    items,
+    total_cents: Number(row.total_cents),
+    currency: row.currency,
+    payment_id: row.payment_id,
+    failure_reason: row.failure_reason,
+    created_at: new Date(row.created_at).toISOString(),
+    paymentToken: row.payment_token,
+    idempotencyKey: row.idempotency_key,
+    requestHash: row.request_hash,
+  };
 }

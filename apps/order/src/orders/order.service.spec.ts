@@ -1,8 +1,10 @@
 import { status } from '@grpc/grpc-js';
 import type { RpcException } from '@nestjs/microservices';
-import type { ChargeRequest, Payment } from '@citadel/contracts';
+import type { ChargeRequest, OrderItem, Payment } from '@citadel/contracts';
+import { openServiceDatabase, type ServiceDatabase } from '@citadel/database';
 import { Catalogue } from '../catalogue/catalogue.js';
-import { InMemoryOrderRepository } from './order.repository.js';
+import { ORDER_MIGRATIONS, type OrderDatabase } from './order.migrations.js';
+import { OrderRepository } from './order.repository.js';
 import { OrderService } from './order.service.js';
 import { PaymentsPort } from './payments.port.js';
 
@@ -12,21 +14,27 @@ const codeOf = async (promise: Promise<unknown>) =>
     (error: RpcException) => (error.getError() as { code: status }).code,
   );
 
+/** Payment as order sees it, with the idempotency payment guarantees: one payment per key. */
 class FakePayments extends PaymentsPort {
   charges: ChargeRequest[] = [];
   refunds: string[] = [];
-  fail = false;
+  byKey = new Map<string, Payment>();
+  down = false;
   async charge(request: ChargeRequest): Promise<Payment> {
-    if (this.fail)
+    if (this.down)
       throw Object.assign(new Error('down'), { code: status.UNAVAILABLE, details: 'down' });
     this.charges.push(request);
-    return {
+    const declined = request.payment_token === 'tok_decline';
+    const payment = this.byKey.get(request.idempotency_key) ?? {
       ...request,
-      id: `p-${this.charges.length}`,
+      id: `p-${this.byKey.size + 1}`,
       refunded_cents: 0,
-      status: 'captured',
+      status: declined ? ('declined' as const) : ('captured' as const),
+      decline_reason: declined ? 'card_declined' : '',
       created_at: '',
     };
+    this.byKey.set(request.idempotency_key, payment);
+    return payment;
   }
   async refund(paymentId: string): Promise<Payment> {
     this.refunds.push(paymentId);
@@ -34,34 +42,44 @@ class FakePayments extends PaymentsPort {
   }
 }
 
-describe('OrderService', () => {
+describe('OrderService (embedded PostgreSQL)', () => {
   const alice = { caller: 'gateway', user: { id: 'u-alice', role: 'customer' }, jwt: 'jwt-a' };
   const bob = { caller: 'gateway', user: { id: 'u-bob', role: 'customer' }, jwt: 'jwt-b' };
   const sam = { caller: 'gateway', user: { id: 'u-sam', role: 'support_agent' }, jwt: 'jwt-s' };
+  const mug: OrderItem[] = [{ sku: 'CIT-MUG', quantity: 1 }];
+  let database: ServiceDatabase<OrderDatabase>;
   let payments: FakePayments;
-  let orders: InMemoryOrderRepository;
   let service: OrderService;
+  let keys = 0;
+  const newKey = () => `key-${++keys}`;
 
+  beforeAll(async () => {
+    database = await openServiceDatabase<OrderDatabase>(
+      'order',
+      { kind: 'embedded-memory' },
+      ORDER_MIGRATIONS,
+    );
+  });
+  afterAll(() => database.close());
   beforeEach(() => {
     payments = new FakePayments();
-    orders = new InMemoryOrderRepository();
-    service = new OrderService(orders, new Catalogue(), payments);
+    service = new OrderService(
+      new OrderRepository(database.db),
+      new Catalogue(database.db),
+      payments,
+    );
   });
 
   it('prices from the catalogue and charges with the user JWT and an idempotency key', async () => {
-    const order = await service.create(alice, [
-      { sku: 'CIT-MUG', quantity: 3, unit_price_cents: 1 },
-    ]);
-    expect(order).toMatchObject({
-      status: 'paid',
-      total_cents: 3600,
-      payment_id: 'p-1',
-      user_id: 'u-alice',
+    const order = await service.create(alice, {
+      items: [{ sku: 'CIT-MUG', quantity: 3, unit_price_cents: 1 }],
     });
+    expect(order).toMatchObject({ status: 'paid', total_cents: 3600, user_id: 'u-alice' });
     expect(payments.charges[0]).toMatchObject({
       amount_cents: 3600,
       user_id: 'u-alice',
       idempotency_key: `order:${order.id}`,
+      payment_token: 'tok_visa',
     });
   });
 
@@ -71,26 +89,77 @@ describe('OrderService', () => {
     [[{ sku: 'CIT-MUG', quantity: 0 }]],
     [[{ sku: 'CIT-MUG', quantity: 101 }]],
   ])('rejects %j', async (items) => {
-    expect(await codeOf(service.create(alice, items))).toBe(status.INVALID_ARGUMENT);
+    expect(await codeOf(service.create(alice, { items }))).toBe(status.INVALID_ARGUMENT);
   });
 
-  it('keeps the order as payment_failed when payment is down', async () => {
-    payments.fail = true;
-    await expect(service.create(alice, [{ sku: 'CIT-MUG', quantity: 1 }])).rejects.toBeDefined();
-    expect((await orders.list())[0]?.status).toBe('payment_failed');
+  it('the same key and request return the same order; 50 at once make one order and one charge', async () => {
+    const key = newKey();
+    const results = await Promise.all(
+      Array.from({ length: 50 }, () => service.create(alice, { items: mug, idempotency_key: key })),
+    );
+    expect(new Set(results.map((order) => order.id)).size).toBe(1);
+    expect(new Set(payments.charges.map((charge) => charge.idempotency_key)).size).toBe(1);
+    expect(results.every((order) => order.status === 'paid')).toBe(true);
+  });
+
+  it('the same key for a different request is refused (ALREADY_EXISTS)', async () => {
+    const key = newKey();
+    await service.create(alice, { items: mug, idempotency_key: key });
+    expect(
+      await codeOf(
+        service.create(alice, { items: [{ sku: 'CIT-TEE', quantity: 1 }], idempotency_key: key }),
+      ),
+    ).toBe(status.ALREADY_EXISTS);
+  });
+
+  it('keys are per user: bob may reuse a key alice used', async () => {
+    const key = newKey();
+    const mine = await service.create(alice, { items: mug, idempotency_key: key });
+    const his = await service.create(bob, { items: mug, idempotency_key: key });
+    expect(his.id).not.toBe(mine.id);
+  });
+
+  it('a decline ends the order payment_failed, with the reason', async () => {
+    const order = await service.create(alice, { items: mug, payment_token: 'tok_decline' });
+    expect(order).toMatchObject({ status: 'payment_failed', failure_reason: 'card_declined' });
+  });
+
+  it('payment down: the order stays pending, and the retry with its key finishes it', async () => {
+    const key = newKey();
+    payments.down = true;
+    expect(await codeOf(service.create(alice, { items: mug, idempotency_key: key }))).toBe(
+      status.UNAVAILABLE,
+    );
+    payments.down = false;
+    const retried = await service.create(alice, { items: mug, idempotency_key: key });
+    expect(retried.status).toBe('paid');
+    const all = await database.db
+      .selectFrom('orders')
+      .select('id')
+      .where('idempotency_key', '=', key)
+      .execute();
+    expect(all).toHaveLength(1);
   });
 
   it("answers NOT_FOUND for someone else's order, and lets support read it", async () => {
-    const order = await service.create(alice, [{ sku: 'CIT-MUG', quantity: 1 }]);
-    expect(await codeOf(service.get(bob.user, order.id))).toBe(status.NOT_FOUND);
+    const order = await service.create(alice, { items: mug });
+    expect(await codeOf(service.get(bob, order.id))).toBe(status.NOT_FOUND);
     expect(await codeOf(service.cancel(bob, order.id))).toBe(status.NOT_FOUND);
-    expect((await service.get(sam.user, order.id)).id).toBe(order.id);
+    expect((await service.get(sam, order.id)).id).toBe(order.id);
   });
 
   it('cancel refunds once and is idempotent', async () => {
-    const order = await service.create(alice, [{ sku: 'CIT-MUG', quantity: 1 }]);
+    const order = await service.create(alice, { items: mug });
     expect((await service.cancel(alice, order.id)).status).toBe('cancelled');
     expect((await service.cancel(alice, order.id)).status).toBe('cancelled');
     expect(payments.refunds).toEqual([order.payment_id]);
+  });
+
+  it('a price change applies to new orders only', async () => {
+    const before = await service.create(alice, { items: [{ sku: 'CIT-KEY', quantity: 1 }] });
+    await new Catalogue(database.db).setPrice('CIT-KEY', 5100);
+    const after = await service.create(alice, { items: [{ sku: 'CIT-KEY', quantity: 1 }] });
+    expect([before.total_cents, after.total_cents]).toEqual([4900, 5100]);
+    expect((await service.get(alice, before.id)).total_cents).toBe(4900);
   });
 });

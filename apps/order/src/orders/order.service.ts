@@ -1,100 +1,116 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
+import { status } from '@grpc/grpc-js';
 import { can, canActOn } from '@citadel/auth';
-import type { Order, OrderItem } from '@citadel/contracts';
+import type { CreateOrderRequest, Order, OrderItem } from '@citadel/contracts';
 import {
+  alreadyExists,
   failedPrecondition,
   invalidArgument,
   isServiceError,
   notFound,
   permissionDenied,
-  rpcError,
+  unavailable,
   type CallContext,
   type UserContext,
 } from '@citadel/transport';
-import { status } from '@grpc/grpc-js';
 import { Catalogue } from '../catalogue/catalogue.js';
-import { OrderRepository } from './order.repository.js';
+import { OrderRepository, type StoredOrder } from './order.repository.js';
 import { PaymentsPort } from './payments.port.js';
 
 export const MAX_ITEMS = 50;
 export const MAX_QUANTITY = 100;
+const IDEMPOTENCY_KEY = /^[A-Za-z0-9_.:-]{1,128}$/;
+const PAYMENT_TOKEN = /^tok_[a-z0-9_]{1,40}$/;
+const DEFAULT_PAYMENT_TOKEN = 'tok_visa';
 
 @Injectable()
 export class OrderService {
+  /** Charges running in this process, so a replay joins the charge instead of racing it. */
+  private readonly charging = new Map<string, Promise<Order>>();
+
   constructor(
     private readonly orders: OrderRepository,
     private readonly catalogue: Catalogue,
     private readonly payments: PaymentsPort,
   ) {}
 
-  /** Prices come from the catalogue at order time, never from the client. */
-  async create(call: CallContext, items: OrderItem[]): Promise<Order> {
+  /**
+   * Places an order: prices come from the catalogue at order time, never from the client.
+   *
+   * With an Idempotency-Key, the same key and request return the same order however many
+   * times, and however concurrently, they arrive; the same key for a different request is
+   * refused. The order is written as `pending` before payment is asked, and the charge
+   * carries the order's own idempotency key, so a retry after a failure in between finishes
+   * the same order and payment instead of making new ones.
+   */
+  async create(call: CallContext, request: CreateOrderRequest): Promise<Order> {
     const user = call.user!;
-    if (!Array.isArray(items) || items.length === 0 || items.length > MAX_ITEMS) {
-      throw invalidArgument(`items must hold 1..${MAX_ITEMS} entries`);
+    const key = request.idempotency_key || null;
+    if (key !== null && !IDEMPOTENCY_KEY.test(key)) {
+      throw invalidArgument('idempotency_key must be 1..128 of [A-Za-z0-9_.:-]');
     }
-    let currency = '';
-    const priced = items.map((item, index) => {
-      const product = this.catalogue.find(item.sku);
-      if (!product) throw invalidArgument(`items[${index}].sku is not in the catalogue`);
-      if (
-        !Number.isSafeInteger(item.quantity) ||
-        item.quantity < 1 ||
-        item.quantity > MAX_QUANTITY
-      ) {
-        throw invalidArgument(`items[${index}].quantity must be an integer in 1..${MAX_QUANTITY}`);
-      }
-      currency = product.currency;
-      return { sku: product.sku, quantity: item.quantity, unit_price_cents: product.price_cents };
+    const paymentToken = request.payment_token || DEFAULT_PAYMENT_TOKEN;
+    if (!PAYMENT_TOKEN.test(paymentToken)) throw invalidArgument('payment_token is malformed');
+    const { items, currency } = await this.price(request.items);
+    const requestHash = hashOf({
+      items: items.map(({ sku, quantity }) => ({ sku, quantity })),
+      paymentToken,
     });
-    const order: Order = {
+
+    if (key) {
+      const earlier = await this.orders.findByIdempotencyKey(user.id, key);
+      if (earlier) return this.replay(call, earlier, requestHash);
+    }
+    const order: StoredOrder = {
       id: randomUUID(),
       user_id: user.id,
-      status: 'payment_failed',
-      items: priced,
-      total_cents: priced.reduce((sum, item) => sum + item.unit_price_cents * item.quantity, 0),
+      status: 'pending',
+      items,
+      total_cents: items.reduce((sum, item) => sum + item.unit_price_cents! * item.quantity, 0),
       currency,
       payment_id: '',
+      failure_reason: '',
       created_at: new Date().toISOString(),
+      paymentToken,
+      idempotencyKey: key,
+      requestHash: key ? requestHash : null,
     };
-    try {
-      const payment = await this.payments.charge(
-        {
-          order_id: order.id,
-          user_id: user.id,
-          amount_cents: order.total_cents,
-          currency,
-          idempotency_key: `order:${order.id}`,
-        },
-        { jwt: call.jwt, traceparent: call.traceparent },
-      );
-      Object.assign(order, { status: 'paid', payment_id: payment.id });
-    } finally {
-      await this.orders.save(order);
+    if (!(await this.orders.insert(order))) {
+      // A concurrent twin with the same key got there first: answer as it does.
+      const twin = await this.orders.findByIdempotencyKey(user.id, key!);
+      return this.replay(call, twin!, requestHash);
     }
-    return order;
+    return this.pay(call, order);
   }
 
-  /** Someone else's order is "not found": existence is not leaked. */
-  async get(user: UserContext, id: string): Promise<Order> {
+  /**
+   * Someone else's order is "not found": existence is not leaked. An order left pending
+   * (payment did not answer) is finished when its owner looks at it.
+   */
+  async get(call: CallContext, id: string): Promise<Order> {
+    const user = call.user!;
     const order = await this.orders.findById(id);
     if (!order || !canActOn(user, order.user_id, 'orders:read:own', 'orders:read:any')) {
       throw notFound('order not found');
     }
-    return order;
+    if (order.status === 'pending' && order.user_id === user.id) {
+      return this.pay(call, order).catch(() => toMessage(order));
+    }
+    return toMessage(order);
   }
 
-  list(user: UserContext): Promise<Order[]> {
-    return can(user.role, 'orders:read:any')
-      ? this.orders.list()
-      : this.orders.list({ userId: user.id });
+  async list(user: UserContext): Promise<Order[]> {
+    const orders = can(user.role, 'orders:read:any')
+      ? await this.orders.list()
+      : await this.orders.list({ userId: user.id });
+    return orders.map(toMessage);
   }
 
   /** Owner or admin; refunds the payment. Cancelling twice returns the cancelled order. */
   async cancel(call: CallContext, id: string): Promise<Order> {
     const user = call.user!;
-    const order = await this.get(user, id);
+    const order = await this.get(call, id);
     if (!canActOn(user, order.user_id, 'orders:cancel:own', 'orders:cancel:any'))
       throw permissionDenied();
     return this.settle(call, order, 'cancelled', 'customer cancellation');
@@ -102,8 +118,89 @@ export class OrderService {
 
   /** Support agents and admins. */
   async refund(call: CallContext, id: string): Promise<Order> {
-    const order = await this.get(call.user!, id);
+    const order = await this.get(call, id);
     return this.settle(call, order, 'refunded', 'support refund');
+  }
+
+  private async price(items: OrderItem[]) {
+    if (!Array.isArray(items) || items.length === 0 || items.length > MAX_ITEMS) {
+      throw invalidArgument(`items must hold 1..${MAX_ITEMS} entries`);
+    }
+    const priced: OrderItem[] = [];
+    const currencies = new Set<string>();
+    for (const [index, item] of items.entries()) {
+      if (
+        !Number.isSafeInteger(item.quantity) ||
+        item.quantity < 1 ||
+        item.quantity > MAX_QUANTITY
+      ) {
+        throw invalidArgument(`items[${index}].quantity must be an integer in 1..${MAX_QUANTITY}`);
+      }
+      const product = await this.catalogue.find(item.sku);
+      if (!product) throw invalidArgument(`items[${index}].sku is not in the catalogue`);
+      priced.push({
+        sku: product.sku,
+        quantity: item.quantity,
+        unit_price_cents: product.price_cents,
+      });
+      currencies.add(product.currency);
+    }
+    if (currencies.size > 1) throw invalidArgument('items must share one currency');
+    return { items: priced, currency: [...currencies][0]! };
+  }
+
+  private async replay(call: CallContext, earlier: StoredOrder, requestHash: string) {
+    if (earlier.requestHash !== requestHash) {
+      throw alreadyExists('this Idempotency-Key was used for a different request');
+    }
+    return earlier.status === 'pending' ? this.pay(call, earlier) : toMessage(earlier);
+  }
+
+  /** Charges a pending order once; concurrent callers share the one charge. */
+  private pay(call: CallContext, order: StoredOrder): Promise<Order> {
+    let running = this.charging.get(order.id);
+    if (!running) {
+      running = this.charge(call, order).finally(() => this.charging.delete(order.id));
+      this.charging.set(order.id, running);
+    }
+    return running;
+  }
+
+  private async charge(call: CallContext, order: StoredOrder): Promise<Order> {
+    let next: Parameters<OrderRepository['transition']>[2];
+    try {
+      const payment = await this.payments.charge(
+        {
+          order_id: order.id,
+          user_id: order.user_id,
+          amount_cents: order.total_cents,
+          currency: order.currency,
+          idempotency_key: `order:${order.id}`,
+          payment_token: order.paymentToken,
+        },
+        { jwt: call.jwt, traceparent: call.traceparent },
+      );
+      next =
+        payment.status === 'captured'
+          ? { status: 'paid', payment_id: payment.id }
+          : {
+              status: 'payment_failed',
+              payment_id: payment.id,
+              failure_reason: payment.decline_reason,
+            };
+    } catch (error) {
+      if (isServiceError(error) && REFUSALS.has(error.code)) {
+        next = { status: 'payment_failed', failure_reason: error.details || 'payment refused' };
+      } else {
+        // Payment may or may not have happened: the order stays pending, and a retry with
+        // the same key (or the owner reading the order) finishes it exactly once.
+        throw unavailable(
+          'payment did not answer; the order is pending: retry with the same Idempotency-Key',
+        );
+      }
+    }
+    const moved = await this.orders.transition(order.id, 'pending', next);
+    return toMessage(moved ?? (await this.orders.findById(order.id))!);
   }
 
   private async settle(
@@ -122,10 +219,30 @@ export class OrderService {
     } catch (error) {
       throw isServiceError(error) && error.code === status.PERMISSION_DENIED
         ? permissionDenied()
-        : rpcError(status.UNAVAILABLE, 'payment service unavailable');
+        : unavailable('payment service unavailable');
     }
-    const settled: Order = { ...order, status: outcome };
-    await this.orders.save(settled);
-    return settled;
+    const settled = await this.orders.transition(order.id, 'paid', { status: outcome });
+    // A concurrent cancel or refund settled it first; the payment refunded once either way.
+    return toMessage(settled ?? (await this.orders.findById(order.id))!);
   }
+}
+
+/** Answers from payment that mean "this charge will not happen", as opposed to "no answer". */
+const REFUSALS = new Set([
+  status.INVALID_ARGUMENT,
+  status.FAILED_PRECONDITION,
+  status.PERMISSION_DENIED,
+]);
+
+function hashOf(value: unknown): string {
+  return createHash('sha256').update(JSON.stringify(value)).digest('hex');
+}
+
+function toMessage({
+  paymentToken: _token,
+  idempotencyKey: _key,
+  requestHash: _hash,
+  ...order
+}: StoredOrder): Order {
+  return order;
 }

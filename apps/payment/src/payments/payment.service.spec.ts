@@ -1,6 +1,9 @@
 import { status } from '@grpc/grpc-js';
 import type { RpcException } from '@nestjs/microservices';
-import { InMemoryPaymentRepository } from './payment.repository.js';
+import { openServiceDatabase, type ServiceDatabase } from '@citadel/database';
+import { SimulatedProvider } from '../provider/simulated-provider.js';
+import { PAYMENT_MIGRATIONS, type PaymentDatabase } from './payment.migrations.js';
+import { PaymentRepository } from './payment.repository.js';
 import { PaymentService } from './payment.service.js';
 
 const codeOf = async (promise: Promise<unknown>) =>
@@ -9,30 +12,97 @@ const codeOf = async (promise: Promise<unknown>) =>
     (error: RpcException) => (error.getError() as { code: status }).code,
   );
 
-describe('PaymentService', () => {
+describe('PaymentService (embedded PostgreSQL)', () => {
   const alice = { id: 'u-alice', role: 'customer' };
   const bob = { id: 'u-bob', role: 'customer' };
   const sam = { id: 'u-sam', role: 'support_agent' };
-  const request = {
-    order_id: 'o-1',
-    user_id: 'u-alice',
-    amount_cents: 2400,
-    currency: 'EUR',
-    idempotency_key: 'order:o-1',
-  };
+  let database: ServiceDatabase<PaymentDatabase>;
   let service: PaymentService;
+  let next = 0;
+  /** A fresh charge as order would send it: one order, one idempotency key. */
+  const charge = (overrides: Record<string, unknown> = {}) => {
+    next++;
+    return {
+      order_id: `o-${next}`,
+      user_id: 'u-alice',
+      amount_cents: 2400,
+      currency: 'EUR',
+      idempotency_key: `order:o-${next}`,
+      payment_token: 'tok_visa',
+      ...overrides,
+    };
+  };
+  const paymentsOf = async (orderId: string) =>
+    database.db.selectFrom('payments').selectAll().where('order_id', '=', orderId).execute();
 
-  beforeEach(() => {
-    service = new PaymentService(new InMemoryPaymentRepository());
+  beforeAll(async () => {
+    database = await openServiceDatabase<PaymentDatabase>(
+      'payment',
+      { kind: 'embedded-memory' },
+      PAYMENT_MIGRATIONS,
+    );
+    service = new PaymentService(new PaymentRepository(database.db), new SimulatedProvider(200), {
+      info: () => undefined,
+    });
+  });
+  afterAll(() => database.close());
+
+  it('captures with the default test token', async () => {
+    expect(await service.charge(alice, charge({ payment_token: '' }))).toMatchObject({
+      status: 'captured',
+      amount_cents: 2400,
+      refunded_cents: 0,
+    });
+  });
+
+  it('a declining token records a declined payment with its reason', async () => {
+    expect(await service.charge(alice, charge({ payment_token: 'tok_decline' }))).toMatchObject({
+      status: 'declined',
+      decline_reason: 'card_declined',
+    });
   });
 
   it('a retried charge with the same key returns the same payment', async () => {
+    const request = charge();
     const first = await service.charge(alice, request);
-    const again = await service.charge(alice, request);
-    expect(again.id).toBe(first.id);
+    expect((await service.charge(alice, request)).id).toBe(first.id);
+    expect(await paymentsOf(request.order_id)).toHaveLength(1);
+  });
+
+  it('20 concurrent duplicates of a slow charge make exactly one payment', async () => {
+    const request = charge({ payment_token: 'tok_slow' });
+    const results = await Promise.all(
+      Array.from({ length: 20 }, () => service.charge(alice, request)),
+    );
+    expect(new Set(results.map((payment) => payment.id)).size).toBe(1);
+    expect(results.every((payment) => payment.status === 'captured')).toBe(true);
+    expect(await paymentsOf(request.order_id)).toHaveLength(1);
+  });
+
+  it('a charge left pending (the process died mid-capture) is finished by the retry', async () => {
+    const request = charge();
+    await database.db
+      .insertInto('payments')
+      .values({
+        id: '00000000-0000-4000-8000-000000000001',
+        order_id: request.order_id,
+        user_id: 'u-alice',
+        amount_cents: 2400,
+        currency: 'EUR',
+        status: 'pending',
+        payment_token: 'tok_visa',
+        idempotency_key: request.idempotency_key,
+      })
+      .execute();
+    const finished = await service.charge(alice, request);
+    expect(finished).toMatchObject({
+      id: '00000000-0000-4000-8000-000000000001',
+      status: 'captured',
+    });
   });
 
   it('the same key for a different charge is refused', async () => {
+    const request = charge();
     await service.charge(alice, request);
     expect(await codeOf(service.charge(alice, { ...request, amount_cents: 1 }))).toBe(
       status.FAILED_PRECONDITION,
@@ -40,26 +110,53 @@ describe('PaymentService', () => {
   });
 
   it('charges only the user in the JWT', async () => {
-    expect(await codeOf(service.charge(bob, request))).toBe(status.PERMISSION_DENIED);
+    expect(await codeOf(service.charge(bob, charge()))).toBe(status.PERMISSION_DENIED);
   });
 
   it.each([0, -1, 1.5, Number.MAX_SAFE_INTEGER])('refuses amount %p', async (amount) => {
-    expect(await codeOf(service.charge(alice, { ...request, amount_cents: amount }))).toBe(
+    expect(await codeOf(service.charge(alice, charge({ amount_cents: amount })))).toBe(
       status.INVALID_ARGUMENT,
     );
   });
 
+  it("refuses tokens that aren't tokens (no card numbers, no SQL)", async () => {
+    for (const token of ['4242424242424242', "tok_visa'; drop table payments; --", 'tok_unknown']) {
+      expect(await codeOf(service.charge(alice, charge({ payment_token: token })))).toBe(
+        status.INVALID_ARGUMENT,
+      );
+    }
+  });
+
   it('refunds once, never more than was paid; another customer cannot refund', async () => {
-    const payment = await service.charge(alice, request);
+    const payment = await service.charge(alice, charge());
     expect(await codeOf(service.refund(bob, payment.id))).toBe(status.PERMISSION_DENIED);
-    const refunded = await service.refund(sam, payment.id);
-    const again = await service.refund(alice, payment.id);
-    expect(refunded).toMatchObject({ status: 'refunded', refunded_cents: 2400 });
-    expect(again.refunded_cents).toBe(2400);
+    const both = await Promise.all([
+      service.refund(sam, payment.id),
+      service.refund(alice, payment.id),
+    ]);
+    for (const refunded of both) {
+      expect(refunded).toMatchObject({ status: 'refunded', refunded_cents: 2400 });
+    }
+  });
+
+  it('a declined payment cannot be refunded', async () => {
+    const payment = await service.charge(alice, charge({ payment_token: 'tok_decline' }));
+    expect(await codeOf(service.refund(sam, payment.id))).toBe(status.FAILED_PRECONDITION);
+  });
+
+  it('the database itself refuses a refund above the charge', async () => {
+    const payment = await service.charge(alice, charge());
+    await expect(
+      database.db
+        .updateTable('payments')
+        .set({ refunded_cents: 2401 })
+        .where('id', '=', payment.id)
+        .execute(),
+    ).rejects.toThrow(/refund_within_charge/);
   });
 
   it("hides other customers' payments", async () => {
-    const payment = await service.charge(alice, request);
+    const payment = await service.charge(alice, charge());
     expect(await codeOf(service.get(bob, payment.id))).toBe(status.NOT_FOUND);
     expect((await service.get(sam, payment.id)).id).toBe(payment.id);
   });

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { can, canActOn } from '@citadel/auth';
 import type { ChargeRequest, Payment } from '@citadel/contracts';
 import {
@@ -9,18 +9,37 @@ import {
   permissionDenied,
   type UserContext,
 } from '@citadel/transport';
+import { PaymentProvider } from '../provider/payment-provider.port.js';
 import { PaymentRepository, type StoredPayment } from './payment.repository.js';
 
 const MAX_AMOUNT_CENTS = 100_000_000;
 
+/** Where payment writes its operational log (the service's pino logger). */
+export const PAYMENT_LOG = Symbol('PAYMENT_LOG');
+export interface PaymentLog {
+  info(details: object, message: string): void;
+}
+const TOKEN = /^tok_[a-z0-9_]{1,40}$/;
+
 @Injectable()
 export class PaymentService {
-  constructor(private readonly payments: PaymentRepository) {}
+  /** Captures running in this process, so a concurrent retry joins instead of re-capturing. */
+  private readonly inFlight = new Map<string, Promise<StoredPayment>>();
+
+  constructor(
+    private readonly payments: PaymentRepository,
+    private readonly provider: PaymentProvider,
+    @Inject(PAYMENT_LOG) private readonly log: PaymentLog,
+  ) {}
 
   /**
    * Charges the calling user. Payment re-checks the user context it was handed (zero
-   * trust: order being allowed to call does not make every charge legitimate), and an
-   * idempotency key makes a retried charge return the first payment.
+   * trust: order being allowed to call does not make every charge legitimate).
+   *
+   * Exactly once: the payment row, keyed by the idempotency key, is written before the
+   * provider is asked. A retry, a duplicate, or a retry after this process died mid-charge
+   * finds that row and finishes it (the provider dedups on the payment id) instead of
+   * charging again.
    */
   async charge(user: UserContext, request: ChargeRequest): Promise<Payment> {
     if (request.user_id !== user.id)
@@ -37,30 +56,26 @@ export class PaymentService {
     if (!request.order_id || !request.idempotency_key || request.idempotency_key.length > 128) {
       throw invalidArgument('order_id and idempotency_key are required');
     }
-    const existing = await this.payments.findByIdempotencyKey(request.idempotency_key);
-    if (existing) {
-      if (
-        existing.order_id !== request.order_id ||
-        existing.amount_cents !== request.amount_cents ||
-        existing.user_id !== user.id
-      ) {
-        throw failedPrecondition('idempotency key reused for a different charge');
-      }
-      return toMessage(existing);
-    }
-    const payment: StoredPayment = {
+    const token = request.payment_token || 'tok_visa';
+    if (!TOKEN.test(token)) throw invalidArgument('payment_token is malformed');
+
+    const fresh: StoredPayment = {
       id: randomUUID(),
       order_id: request.order_id,
       user_id: user.id,
       amount_cents: request.amount_cents,
       refunded_cents: 0,
       currency: request.currency,
-      status: 'captured',
+      status: 'pending',
+      decline_reason: '',
       created_at: new Date().toISOString(),
       idempotencyKey: request.idempotency_key,
+      paymentToken: token,
     };
-    await this.payments.save(payment);
-    return toMessage(payment);
+    const payment = (await this.payments.insert(fresh))
+      ? fresh
+      : await this.existing(user, request, token);
+    return toMessage(payment.status === 'pending' ? await this.capture(payment) : payment);
   }
 
   /**
@@ -75,13 +90,10 @@ export class PaymentService {
       canActOn(user, payment.user_id, 'orders:cancel:own', 'orders:cancel:any');
     if (!allowed) throw permissionDenied();
     if (payment.status === 'refunded') return toMessage(payment);
-    const refunded: StoredPayment = {
-      ...payment,
-      refunded_cents: payment.amount_cents,
-      status: 'refunded',
-    };
-    await this.payments.save(refunded);
-    return toMessage(refunded);
+    if (payment.status !== 'captured') throw failedPrecondition(`payment is ${payment.status}`);
+    const refunded = await this.payments.refundInFull(paymentId);
+    // Lost a race with a concurrent refund: that one paid out; report its result.
+    return toMessage(refunded ?? (await this.payments.findById(paymentId))!);
   }
 
   async get(user: UserContext, id: string): Promise<Payment> {
@@ -91,8 +103,50 @@ export class PaymentService {
     }
     return toMessage(payment);
   }
+
+  private async existing(user: UserContext, request: ChargeRequest, token: string) {
+    const existing = await this.payments.findByIdempotencyKey(request.idempotency_key);
+    if (
+      !existing ||
+      existing.order_id !== request.order_id ||
+      existing.amount_cents !== request.amount_cents ||
+      existing.user_id !== user.id ||
+      existing.paymentToken !== token
+    ) {
+      throw failedPrecondition('idempotency key reused for a different charge');
+    }
+    return existing;
+  }
+
+  private capture(payment: StoredPayment): Promise<StoredPayment> {
+    let running = this.inFlight.get(payment.id);
+    if (!running) {
+      this.log.info(
+        { event: 'payment.capture.started', payment_id: payment.id, order_id: payment.order_id },
+        'asking the provider to capture',
+      );
+      running = this.provider
+        .capture({
+          reference: payment.id,
+          token: payment.paymentToken,
+          amountCents: payment.amount_cents,
+          currency: payment.currency,
+        })
+        .then((outcome) =>
+          this.payments.settleCapture(
+            payment.id,
+            outcome.approved
+              ? { status: 'captured', reason: '' }
+              : { status: 'declined', reason: outcome.reason },
+          ),
+        )
+        .finally(() => this.inFlight.delete(payment.id));
+      this.inFlight.set(payment.id, running);
+    }
+    return running;
+  }
 }
 
-function toMessage({ idempotencyKey: _key, ...payment }: StoredPayment): Payment {
-  return payment;
+function toMessage({ idempotencyKey: _key, paymentToken: _token, ...payment }: StoredPayment) {
+  return payment satisfies Payment;
 }

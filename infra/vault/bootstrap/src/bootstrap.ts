@@ -9,6 +9,11 @@ import {
   secretPaths,
   secretsError,
 } from '@citadel/secrets';
+import {
+  provisionServiceRoles,
+  DATA_SERVICES,
+  type DatabaseCredentials,
+} from './database-roles.js';
 import { newSigningKey, rotatedSigningKeys, type SigningKeysSecret } from './signing-keys.js';
 
 type Client = ReturnType<typeof vault>;
@@ -38,6 +43,12 @@ export interface BootstrapOptions {
   tls: (service: VaultService) => ServiceTlsPem;
   /** Local mode only: the demo users to seed. */
   demoUsers?: { email: string; password: string; role: string }[];
+  /**
+   * A PostgreSQL superuser URL (`postgres://admin@host:5432/citadel`): each data service
+   * gets its own login role and schema there, credentials stored in Vault. Without it,
+   * services use embedded PostgreSQL.
+   */
+  databaseAdminUrl?: string;
   /** AppRole token lifetimes, in Vault duration syntax. */
   tokenTtl?: string;
   tokenMaxTtl?: string;
@@ -108,6 +119,22 @@ export async function bootstrapVault(options: BootstrapOptions): Promise<Bootstr
   const hasKeys = await readKv<SigningKeysSecret>(client, signingKeys);
   if (!hasKeys) await writeKv(client, signingKeys, { keys: [await newSigningKey()] });
   note(!hasKeys, signingKeys);
+  if (options.databaseAdminUrl) {
+    const current: Record<string, DatabaseCredentials> = {};
+    for (const service of DATA_SERVICES) {
+      const stored = await readKv<DatabaseCredentials>(client, secretPaths.database(service));
+      if (stored) current[service] = stored.data;
+    }
+    const provisioned = await step('database roles', () =>
+      provisionServiceRoles(options.databaseAdminUrl!, current),
+    );
+    for (const service of DATA_SERVICES) {
+      const changed = await writeIfDifferent(client, secretPaths.database(service), {
+        ...provisioned[service]!,
+      });
+      note(changed, secretPaths.database(service));
+    }
+  }
   if (options.demoUsers) {
     const changed = await writeIfDifferent(client, secretPaths.demoUsers, {
       users: options.demoUsers,

@@ -43,6 +43,9 @@ async function main() {
       cert: read(pki.cert(service)),
       key: read(pki.key(service)),
     }),
+    ...(process.env.CITADEL_DB_ADMIN_URL
+      ? { databaseAdminUrl: process.env.CITADEL_DB_ADMIN_URL }
+      : {}),
     log: (line) => process.stdout.write(line + '\n'),
   });
 }

@@ -9,3 +9,9 @@ export {
   type VaultService,
 } from './bootstrap.js';
 export { newSigningKey, type SigningKeysSecret, type StoredSigningKey } from './signing-keys.js';
+export {
+  provisionServiceRoles,
+  roleName,
+  DATA_SERVICES,
+  type DatabaseCredentials,
+} from './database-roles.js';

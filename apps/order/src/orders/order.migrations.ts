@@ -1,0 +1,81 @@
+import { sql, type Generated, type Migration } from '@citadel/database';
+
+/** The order service's schema: the catalogue and the orders. Money is integer minor units. */
+export const ORDER_MIGRATIONS: Record<string, Migration> = {
+  '001-catalogue-and-orders': {
+    async up(db) {
+      await db.schema
+        .createTable('products')
+        .addColumn('sku', 'text', (column) => column.primaryKey())
+        .addColumn('name', 'text', (column) => column.notNull())
+        .addColumn('price_cents', 'bigint', (column) =>
+          column.notNull().check(sql`price_cents > 0`),
+        )
+        .addColumn('currency', 'char(3)', (column) => column.notNull())
+        .execute();
+      await db
+        .insertInto('products')
+        .values([
+          { sku: 'CIT-MUG', name: 'Citadel mug', price_cents: 1200, currency: 'EUR' },
+          { sku: 'CIT-TEE', name: 'Zero-trust T-shirt', price_cents: 2500, currency: 'EUR' },
+          { sku: 'CIT-KEY', name: 'Hardware security key', price_cents: 4900, currency: 'EUR' },
+          {
+            sku: 'CIT-BOOK',
+            name: 'Securing Microservices (paperback)',
+            price_cents: 3900,
+            currency: 'EUR',
+          },
+        ])
+        .execute();
+      await db.schema
+        .createTable('orders')
+        .addColumn('id', 'uuid', (column) => column.primaryKey())
+        .addColumn('user_id', 'text', (column) => column.notNull())
+        .addColumn('status', 'text', (column) =>
+          column
+            .notNull()
+            .check(sql`status in ('pending', 'paid', 'payment_failed', 'cancelled', 'refunded')`),
+        )
+        .addColumn('items', 'jsonb', (column) => column.notNull())
+        .addColumn('total_cents', 'bigint', (column) => column.notNull())
+        .addColumn('currency', 'char(3)', (column) => column.notNull())
+        .addColumn('payment_id', 'text', (column) => column.notNull().defaultTo(''))
+        .addColumn('payment_token', 'text', (column) => column.notNull())
+        .addColumn('failure_reason', 'text', (column) => column.notNull().defaultTo(''))
+        // The client's Idempotency-Key, scoped to the user, and a hash of what it asked for.
+        .addColumn('idempotency_key', 'text')
+        .addColumn('request_hash', 'text')
+        .addColumn('created_at', 'timestamptz', (column) => column.notNull().defaultTo(sql`now()`))
+        .addUniqueConstraint('orders_user_idempotency_key', ['user_id', 'idempotency_key'])
+        .execute();
+      await db.schema.createIndex('orders_user_id').on('orders').column('user_id').execute();
+    },
+  },
+};
+
+export interface ProductsTable {
+  sku: string;
+  name: string;
+  price_cents: string | number;
+  currency: string;
+}
+
+export interface OrdersTable {
+  id: string;
+  user_id: string;
+  status: 'pending' | 'paid' | 'payment_failed' | 'cancelled' | 'refunded';
+  items: string | { sku: string; quantity: number; unit_price_cents: number }[];
+  total_cents: string | number;
+  currency: string;
+  payment_id: Generated<string>;
+  payment_token: string;
+  failure_reason: Generated<string>;
+  idempotency_key: string | null;
+  request_hash: string | null;
+  created_at: Generated<Date | string>;
+}
+
+export interface OrderDatabase {
+  products: ProductsTable;
+  orders: OrdersTable;
+}

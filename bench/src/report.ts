@@ -1,0 +1,165 @@
+import type { LoadResult } from './load.js';
+import type { MicroResult } from './micro.js';
+
+export interface SideReport {
+  rps: number;
+  p50Ms: number;
+  p99Ms: number;
+  failures: number;
+  cpuUsPerRequest: Record<string, number>;
+  runs: (LoadResult & { cpuUsPerRequest: Record<string, number | undefined> })[];
+}
+
+export interface PathReport {
+  secured: SideReport;
+  baseline: SideReport;
+  /** Secured req/s over baseline req/s. */
+  ratio: number;
+  p99DeltaMs: number;
+}
+
+export interface Target {
+  name: string;
+  goal: string;
+  measured: string;
+  met: boolean;
+}
+
+export interface BenchReport {
+  date: string;
+  smoke: boolean;
+  machine: {
+    cpuModel: string;
+    cpuCount: number;
+    totalMemGiB: number;
+    os: string;
+    node: string;
+    loadAverageAtStart: number[];
+    loadAverageAtEnd: number[];
+    randomBytesSha256OpsPerS: number;
+  };
+  settings: {
+    durationS: number;
+    warmupS: number;
+    initialWarmupS: number;
+    connections: number;
+    rounds: number;
+    loadGenerator: string;
+  };
+  /** Every path unless the run was limited with `--paths`. */
+  paths: Partial<Record<'read' | 'write' | 'login', PathReport>>;
+  micro: MicroResult[];
+  targets: Target[];
+}
+
+export function median(values: number[]): number {
+  const sorted = values.filter((value) => !Number.isNaN(value)).sort((a, b) => a - b);
+  if (sorted.length === 0) return Number.NaN;
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+/** The issue's targets (2 cores, load generator on the same cores, 50 connections). */
+export function evaluateTargets(paths: BenchReport['paths'], micro: MicroResult[]): Target[] {
+  const read = paths.read;
+  const edgeAuth = micro.find((result) => result.name.startsWith('gateway auth per request'));
+  const targets: Target[] = [
+    {
+      name: 'gateway auth work per request, exchange cached',
+      goal: '≤ 50 µs',
+      measured: edgeAuth ? `${edgeAuth.usPerOp.toFixed(1)} µs` : 'not measured',
+      met: !!edgeAuth && edgeAuth.usPerOp <= 50,
+    },
+  ];
+  if (!read) return targets;
+  return [
+    {
+      name: 'read path: throughput cost of security',
+      goal: 'secured ≥ 0.90 × baseline',
+      measured: `${read.ratio.toFixed(2)} ×`,
+      met: read.ratio >= 0.9,
+    },
+    {
+      name: 'read path: p99 cost of security',
+      goal: '≤ +1 ms',
+      measured: `${read.p99DeltaMs >= 0 ? '+' : ''}${read.p99DeltaMs.toFixed(2)} ms`,
+      met: read.p99DeltaMs <= 1,
+    },
+    {
+      name: 'read path: secured throughput',
+      goal: '≥ 7,500 req/s',
+      measured: `${read.secured.rps.toLocaleString('en-US')} req/s`,
+      met: read.secured.rps >= 7_500,
+    },
+    {
+      name: 'read path: secured p99',
+      goal: '≤ 25 ms',
+      measured: `${read.secured.p99Ms.toFixed(2)} ms`,
+      met: read.secured.p99Ms <= 25,
+    },
+    ...targets,
+  ];
+}
+
+const LABELS = {
+  read: 'read `GET /v1/orders/{id}` (gateway → order)',
+  write: 'write `POST /v1/orders` (gateway → order → payment)',
+  login: 'login `POST /v1/auth/login` (argon2id)',
+};
+
+const fmt = (value: number, digits = 0) =>
+  Number.isNaN(value)
+    ? '–'
+    : value.toLocaleString('en-US', {
+        minimumFractionDigits: digits,
+        maximumFractionDigits: digits,
+      });
+
+/** The tables the README carries: paths side by side, CPU per request, micro, targets. */
+export function markdownReport(report: BenchReport): string {
+  const m = report.machine;
+  const s = report.settings;
+  const lines = [
+    `Machine: ${m.cpuCount}× ${m.cpuModel}, ${m.totalMemGiB} GiB, ${m.os}, Node ${m.node}; ` +
+      `randomBytes(32)+SHA-256 at ${fmt(m.randomBytesSha256OpsPerS)} ops/s on one thread, ` +
+      `load average ${m.loadAverageAtStart.join(' ')} at start, ` +
+      `${m.loadAverageAtEnd.join(' ')} at the end.`,
+    `Load: ${s.loadGenerator}; ${s.connections} connections, ${s.durationS} s per run after ` +
+      `${s.warmupS} s of warm-up (and one ${s.initialWarmupS} s unmeasured pass per path and ` +
+      `mode first), median of ${s.rounds} interleaved round(s).`,
+    '',
+    '| path | secured req/s | baseline req/s | secured / baseline | secured p50 / p99 ms | baseline p50 / p99 ms |',
+    '|---|---:|---:|---:|---:|---:|',
+  ];
+  const paths = Object.entries(report.paths) as [keyof typeof LABELS, PathReport][];
+  for (const [name, p] of paths) {
+    lines.push(
+      `| ${LABELS[name]} | ${fmt(p.secured.rps)} | ${fmt(p.baseline.rps)} | ${p.ratio.toFixed(2)} | ` +
+        `${fmt(p.secured.p50Ms, 2)} / ${fmt(p.secured.p99Ms, 2)} | ` +
+        `${fmt(p.baseline.p50Ms, 2)} / ${fmt(p.baseline.p99Ms, 2)} |`,
+    );
+  }
+  lines.push(
+    '',
+    'CPU per request, µs (secured / baseline), from each process’s CPU time over the run:',
+    '',
+    '| path | gateway | order | payment | auth | load generator |',
+    '|---|---:|---:|---:|---:|---:|',
+  );
+  for (const [name, p] of paths) {
+    const cell = (process: string) =>
+      `${fmt(p.secured.cpuUsPerRequest[process] ?? Number.NaN)} / ${fmt(p.baseline.cpuUsPerRequest[process] ?? Number.NaN)}`;
+    lines.push(
+      `| ${name} | ${cell('gateway')} | ${cell('order')} | ${cell('payment')} | ${cell('auth')} | ${cell('loadgen')} |`,
+    );
+  }
+  lines.push('', '| primitive | µs per op |', '|---|---:|');
+  for (const result of report.micro) lines.push(`| ${result.name} | ${fmt(result.usPerOp, 2)} |`);
+  lines.push('', '| target | goal | measured | met |', '|---|---|---|---|');
+  for (const target of report.targets) {
+    lines.push(
+      `| ${target.name} | ${target.goal} | ${target.measured} | ${target.met ? 'yes' : '**no**'} |`,
+    );
+  }
+  return lines.join('\n') + '\n';
+}

@@ -1,0 +1,42 @@
+// The bench is a benchmark, not a test: CI only checks that a short run completes against
+// both systems and writes its JSON. The numbers of a smoke run mean nothing.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { BenchReport } from './report.js';
+
+const RUN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../dist/run.js');
+
+describe('npm run bench:smoke', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'citadel-bench-smoke-'));
+  });
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('completes against the secured and the baseline system and writes its JSON', async () => {
+    const out = path.join(dir, 'smoke.json');
+    const bench = spawn(process.execPath, [RUN, '--smoke', '--out', out], {
+      env: { PATH: process.env.PATH ?? '' },
+    });
+    let output = '';
+    bench.stdout.on('data', (chunk) => (output += chunk));
+    bench.stderr.on('data', (chunk) => (output += chunk));
+    const code = await new Promise<number | null>((resolve) => bench.once('exit', resolve));
+    expect({ code, output }).toMatchObject({ code: 0 });
+
+    const report = JSON.parse(fs.readFileSync(out, 'utf8')) as BenchReport;
+    expect(report.smoke).toBe(true);
+    expect(report.machine.cpuCount).toBeGreaterThan(0);
+    for (const name of ['read', 'write', 'login'] as const) {
+      for (const mode of ['secured', 'baseline'] as const) {
+        expect(report.paths[name]![mode].rps).toBeGreaterThan(0);
+        expect(report.paths[name]![mode].failures).toBe(0);
+      }
+    }
+    expect(report.micro.map((result) => result.usPerOp).every((us) => us > 0)).toBe(true);
+    expect(output).toContain('| path | secured req/s');
+  }, 180_000);
+});

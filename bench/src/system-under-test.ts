@@ -1,0 +1,138 @@
+import fs from 'node:fs';
+import https from 'node:https';
+import os from 'node:os';
+import path from 'node:path';
+import { BENCH_BASELINE_VALUE, BENCH_BASELINE_VAR } from '@citadel/config';
+import { bootSystem, freePort, type RunningSystem } from '@citadel/launcher';
+
+export type Mode = 'secured' | 'baseline';
+export const SERVICES = ['gateway', 'auth', 'order', 'payment'] as const;
+export type Service = (typeof SERVICES)[number];
+
+export interface SystemUnderTest {
+  mode: Mode;
+  system: RunningSystem;
+  ca: Buffer;
+  pids: Record<Service, number>;
+  /** A signed-in demo customer's bearer token and one of their orders. */
+  token: string;
+  orderId: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Boots one whole Citadel (local mode, fresh state, free ports), secured or as the
+ * insecure baseline. The baseline switch reaches the services only through bootSystem's
+ * `env`; this process never sets it on itself.
+ */
+export async function bootSystemUnderTest(
+  mode: Mode,
+  extraEnv: Record<string, string> = {},
+): Promise<SystemUnderTest> {
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), `citadel-bench-${mode}-`));
+  const system = await bootSystem({
+    home,
+    ports: {
+      gateway: await freePort(),
+      auth: await freePort(),
+      order: await freePort(),
+      payment: await freePort(),
+    },
+    vaultPort: await freePort(),
+    env: {
+      LOG_LEVEL: 'info',
+      ...(mode === 'baseline' ? { [BENCH_BASELINE_VAR]: BENCH_BASELINE_VALUE } : {}),
+      ...extraEnv,
+    },
+  }).catch((error: unknown) => {
+    fs.rmSync(home, { recursive: true, force: true });
+    throw error;
+  });
+  const stop = async () => {
+    await system.stop();
+    fs.rmSync(home, { recursive: true, force: true });
+  };
+  try {
+    const ca = fs.readFileSync(system.caFile);
+    const alice = system.demoUsers.find((user) => user.email.startsWith('alice@'))!;
+    const login = await request(system, ca, 'POST', '/v1/auth/login', undefined, {
+      email: alice.email,
+      password: alice.password,
+    });
+    const token = (login as { access_token: string }).access_token;
+    const order = await request(system, ca, 'POST', '/v1/orders', token, ORDER_BODY);
+    const orderId = (order as { id: string }).id;
+    await request(system, ca, 'GET', `/v1/orders/${orderId}`, token);
+    const pids = Object.fromEntries(
+      SERVICES.map((service) => [service, startedPid(system.logFile(service))]),
+    ) as Record<Service, number>;
+    return { mode, system, ca, pids, token, orderId, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+export const ORDER_BODY = { items: [{ sku: 'CIT-MUG', quantity: 1 }] };
+
+/** One HTTPS call that must succeed: the bench measures a working system or nothing. */
+function request(
+  system: RunningSystem,
+  ca: Buffer,
+  method: string,
+  urlPath: string,
+  token?: string,
+  body?: object,
+): Promise<unknown> {
+  const payload = body === undefined ? undefined : JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const req = https.request(
+      `${system.gatewayUrl}${urlPath}`,
+      {
+        method,
+        ca,
+        headers: {
+          ...(payload ? { 'content-type': 'application/json' } : {}),
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+        },
+      },
+      (response) => {
+        let text = '';
+        response.on('data', (chunk: Buffer) => (text += chunk.toString()));
+        response.on('end', () => {
+          const status = response.statusCode ?? 0;
+          if (status >= 200 && status < 300) resolve(text ? JSON.parse(text) : undefined);
+          else reject(new Error(`${method} ${urlPath}: HTTP ${status} ${text}`));
+        });
+      },
+    );
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+/** The pid a service logged when it started (every log line carries it). */
+function startedPid(logFile: string): number {
+  for (const line of fs.readFileSync(logFile, 'utf8').split('\n').reverse()) {
+    if (!line.startsWith('{')) continue;
+    const entry = JSON.parse(line) as { event?: string; pid?: number };
+    if (entry.event === 'service.started' && entry.pid) return entry.pid;
+  }
+  throw new Error(`no service.started line in ${logFile}`);
+}
+
+/** CPU time (user + system, all threads) a process has used so far, in µs; Linux only. */
+export function cpuMicros(pid: number): number | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces): utime and stime are 14 and 15.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return (ticks * 1e6) / CLOCK_TICKS_PER_S;
+  } catch {
+    return undefined;
+  }
+}
+
+/** USER_HZ: 100 on every Linux platform Node supports. */
+const CLOCK_TICKS_PER_S = 100;

@@ -1,0 +1,60 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { bootSystem, freePort, type RunningSystem, type SystemOptions } from '@citadel/launcher';
+import { STATE_ENV } from './state.js';
+
+/**
+ * A system of the spec's own, for specs that stop, kill or restart pieces of it. While it
+ * runs, the support helpers (api, tokenFor, grpcClient) talk to it instead of the suite's.
+ */
+export async function bootOwnSystem(
+  options: Omit<SystemOptions, 'home' | 'ports' | 'vaultPort'> = {},
+): Promise<{ system: RunningSystem; home: string; dispose(): Promise<void> }> {
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'citadel-own-e2e-'));
+  const system = await bootSystem({
+    home,
+    ports: {
+      gateway: await freePort(),
+      auth: await freePort(),
+      order: await freePort(),
+      payment: await freePort(),
+    },
+    vaultPort: await freePort(),
+    ...options,
+    env: { LOG_LEVEL: 'info', ...options.env },
+  });
+  const stateFile = path.join(home, 'e2e-state.json');
+  fs.writeFileSync(
+    stateFile,
+    JSON.stringify({
+      home,
+      gatewayUrl: system.gatewayUrl,
+      ports: system.ports,
+      vaultAddr: system.vault.addr,
+      caFile: system.caFile,
+      users: system.demoUsers,
+    }),
+  );
+  const previous = process.env[STATE_ENV];
+  process.env[STATE_ENV] = stateFile;
+  return {
+    system,
+    home,
+    async dispose() {
+      await system.stop();
+      if (previous) process.env[STATE_ENV] = previous;
+      fs.rmSync(home, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The pid a process logged when it last started (every log line carries it). */
+export function pidOf(system: RunningSystem, service: 'auth' | 'order' | 'payment' | 'gateway') {
+  const started = fs
+    .readFileSync(system.logFile(service), 'utf8')
+    .split('\n')
+    .filter((line) => line.includes('"service.started"'))
+    .at(-1);
+  return (JSON.parse(started!) as { pid: number }).pid;
+}

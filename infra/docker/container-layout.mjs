@@ -1,0 +1,26 @@
+// Where the Citadel images keep what the one-shot init steps make, as docker-compose.yml
+// mounts it. Each directory is its own volume, so each container sees only what it needs.
+import path from 'node:path';
+
+/** `/citadel` in the images; a scratch directory when the scripts are tried outside one. */
+const ROOT = process.env.CITADEL_CONTAINER_ROOT || '/citadel';
+
+export const layout = {
+  /** CITADEL_HOME: `pki/` (init only) and `vault/<service>/` (one volume per service). */
+  home: process.env.CITADEL_HOME || path.join(ROOT, 'home'),
+  /** The development CA's certificate, and nothing else: public, mounted read-only everywhere. */
+  caFile: path.join(ROOT, 'ca', 'ca.pem'),
+  /** Vault's server certificate and key (the `vault-tls` volume, /vault/tls in Vault). */
+  vaultTlsDir: path.join(ROOT, 'out', 'vault'),
+  /** PostgreSQL's superuser password and server certificate (/run/citadel/postgres there). */
+  postgresDir: path.join(ROOT, 'out', 'postgres'),
+  /** vault-init only: the unseal key, the root token and the demo users' passwords. */
+  adminDir: path.join(ROOT, 'admin'),
+};
+
+/**
+ * The group every Citadel container runs as (10001). Vault and PostgreSQL join it
+ * (`group_add`) to read the key and password files made for them, which are mode 0640:
+ * readable by that group and by no other user in any container.
+ */
+export const SHARED_FILE_MODE = 0o640;
