@@ -8,54 +8,27 @@ import path from 'node:path';
 import { decodeProtectedHeader } from 'jose';
 import vault from 'node-vault';
 import { REPO_ROOT } from '@citadel/config';
-import { bootSystem, freePort, type RunningSystem } from '@citadel/launcher';
+import { freePort, type RunningSystem } from '@citadel/launcher';
 import { appRoleDir, readAppRoleCredentials, secretPaths } from '@citadel/secrets';
 import { rotateSigningKeys } from '@citadel/vault-bootstrap';
 import { grpcClient } from './support/grpc.js';
 import { api, placeOrder, tokenFor } from './support/http.js';
-import { STATE_ENV } from './support/state.js';
+import { bootOwnSystem } from './support/own-system.js';
 
 const TOKEN_TTL_S = 4;
 let system: RunningSystem;
 let home: string;
-let previousState: string | undefined;
+let dispose: () => Promise<void>;
 
 beforeAll(async () => {
-  home = fs.mkdtempSync(path.join(os.tmpdir(), 'citadel-vault-e2e-'));
-  system = await bootSystem({
-    home,
-    ports: {
-      gateway: await freePort(),
-      auth: await freePort(),
-      order: await freePort(),
-      payment: await freePort(),
-    },
-    vaultPort: await freePort(),
+  ({ system, home, dispose } = await bootOwnSystem({
     // Short-lived Vault tokens, so renewals and expiry happen within the test.
     vaultTokenTtl: `${TOKEN_TTL_S}s`,
-    env: { LOG_LEVEL: 'info', CITADEL_SECRET_WATCH_MS: '200' },
-  });
-  const stateFile = path.join(home, 'e2e-state.json');
-  fs.writeFileSync(
-    stateFile,
-    JSON.stringify({
-      home,
-      gatewayUrl: system.gatewayUrl,
-      ports: system.ports,
-      vaultAddr: system.vault.addr,
-      caFile: system.caFile,
-      users: system.demoUsers,
-    }),
-  );
-  previousState = process.env[STATE_ENV];
-  process.env[STATE_ENV] = stateFile;
-}, 60_000);
+    env: { CITADEL_SECRET_WATCH_MS: '200' },
+  }));
+}, 120_000);
 
-afterAll(async () => {
-  await system?.stop();
-  if (previousState) process.env[STATE_ENV] = previousState;
-  fs.rmSync(home, { recursive: true, force: true });
-});
+afterAll(() => dispose?.());
 
 /** Vault as the given service sees it, logged in with that service's own AppRole. */
 async function vaultAs(service: string) {

@@ -16,6 +16,8 @@ export interface RequestOptions {
   /** A raw body sent as is (for malformed-input tests). */
   rawBody?: string | Buffer;
   headers?: Record<string, string>;
+  /** The client address to connect from (any 127.0.0.0/8 address on loopback): a "new IP". */
+  localAddress?: string;
 }
 
 let agent: https.Agent | undefined;
@@ -38,7 +40,12 @@ export function api(
   return new Promise((resolve, reject) => {
     const request = https.request(
       `${state.gatewayUrl}${path}`,
-      { method, agent, headers },
+      {
+        method,
+        agent,
+        headers,
+        ...(options.localAddress ? { localAddress: options.localAddress } : {}),
+      },
       (response) => {
         const chunks: Buffer[] = [];
         response.on('data', (chunk: Buffer) => chunks.push(chunk));

@@ -10,10 +10,14 @@ import { ProductsController } from './products/products.controller.js';
 import { BearerStrategy } from './session/bearer.strategy.js';
 import { PermissionGuard } from './session/permission.guard.js';
 import { TokenExchange } from './session/token-exchange.js';
+import { LoginThrottle, type LoginThrottleSettings } from './auth/login-throttle.js';
 
 @Module({})
 export class GatewayModule {
-  static forRoot(clients: { auth: ServiceClient; order: ServiceClient }): DynamicModule {
+  static forRoot(
+    clients: { auth: ServiceClient; order: ServiceClient },
+    login: LoginThrottleSettings,
+  ): DynamicModule {
     return {
       module: GatewayModule,
       imports: [PassportModule.register({ session: false })],
@@ -29,6 +33,7 @@ export class GatewayModule {
         { provide: AUTH_CLIENT, useValue: clients.auth },
         { provide: ORDER_CLIENT, useValue: clients.order },
         TokenExchange,
+        { provide: LoginThrottle, useValue: new LoginThrottle(login) },
         BearerStrategy,
         PermissionGuard,
         OpenApiDocument,

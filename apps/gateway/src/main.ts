@@ -48,7 +48,11 @@ async function main() {
     trustProxy: false,
   });
   const app = await NestFactory.create<NestFastifyApplication>(
-    GatewayModule.forRoot(clients),
+    GatewayModule.forRoot(clients, {
+      maxFailuresPerAccount: env.GATEWAY_LOGIN_MAX_FAILURES_PER_ACCOUNT,
+      maxFailuresPerIp: env.GATEWAY_LOGIN_MAX_FAILURES_PER_IP,
+      windowSeconds: env.GATEWAY_LOGIN_WINDOW_SECONDS,
+    }),
     adapter,
     {
       logger: ['error', 'warn'],

@@ -1,5 +1,12 @@
 import { Body, Controller, Get, HttpCode, Inject, Post, Req } from '@nestjs/common';
-import { ApiOkResponse, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import {
+  ApiOkResponse,
+  ApiTags,
+  ApiTooManyRequestsResponse,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
+import { status as GrpcStatus } from '@grpc/grpc-js';
+import { isServiceError } from '@citadel/transport';
 import type { FastifyRequest } from 'fastify';
 import type { LoginResponse } from '@citadel/contracts';
 import { AUTH_CLIENT, type ServiceClient } from '../downstream.js';
@@ -8,6 +15,7 @@ import { CurrentPrincipal, type Principal } from '../session/principal.js';
 import { TokenExchange } from '../session/token-exchange.js';
 import { traceOf } from '../trace.js';
 import { LoginRequestDto, MeResponseDto, TokenResponseDto } from './login.request.dto.js';
+import { LoginThrottle } from './login-throttle.js';
 
 @ApiTags('auth')
 @Controller('v1')
@@ -15,16 +23,33 @@ export class AuthController {
   constructor(
     @Inject(AUTH_CLIENT) private readonly auth: ServiceClient,
     private readonly exchange: TokenExchange,
+    private readonly throttle: LoginThrottle,
   ) {}
 
   @Post('auth/login')
   @HttpCode(200)
   @ApiOkResponse({ type: TokenResponseDto })
   @ApiUnauthorizedResponse({ description: 'Wrong email or password (one answer for both)' })
-  login(@Body() body: LoginRequestDto, @Req() request: FastifyRequest): Promise<LoginResponse> {
-    return this.auth.call<LoginResponse>('Login', body, {
-      traceparent: traceOf(request).traceparent,
-    });
+  @ApiTooManyRequestsResponse({
+    description: 'Too many failed logins for this account or from this address; see Retry-After',
+  })
+  async login(
+    @Body() body: LoginRequestDto,
+    @Req() request: FastifyRequest,
+  ): Promise<LoginResponse> {
+    await this.throttle.assertAllowed(body.email, request.ip);
+    try {
+      const token = await this.auth.call<LoginResponse>('Login', body, {
+        traceparent: traceOf(request).traceparent,
+      });
+      await this.throttle.recordSuccess(body.email);
+      return token;
+    } catch (error) {
+      if (isServiceError(error) && error.code === GrpcStatus.UNAUTHENTICATED) {
+        await this.throttle.recordFailure(body.email, request.ip);
+      }
+      throw error;
+    }
   }
 
   /** The token is dead at once: revoked at auth and dropped from the exchange cache. */

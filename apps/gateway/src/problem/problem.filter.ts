@@ -33,5 +33,14 @@ export function sendProblem(
   }
   // RFC 6750 §3: a 401 names the scheme the client should use.
   if (body.status === 401) void reply.header('www-authenticate', 'Bearer realm="citadel"');
+  // RFC 9110 §10.2.3: a 429 says when to come back.
+  const retryAfter = retryAfterOf(exception);
+  if (body.status === 429 && retryAfter) void reply.header('retry-after', String(retryAfter));
   void reply.status(body.status).header('content-type', 'application/problem+json').send(body);
+}
+
+function retryAfterOf(exception: unknown): number | undefined {
+  const response = (exception as { getResponse?: () => unknown }).getResponse?.();
+  const seconds = (response as { retryAfterSeconds?: unknown } | undefined)?.retryAfterSeconds;
+  return typeof seconds === 'number' ? seconds : undefined;
 }

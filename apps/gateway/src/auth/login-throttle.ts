@@ -1,0 +1,70 @@
+import { HttpException, Injectable } from '@nestjs/common';
+import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+
+export interface LoginThrottleSettings {
+  /** Failed logins one account may have in the window before every login to it is refused. */
+  maxFailuresPerAccount: number;
+  /** Failed logins one client address may have in the window (credential stuffing). */
+  maxFailuresPerIp: number;
+  windowSeconds: number;
+}
+
+/**
+ * Brute-force protection for `POST /v1/auth/login` (seed 002, 004), built on
+ * rate-limiter-flexible's documented login recipe: only failures are counted, per account
+ * and per client address. Once either is spent, logins are refused with 429 and a
+ * `Retry-After` until the window passes; the account's count clears on a good login.
+ * The account limit holds whatever address the attempts come from.
+ */
+@Injectable()
+export class LoginThrottle {
+  private readonly perAccount: RateLimiterMemory;
+  private readonly perIp: RateLimiterMemory;
+
+  constructor(settings: LoginThrottleSettings) {
+    this.perAccount = new RateLimiterMemory({
+      keyPrefix: 'login-fail-account',
+      points: settings.maxFailuresPerAccount,
+      duration: settings.windowSeconds,
+    });
+    this.perIp = new RateLimiterMemory({
+      keyPrefix: 'login-fail-ip',
+      points: settings.maxFailuresPerIp,
+      duration: settings.windowSeconds,
+    });
+  }
+
+  /** Refuses (429) a login whose account or address has used up its failures. */
+  async assertAllowed(email: string, ip: string): Promise<void> {
+    const [account, address] = await Promise.all([
+      this.perAccount.get(accountKey(email)),
+      this.perIp.get(ip),
+    ]);
+    const spent = [
+      [account, this.perAccount.points],
+      [address, this.perIp.points],
+    ] as const;
+    const blocked = spent
+      .filter(([state, points]) => state && state.consumedPoints >= points)
+      .map(([state]) => (state as RateLimiterRes).msBeforeNext);
+    if (blocked.length > 0) throw tooManyAttempts(Math.max(...blocked));
+  }
+
+  async recordFailure(email: string, ip: string): Promise<void> {
+    await Promise.all([this.perAccount.penalty(accountKey(email), 1), this.perIp.penalty(ip, 1)]);
+  }
+
+  async recordSuccess(email: string): Promise<void> {
+    await this.perAccount.delete(accountKey(email));
+  }
+}
+
+const accountKey = (email: string) => email.trim().toLowerCase();
+
+function tooManyAttempts(msBeforeNext: number): HttpException {
+  const seconds = Math.max(1, Math.ceil(msBeforeNext / 1000));
+  return new HttpException(
+    { message: `too many failed logins; try again in ${seconds} s`, retryAfterSeconds: seconds },
+    429,
+  );
+}
