@@ -71,6 +71,11 @@ const matrix: Case[] = [
     expected: { alice: 403, sam: 403 },
   },
   {
+    action: 'view security alerts',
+    request: () => ['GET', '/v1/admin/alerts'],
+    expected: { alice: 403, sam: 403, ada: 200 },
+  },
+  {
     action: 'modify pricing',
     request: () => ['PUT', '/v1/products/CIT-BOOK/price', { price_cents: 3900 }],
     expected: { alice: 403, sam: 403, ada: 200 },

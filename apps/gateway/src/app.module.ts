@@ -10,6 +10,7 @@ import { ProductsController } from './products/products.controller.js';
 import { BearerStrategy } from './session/bearer.strategy.js';
 import { PermissionGuard } from './session/permission.guard.js';
 import { TokenExchange } from './session/token-exchange.js';
+import { AlertsController } from './admin/alerts.controller.js';
 import { LoginThrottle, type LoginThrottleSettings } from './auth/login-throttle.js';
 
 @Module({})
@@ -23,6 +24,7 @@ export class GatewayModule {
       imports: [PassportModule.register({ session: false })],
       controllers: [
         AuthController,
+        AlertsController,
         ProductsController,
         OrdersController,
         CustomersController,

@@ -1,5 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { Kysely } from '@citadel/database';
+import { AuditTrail, type AlertLog } from './audit/audit-trail.js';
 import { Catalogue } from './catalogue/catalogue.js';
 import { OrdersController } from './orders.controller.js';
 import type { OrderDatabase } from './orders/order.migrations.js';
@@ -9,7 +10,11 @@ import { PaymentsPort } from './orders/payments.port.js';
 
 @Module({})
 export class OrderModule {
-  static forRoot(deps: { db: Kysely<OrderDatabase>; payments: PaymentsPort }): DynamicModule {
+  static forRoot(deps: {
+    db: Kysely<OrderDatabase>;
+    payments: PaymentsPort;
+    log: AlertLog;
+  }): DynamicModule {
     return {
       module: OrderModule,
       controllers: [OrdersController],
@@ -18,6 +23,7 @@ export class OrderModule {
         { provide: Catalogue, useValue: new Catalogue(deps.db) },
         { provide: OrderRepository, useValue: new OrderRepository(deps.db) },
         { provide: PaymentsPort, useValue: deps.payments },
+        { provide: AuditTrail, useValue: new AuditTrail(deps.db, deps.log) },
       ],
     };
   }

@@ -29,7 +29,7 @@ async function main() {
   );
   await runGrpcService({
     service: 'order',
-    module: OrderModule.forRoot({ db: database.db, payments }),
+    module: OrderModule.forRoot({ db: database.db, payments, log: logger }),
     env,
     logger,
     verifier,

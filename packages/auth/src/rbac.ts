@@ -15,6 +15,7 @@ export const PERMISSIONS = [
   'customers:read',
   'customers:delete',
   'products:price:write',
+  'alerts:read',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -23,7 +24,7 @@ export const ROLE_PERMISSIONS: Readonly<Record<Role, readonly Permission[]>> = {
   customer: ['orders:create', 'orders:read:own', 'orders:cancel:own'],
   // Seed 004: view all customers (and their orders), process refunds; not delete accounts.
   support_agent: ['orders:read:own', 'orders:read:any', 'orders:refund', 'customers:read'],
-  // Seed 004: delete accounts, modify pricing, and everything else.
+  // Seed 004: delete accounts, modify pricing, and everything else (security alerts too).
   admin: [...PERMISSIONS],
 };
 

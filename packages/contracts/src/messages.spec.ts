@@ -95,6 +95,12 @@ const TYPES: [ContractName, string, Record<string, true>][] = [
   ['order', 'OrderIdRequest', { id: true } satisfies Fields<m.OrderIdRequest>],
   ['order', 'ListOrdersResponse', { orders: true } satisfies Fields<m.ListOrdersResponse>],
   [
+    'order',
+    'Alert',
+    { id: true, rule: true, actor: true, raised_at: true, detail: true } satisfies Fields<m.Alert>,
+  ],
+  ['order', 'ListAlertsResponse', { alerts: true } satisfies Fields<m.ListAlertsResponse>],
+  [
     'payment',
     'ChargeRequest',
     {

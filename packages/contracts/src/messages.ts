@@ -117,3 +117,14 @@ export interface Payment {
   created_at: string;
   decline_reason: string;
 }
+
+export interface Alert {
+  id: string;
+  rule: string;
+  actor: string;
+  raised_at: string;
+  detail: string;
+}
+export interface ListAlertsResponse {
+  alerts: Alert[];
+}

@@ -13,6 +13,7 @@ describe('contracts', () => {
         'ListOrders',
         'CancelOrder',
         'RefundOrder',
+        'ListAlerts',
       ],
     ],
     ['payment', ['Charge', 'Refund', 'GetPayment']],

@@ -53,6 +53,35 @@ export const ORDER_MIGRATIONS: Record<string, Migration> = {
   },
 };
 
+ORDER_MIGRATIONS['002-audit-and-alerts'] = {
+  async up(db) {
+    // Append-only by use: the service only ever inserts here.
+    await db.schema
+      .createTable('audit_events')
+      .addColumn('id', 'bigserial', (column) => column.primaryKey())
+      .addColumn('at', 'timestamptz', (column) => column.notNull().defaultTo(sql`now()`))
+      .addColumn('actor', 'text', (column) => column.notNull())
+      .addColumn('action', 'text', (column) => column.notNull())
+      .addColumn('target', 'text', (column) => column.notNull())
+      .addColumn('outcome', 'text', (column) => column.notNull())
+      .addColumn('trace_id', 'text', (column) => column.notNull().defaultTo(''))
+      .execute();
+    await db.schema
+      .createIndex('audit_events_actor_action_at')
+      .on('audit_events')
+      .columns(['actor', 'action', 'at'])
+      .execute();
+    await db.schema
+      .createTable('alerts')
+      .addColumn('id', 'uuid', (column) => column.primaryKey())
+      .addColumn('rule', 'text', (column) => column.notNull())
+      .addColumn('actor', 'text', (column) => column.notNull())
+      .addColumn('raised_at', 'timestamptz', (column) => column.notNull().defaultTo(sql`now()`))
+      .addColumn('detail', 'text', (column) => column.notNull())
+      .execute();
+  },
+};
+
 export interface ProductsTable {
   sku: string;
   name: string;
@@ -75,7 +104,27 @@ export interface OrdersTable {
   created_at: Generated<Date | string>;
 }
 
+export interface AuditEventsTable {
+  id: Generated<string>;
+  at: Generated<Date | string>;
+  actor: string;
+  action: string;
+  target: string;
+  outcome: string;
+  trace_id: string;
+}
+
+export interface AlertsTable {
+  id: string;
+  rule: string;
+  actor: string;
+  raised_at: Generated<Date | string>;
+  detail: string;
+}
+
 export interface OrderDatabase {
   products: ProductsTable;
   orders: OrdersTable;
+  audit_events: AuditEventsTable;
+  alerts: AlertsTable;
 }

@@ -2,6 +2,7 @@ import { status } from '@grpc/grpc-js';
 import type { RpcException } from '@nestjs/microservices';
 import type { ChargeRequest, OrderItem, Payment } from '@citadel/contracts';
 import { openServiceDatabase, type ServiceDatabase } from '@citadel/database';
+import { AuditTrail } from '../audit/audit-trail.js';
 import { Catalogue } from '../catalogue/catalogue.js';
 import { ORDER_MIGRATIONS, type OrderDatabase } from './order.migrations.js';
 import { OrderRepository } from './order.repository.js';
@@ -50,6 +51,7 @@ describe('OrderService (embedded PostgreSQL)', () => {
   let database: ServiceDatabase<OrderDatabase>;
   let payments: FakePayments;
   let service: OrderService;
+  let warnings: object[];
   let keys = 0;
   const newKey = () => `key-${++keys}`;
 
@@ -63,10 +65,12 @@ describe('OrderService (embedded PostgreSQL)', () => {
   afterAll(() => database.close());
   beforeEach(() => {
     payments = new FakePayments();
+    warnings = [];
     service = new OrderService(
       new OrderRepository(database.db),
       new Catalogue(database.db),
       payments,
+      new AuditTrail(database.db, { warn: (details) => warnings.push(details) }),
     );
   });
 
@@ -161,5 +165,23 @@ describe('OrderService (embedded PostgreSQL)', () => {
     const after = await service.create(alice, { items: [{ sku: 'CIT-KEY', quantity: 1 }] });
     expect([before.total_cents, after.total_cents]).toEqual([4900, 5100]);
     expect((await service.get(alice, before.id)).total_cents).toBe(4900);
+  });
+
+  it('three refunds in six seconds by one actor raise one alert; two do not', async () => {
+    const orders = await Promise.all(
+      Array.from({ length: 4 }, () => service.create(alice, { items: mug })),
+    );
+    const agent = { ...sam, user: { id: `u-agent-${Date.now()}`, role: 'support_agent' } };
+    await service.refund(agent, orders[0]!.id);
+    await service.refund(agent, orders[1]!.id);
+    expect((await service.alerts()).filter((alert) => alert.actor === agent.user.id)).toEqual([]);
+    await service.refund(agent, orders[2]!.id);
+    await service.refund(agent, orders[3]!.id);
+    const raised = (await service.alerts()).filter((alert) => alert.actor === agent.user.id);
+    expect(raised).toHaveLength(1);
+    expect(raised[0]).toMatchObject({ rule: 'refund-burst' });
+    expect(warnings).toContainEqual(
+      expect.objectContaining({ event: 'alert.raised', actor: agent.user.id }),
+    );
   });
 });

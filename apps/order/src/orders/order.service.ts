@@ -14,6 +14,7 @@ import {
   type CallContext,
   type UserContext,
 } from '@citadel/transport';
+import { AuditTrail } from '../audit/audit-trail.js';
 import { Catalogue } from '../catalogue/catalogue.js';
 import { OrderRepository, type StoredOrder } from './order.repository.js';
 import { PaymentsPort } from './payments.port.js';
@@ -33,6 +34,7 @@ export class OrderService {
     private readonly orders: OrderRepository,
     private readonly catalogue: Catalogue,
     private readonly payments: PaymentsPort,
+    private readonly audit: AuditTrail,
   ) {}
 
   /**
@@ -81,6 +83,7 @@ export class OrderService {
       const twin = await this.orders.findByIdempotencyKey(user.id, key!);
       return this.replay(call, twin!, requestHash);
     }
+    await this.record(call, 'order.create', order.id);
     return this.pay(call, order);
   }
 
@@ -113,13 +116,32 @@ export class OrderService {
     const order = await this.get(call, id);
     if (!canActOn(user, order.user_id, 'orders:cancel:own', 'orders:cancel:any'))
       throw permissionDenied();
-    return this.settle(call, order, 'cancelled', 'customer cancellation');
+    const cancelled = await this.settle(call, order, 'cancelled', 'customer cancellation');
+    await this.record(call, 'order.cancel', order.id);
+    return cancelled;
   }
 
   /** Support agents and admins. */
   async refund(call: CallContext, id: string): Promise<Order> {
     const order = await this.get(call, id);
-    return this.settle(call, order, 'refunded', 'support refund');
+    const refunded = await this.settle(call, order, 'refunded', 'support refund');
+    await this.record(call, 'order.refund', order.id);
+    return refunded;
+  }
+
+  /** Security alerts raised on this service's audit stream (admins; checked by the guard). */
+  alerts() {
+    return this.audit.alerts();
+  }
+
+  private record(call: CallContext, action: string, target: string) {
+    return this.audit.record({
+      actor: call.user!.id,
+      action,
+      target,
+      outcome: 'ok',
+      traceId: call.traceparent?.split('-')[1],
+    });
   }
 
   private async price(items: OrderItem[]) {
