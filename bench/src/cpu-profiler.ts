@@ -11,7 +11,7 @@ if (dir) {
   const session = new Session();
   session.connect();
   session.post('Profiler.enable');
-  session.post('Profiler.setSamplingInterval', { interval: 200 });
+  session.post('Profiler.setSamplingInterval', { interval: 500 });
   session.post('Profiler.start');
   // The in-process inspector answers synchronously, so this works inside 'exit'. Written
   // as soon as the launcher asks the service to stop, in case it is killed after the grace.

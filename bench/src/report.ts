@@ -7,14 +7,18 @@ export interface SideReport {
   p99Ms: number;
   failures: number;
   cpuUsPerRequest: Record<string, number>;
-  runs: (LoadResult & { cpuUsPerRequest: Record<string, number | undefined> })[];
+  runs: (LoadResult & {
+    cpuUsPerRequest: Record<string, number | undefined>;
+    foreignCpuPct?: number;
+  })[];
 }
 
 export interface PathReport {
   secured: SideReport;
   baseline: SideReport;
-  /** Secured req/s over baseline req/s. */
+  /** Secured req/s over baseline req/s: the median of the per-round ratios. */
   ratio: number;
+  /** Secured p99 minus baseline p99: the median of the per-round differences. */
   p99DeltaMs: number;
 }
 
@@ -48,6 +52,8 @@ export interface BenchReport {
   };
   /** Every path unless the run was limited with `--paths`. */
   paths: Partial<Record<'read' | 'write' | 'login', PathReport>>;
+  /** Runs repeated because other processes took too much of the machine meanwhile. */
+  discardedRuns: (LoadResult & { path: string; mode: string; foreignCpuPct?: number })[];
   micro: MicroResult[];
   targets: Target[];
 }
@@ -76,7 +82,7 @@ export function evaluateTargets(paths: BenchReport['paths'], micro: MicroResult[
     {
       name: 'read path: throughput cost of security',
       goal: 'secured ≥ 0.90 × baseline',
-      measured: `${read.ratio.toFixed(2)} ×`,
+      measured: `${read.ratio.toFixed(3)} ×`,
       met: read.ratio >= 0.9,
     },
     {
@@ -126,15 +132,17 @@ export function markdownReport(report: BenchReport): string {
       `${m.loadAverageAtEnd.join(' ')} at the end.`,
     `Load: ${s.loadGenerator}; ${s.connections} connections, ${s.durationS} s per run after ` +
       `${s.warmupS} s of warm-up (and one ${s.initialWarmupS} s unmeasured pass per path and ` +
-      `mode first), median of ${s.rounds} interleaved round(s).`,
+      `mode first), median of ${s.rounds} interleaved round(s); ` +
+      `${report.discardedRuns.length} run(s) repeated because other processes took more than ` +
+      `15% of the machine.`,
     '',
-    '| path | secured req/s | baseline req/s | secured / baseline | secured p50 / p99 ms | baseline p50 / p99 ms |',
+    '| path | secured req/s | baseline req/s | secured / baseline (paired) | secured p50 / p99 ms | baseline p50 / p99 ms |',
     '|---|---:|---:|---:|---:|---:|',
   ];
   const paths = Object.entries(report.paths) as [keyof typeof LABELS, PathReport][];
   for (const [name, p] of paths) {
     lines.push(
-      `| ${LABELS[name]} | ${fmt(p.secured.rps)} | ${fmt(p.baseline.rps)} | ${p.ratio.toFixed(2)} | ` +
+      `| ${LABELS[name]} | ${fmt(p.secured.rps)} | ${fmt(p.baseline.rps)} | ${p.ratio.toFixed(3)} | ` +
         `${fmt(p.secured.p50Ms, 2)} / ${fmt(p.secured.p99Ms, 2)} | ` +
         `${fmt(p.baseline.p50Ms, 2)} / ${fmt(p.baseline.p99Ms, 2)} |`,
     );

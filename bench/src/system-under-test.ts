@@ -14,6 +14,8 @@ export interface SystemUnderTest {
   system: RunningSystem;
   ca: Buffer;
   pids: Record<Service, number>;
+  /** The Vault stand-in's pid: part of the system, though idle during a run. */
+  vaultPid: number;
   /** A signed-in demo customer's bearer token and one of their orders. */
   token: string;
   orderId: string;
@@ -66,7 +68,8 @@ export async function bootSystemUnderTest(
     const pids = Object.fromEntries(
       SERVICES.map((service) => [service, startedPid(system.logFile(service))]),
     ) as Record<Service, number>;
-    return { mode, system, ca, pids, token, orderId, stop };
+    const vaultPid = startedPid(system.logFile('vault'));
+    return { mode, system, ca, pids, vaultPid, token, orderId, stop };
   } catch (error) {
     await stop();
     throw error;
@@ -128,6 +131,19 @@ export function cpuMicros(pid: number): number | undefined {
     // Fields after the command name (which may hold spaces): utime and stime are 14 and 15.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     const ticks = Number(fields[11]) + Number(fields[12]);
+    return (ticks * 1e6) / CLOCK_TICKS_PER_S;
+  } catch {
+    return undefined;
+  }
+}
+
+/** CPU time the whole machine has spent busy so far (all cores), in µs; Linux only. */
+export function machineBusyMicros(): number | undefined {
+  try {
+    const cpu = fs.readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.split(/\s+/).slice(1);
+    // user nice system idle iowait irq softirq steal: everything but idle and iowait.
+    const [user, nice, system, , , irq, softirq, steal] = cpu.map(Number);
+    const ticks = user! + nice! + system! + irq! + softirq! + (steal ?? 0);
     return (ticks * 1e6) / CLOCK_TICKS_PER_S;
   } catch {
     return undefined;

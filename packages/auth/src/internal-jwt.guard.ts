@@ -27,11 +27,26 @@ export const RequirePermission = (permission: Permission) =>
  * Runs after {@link EastWestGuard}, which established the calling service.
  */
 export class InternalJwtGuard implements CanActivate {
+  /** What each handler declares, read once: decorator metadata does not change at runtime. */
+  private readonly rules = new WeakMap<object, { isPublic: boolean; permission?: Permission }>();
+
   constructor(
     private readonly verifier: InternalJwtVerifier,
     private readonly reflector: Reflector,
     private readonly onDenied: (event: DenialEvent) => void = () => {},
   ) {}
+
+  private rulesOf(handler: ReturnType<ExecutionContext['getHandler']>) {
+    let rules = this.rules.get(handler);
+    if (!rules) {
+      rules = {
+        isPublic: this.reflector.get<boolean>(PUBLIC_METHOD, handler) === true,
+        permission: this.reflector.get<Permission | undefined>(REQUIRED_PERMISSION, handler),
+      };
+      this.rules.set(handler, rules);
+    }
+    return rules;
+  }
 
   async canActivate(ctx: ExecutionContext): Promise<boolean> {
     const metadata = ctx.getArgByIndex(1) as grpc.Metadata;
@@ -45,7 +60,8 @@ export class InternalJwtGuard implements CanActivate {
         reason,
       });
     if (!context) throw unauthenticated('caller identity was not established');
-    if (this.reflector.get<boolean>(PUBLIC_METHOD, ctx.getHandler())) return true;
+    const { isPublic, permission } = this.rulesOf(ctx.getHandler());
+    if (isPublic) return true;
 
     const header = metadata.get('authorization')[0];
     const token = typeof header === 'string' && header.startsWith('Bearer ') ? header.slice(7) : '';
@@ -63,10 +79,6 @@ export class InternalJwtGuard implements CanActivate {
     context.user = { id: claims.sub, role: claims.role, email: claims.email };
     context.jwt = token;
 
-    const permission = this.reflector.get<Permission | undefined>(
-      REQUIRED_PERMISSION,
-      ctx.getHandler(),
-    );
     if (permission && !can(claims.role, permission)) {
       deny(`role ${claims.role} lacks ${permission}`);
       throw permissionDenied();

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import crypto from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { isRole } from '@citadel/auth';
 import { benchBaselineEnabled } from '@citadel/config';
@@ -105,7 +105,12 @@ const BASELINE_EXCHANGE: CachedExchange = {
   role: BENCH_BASELINE_USER.role,
 };
 
-/** Cache keys are hashes, so a heap dump of the gateway holds no usable tokens. */
-function tokenKey(accessToken: string): string {
-  return createHash('sha256').update(accessToken).digest('base64url');
-}
+/**
+ * Cache keys are hashes, so a heap dump of the gateway holds no usable tokens. Hashed twice
+ * per request (bearer guard, then controller), so the one-shot `crypto.hash` (Node ≥ 20.12,
+ * no Hash object per call) is used where it exists; the digest is the same.
+ */
+const tokenKey: (accessToken: string) => string =
+  typeof crypto.hash === 'function'
+    ? (accessToken) => crypto.hash('sha256', accessToken, 'base64url')
+    : (accessToken) => crypto.createHash('sha256').update(accessToken).digest('base64url');
