@@ -13,14 +13,18 @@ export const EAST_WEST_POLICY: EastWestPolicy = {
     // Services verify internal JWTs locally; they only ever fetch the public keys.
     order: ['GetJwks'],
     payment: ['GetJwks'],
+    // The operator's audit verifier (`npm run audit:verify`) reads the chain and nothing else.
+    auditor: ['VerifyAudit'],
   },
   order: {
     gateway: '*',
+    auditor: ['VerifyAudit'],
   },
   payment: {
     // Seed 004: payment accepts calls from order and from a refund service only.
     order: '*',
     refund: '*',
+    auditor: ['VerifyAudit'],
   },
 };
 
