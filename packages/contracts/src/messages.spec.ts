@@ -7,7 +7,7 @@ import { CONTRACTS, LOADER_OPTIONS, protoPath, type ContractName } from './proto
 
 type Fields<T> = Record<keyof Required<T>, true>;
 
-const TYPES: [ContractName, string, Record<string, true>][] = [
+const TYPES: [ContractName | 'audit', string, Record<string, true>][] = [
   ['auth', 'LoginRequest', { email: true, password: true } satisfies Fields<m.LoginRequest>],
   [
     'auth',
@@ -33,6 +33,8 @@ const TYPES: [ContractName, string, Record<string, true>][] = [
       user_id: true,
       email: true,
       role: true,
+      scopes: true,
+      api_key_id: true,
     } satisfies Fields<m.ExchangeTokenResponse>,
   ],
   [
@@ -52,6 +54,73 @@ const TYPES: [ContractName, string, Record<string, true>][] = [
   ['auth', 'Customer', { id: true, email: true, role: true } satisfies Fields<m.Customer>],
   ['auth', 'ListCustomersResponse', { customers: true } satisfies Fields<m.ListCustomersResponse>],
   ['auth', 'DeleteCustomerRequest', { id: true } satisfies Fields<m.DeleteCustomerRequest>],
+  [
+    'auth',
+    'CreateApiKeyRequest',
+    { name: true, scopes: true, ttl_days: true } satisfies Fields<m.CreateApiKeyRequest>,
+  ],
+  [
+    'auth',
+    'ApiKey',
+    {
+      id: true,
+      name: true,
+      scopes: true,
+      created_at: true,
+      expires_at: true,
+      prefix: true,
+    } satisfies Fields<m.ApiKey>,
+  ],
+  ['auth', 'CreatedApiKey', { key: true, secret: true } satisfies Fields<m.CreatedApiKey>],
+  ['auth', 'ListApiKeysResponse', { keys: true } satisfies Fields<m.ListApiKeysResponse>],
+  ['auth', 'RevokeApiKeyRequest', { id: true } satisfies Fields<m.RevokeApiKeyRequest>],
+  [
+    'auth',
+    'EdgeDenial',
+    {
+      actor: true,
+      action: true,
+      target: true,
+      detail: true,
+      trace_id: true,
+      client_ip: true,
+    } satisfies Fields<m.EdgeDenial>,
+  ],
+  [
+    'audit',
+    'AuditVerification',
+    {
+      service: true,
+      ok: true,
+      records: true,
+      first_broken_seq: true,
+      reason: true,
+    } satisfies Fields<m.AuditVerification>,
+  ],
+  [
+    'audit',
+    'ListAuditRequest',
+    { trace_id: true, actor: true, action: true, limit: true } satisfies Fields<m.ListAuditRequest>,
+  ],
+  [
+    'audit',
+    'AuditRecord',
+    {
+      seq: true,
+      time: true,
+      service: true,
+      actor: true,
+      action: true,
+      target: true,
+      outcome: true,
+      caller_service: true,
+      trace_id: true,
+      detail: true,
+      prev_hash: true,
+      hash: true,
+    } satisfies Fields<m.AuditRecord>,
+  ],
+  ['audit', 'ListAuditResponse', { records: true } satisfies Fields<m.ListAuditResponse>],
   [
     'order',
     'Product',
@@ -135,9 +204,12 @@ const TYPES: [ContractName, string, Record<string, true>][] = [
   ],
 ];
 
-function protoFields(service: ContractName, message: string): string[] {
-  const definition = protoLoader.loadSync(protoPath(service), LOADER_OPTIONS);
-  const type = definition[`${CONTRACTS[service].package}.${message}`] as
+function protoFields(service: ContractName | 'audit', message: string): string[] {
+  // The audit messages live in their own package, imported by every service's proto.
+  const file = protoPath(service === 'audit' ? 'order' : service);
+  const pkg = service === 'audit' ? 'citadel.audit.v1' : CONTRACTS[service].package;
+  const definition = protoLoader.loadSync(file, LOADER_OPTIONS);
+  const type = definition[`${pkg}.${message}`] as
     protoLoader.MessageTypeDefinition<object, object> | undefined;
   if (!type) throw new Error(`${message} is not declared in ${service}.proto`);
   return (type.type as { field: { name: string }[] }).field.map((field) => field.name);

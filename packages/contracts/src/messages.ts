@@ -25,6 +25,8 @@ export interface ExchangeTokenResponse {
   user_id: string;
   email: string;
   role: string;
+  scopes: string[];
+  api_key_id: string;
 }
 export interface Jwk {
   kty: string;
@@ -48,6 +50,37 @@ export interface ListCustomersResponse {
 }
 export interface DeleteCustomerRequest {
   id: string;
+}
+export interface CreateApiKeyRequest {
+  name: string;
+  scopes: string[];
+  ttl_days: number;
+}
+export interface ApiKey {
+  id: string;
+  name: string;
+  scopes: string[];
+  created_at: string;
+  expires_at: string;
+  prefix: string;
+}
+export interface CreatedApiKey {
+  key: ApiKey;
+  secret: string;
+}
+export interface ListApiKeysResponse {
+  keys: ApiKey[];
+}
+export interface RevokeApiKeyRequest {
+  id: string;
+}
+export interface EdgeDenial {
+  actor: string;
+  action: string;
+  target: string;
+  detail: string;
+  trace_id: string;
+  client_ip: string;
 }
 
 export interface Product {
@@ -127,4 +160,36 @@ export interface Alert {
 }
 export interface ListAlertsResponse {
   alerts: Alert[];
+}
+
+// citadel.audit.v1, served by every service.
+export interface AuditVerification {
+  service: string;
+  ok: boolean;
+  records: number;
+  first_broken_seq: number;
+  reason: string;
+}
+export interface ListAuditRequest {
+  trace_id?: string;
+  actor?: string;
+  action?: string;
+  limit?: number;
+}
+export interface AuditRecord {
+  seq: number;
+  time: string;
+  service: string;
+  actor: string;
+  action: string;
+  target: string;
+  outcome: string;
+  caller_service: string;
+  trace_id: string;
+  detail: string;
+  prev_hash: string;
+  hash: string;
+}
+export interface ListAuditResponse {
+  records: AuditRecord[];
 }

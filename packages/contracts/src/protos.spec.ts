@@ -1,8 +1,26 @@
 import { serviceClientConstructor } from './protos.js';
 
+/** Every service serves its own audit trail. */
+const AUDIT = ['VerifyAudit', 'ListAudit'] as const;
+
 describe('contracts', () => {
   it.each([
-    ['auth', ['Login', 'Logout', 'ExchangeToken', 'GetJwks', 'ListCustomers', 'DeleteCustomer']],
+    [
+      'auth',
+      [
+        'Login',
+        'Logout',
+        'ExchangeToken',
+        'GetJwks',
+        'ListCustomers',
+        'DeleteCustomer',
+        'CreateApiKey',
+        'ListApiKeys',
+        'RevokeApiKey',
+        'RecordEdgeDenial',
+        ...AUDIT,
+      ],
+    ],
     [
       'order',
       [
@@ -14,9 +32,10 @@ describe('contracts', () => {
         'CancelOrder',
         'RefundOrder',
         'ListAlerts',
+        ...AUDIT,
       ],
     ],
-    ['payment', ['Charge', 'Refund', 'GetPayment']],
+    ['payment', ['Charge', 'Refund', 'GetPayment', ...AUDIT]],
   ] as const)('the %s service exposes its methods', (service, methods) => {
     const ctor = serviceClientConstructor(service);
     expect(Object.keys(ctor.service).sort()).toEqual([...methods].sort());
