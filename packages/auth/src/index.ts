@@ -13,6 +13,12 @@ export {
 export { JwksCache, type JwksCacheOptions } from './jwks-cache.js';
 export { VerifiedTokenCache } from './verified-token-cache.js';
 export { InternalJwtVerifier } from './internal-jwt-verifier.js';
-export { InternalJwtGuard, PublicMethod, RequirePermission } from './internal-jwt.guard.js';
+export {
+  AllowServiceCaller,
+  InternalJwtGuard,
+  PublicMethod,
+  RequirePermission,
+} from './internal-jwt.guard.js';
 export { verifierFromAuth } from './jwks-from-auth.js';
 export { runGrpcService, type RunGrpcServiceOptions } from './run-grpc-service.js';
+export { auditControllerFor } from './audit.controller.js';

@@ -6,6 +6,7 @@ import {
   methodOf,
   permissionDenied,
   unauthenticated,
+  traceIdOf,
   type DenialEvent,
 } from '@citadel/transport';
 import type { InternalJwtVerifier } from './internal-jwt-verifier.js';
@@ -13,9 +14,17 @@ import { can, type Permission } from './rbac.js';
 
 const PUBLIC_METHOD = 'citadel:public-method';
 const REQUIRED_PERMISSION = 'citadel:required-permission';
+const SERVICE_CALLERS = 'citadel:service-callers';
 
 /** Marks a handler that needs no user JWT (the caller certificate is still checked). */
 export const PublicMethod = () => SetMetadata(PUBLIC_METHOD, true);
+
+/**
+ * Lets these workload identities call the handler without acting for a user (e.g. the
+ * operators' `auditor`). The east-west policy must still allow the caller the method;
+ * every other caller still needs a user JWT with the handler's permission.
+ */
+export const AllowServiceCaller = (...services: string[]) => SetMetadata(SERVICE_CALLERS, services);
 
 /** The permission (from the RBAC table) a handler requires of the user. */
 export const RequirePermission = (permission: Permission) =>
@@ -28,7 +37,10 @@ export const RequirePermission = (permission: Permission) =>
  */
 export class InternalJwtGuard implements CanActivate {
   /** What each handler declares, read once: decorator metadata does not change at runtime. */
-  private readonly rules = new WeakMap<object, { isPublic: boolean; permission?: Permission }>();
+  private readonly rules = new WeakMap<
+    object,
+    { isPublic: boolean; permission?: Permission; serviceCallers: readonly string[] }
+  >();
 
   constructor(
     private readonly verifier: InternalJwtVerifier,
@@ -42,6 +54,7 @@ export class InternalJwtGuard implements CanActivate {
       rules = {
         isPublic: this.reflector.get<boolean>(PUBLIC_METHOD, handler) === true,
         permission: this.reflector.get<Permission | undefined>(REQUIRED_PERMISSION, handler),
+        serviceCallers: this.reflector.get<string[] | undefined>(SERVICE_CALLERS, handler) ?? [],
       };
       this.rules.set(handler, rules);
     }
@@ -52,16 +65,18 @@ export class InternalJwtGuard implements CanActivate {
     const metadata = ctx.getArgByIndex(1) as grpc.Metadata;
     const call = ctx.getArgByIndex(2) as grpc.ServerUnaryCall<unknown, unknown>;
     const context = callContextOf(call);
-    const deny = (reason: string) =>
+    const deny = (reason: string, actor?: string) =>
       this.onDenied({
         callee: this.verifier.audience,
         caller: context?.caller,
         method: methodOf(call),
         reason,
+        actor,
+        traceId: traceIdOf(call),
       });
     if (!context) throw unauthenticated('caller identity was not established');
-    const { isPublic, permission } = this.rulesOf(ctx.getHandler());
-    if (isPublic) return true;
+    const { isPublic, permission, serviceCallers } = this.rulesOf(ctx.getHandler());
+    if (isPublic || serviceCallers.includes(context.caller)) return true;
 
     const header = metadata.get('authorization')[0];
     const token = typeof header === 'string' && header.startsWith('Bearer ') ? header.slice(7) : '';
@@ -76,11 +91,21 @@ export class InternalJwtGuard implements CanActivate {
       deny(`invalid-user-jwt: ${error instanceof Error ? error.message : 'unknown'}`);
       throw unauthenticated('invalid user token');
     }
-    context.user = { id: claims.sub, role: claims.role, email: claims.email };
+    context.user = {
+      id: claims.sub,
+      role: claims.role,
+      email: claims.email,
+      ...(claims.scopes ? { scopes: claims.scopes } : {}),
+    };
     context.jwt = token;
 
-    if (permission && !can(claims.role, permission)) {
-      deny(`role ${claims.role} lacks ${permission}`);
+    if (permission && !can(context.user, permission)) {
+      deny(
+        claims.scopes
+          ? `credential scoped to [${claims.scopes.join(' ')}] lacks ${permission}`
+          : `role ${claims.role} lacks ${permission}`,
+        claims.sub,
+      );
       throw permissionDenied();
     }
     return true;

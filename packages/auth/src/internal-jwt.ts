@@ -24,6 +24,8 @@ export interface InternalClaims {
   sub: string;
   role: Role;
   email?: string;
+  /** Present when the credential was scoped (an API key): the permissions it is limited to. */
+  scopes?: string[];
   aud: string[];
   exp: number;
   jti: string;
@@ -36,7 +38,7 @@ export interface SigningKey {
 
 export async function mintInternalJwt(
   key: SigningKey,
-  subject: { id: string; role: Role; email?: string },
+  subject: { id: string; role: Role; email?: string; scopes?: readonly string[] },
   audience: string[],
   ttlSeconds: number,
 ): Promise<{ jwt: string; expiresAt: number }> {
@@ -45,6 +47,8 @@ export async function mintInternalJwt(
   const jwt = await new SignJWT({
     role: subject.role,
     ...(subject.email ? { email: subject.email } : {}),
+    // OAuth's `scope` claim (RFC 8693 §4.2): space-separated.
+    ...(subject.scopes?.length ? { scope: subject.scopes.join(' ') } : {}),
   })
     .setProtectedHeader({ alg: INTERNAL_JWT_ALG, kid: key.kid, typ: 'at+jwt' })
     .setIssuer(INTERNAL_JWT_ISSUER)
@@ -92,6 +96,9 @@ export async function verifyInternalJwt(
       sub: payload.sub!,
       role: payload.role,
       email: typeof payload.email === 'string' ? payload.email : undefined,
+      ...(typeof payload.scope === 'string' && payload.scope
+        ? { scopes: payload.scope.split(' ') }
+        : {}),
       aud: Array.isArray(payload.aud) ? payload.aud : [payload.aud!],
       exp: payload.exp!,
       jti: payload.jti!,

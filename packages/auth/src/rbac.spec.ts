@@ -37,4 +37,17 @@ describe('RBAC matrix (seed 004)', () => {
     expect(canActOn(sam, 'u-bob', 'orders:read:own', 'orders:read:any')).toBe(true);
     expect(canActOn(sam, 'u-bob', 'orders:cancel:own', 'orders:cancel:any')).toBe(false);
   });
+
+  it('limits a scoped credential to its scopes, within its role', () => {
+    const key = { role: 'admin', scopes: ['orders:read:any'] };
+    expect(can(key, 'orders:read:any')).toBe(true);
+    expect(can(key, 'customers:delete')).toBe(false);
+    // A scope the role does not grant grants nothing.
+    expect(can({ role: 'customer', scopes: ['orders:refund'] }, 'orders:refund')).toBe(false);
+    // No key can mint keys, even when scoped to do so.
+    expect(can({ role: 'admin', scopes: ['api-keys:manage'] }, 'api-keys:manage')).toBe(false);
+    const bot = { id: 'u-alice', role: 'customer', scopes: ['orders:read:own'] };
+    expect(canActOn(bot, 'u-alice', 'orders:read:own', 'orders:read:any')).toBe(true);
+    expect(canActOn(bot, 'u-alice', 'orders:cancel:own', 'orders:cancel:any')).toBe(false);
+  });
 });

@@ -16,14 +16,22 @@ export const PERMISSIONS = [
   'customers:delete',
   'products:price:write',
   'alerts:read',
+  'audit:read',
+  'api-keys:manage',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
 export const ROLE_PERMISSIONS: Readonly<Record<Role, readonly Permission[]>> = {
   // Seed 004: view own orders, cancel own orders; no customers, no refunds.
-  customer: ['orders:create', 'orders:read:own', 'orders:cancel:own'],
+  customer: ['orders:create', 'orders:read:own', 'orders:cancel:own', 'api-keys:manage'],
   // Seed 004: view all customers (and their orders), process refunds; not delete accounts.
-  support_agent: ['orders:read:own', 'orders:read:any', 'orders:refund', 'customers:read'],
+  support_agent: [
+    'orders:read:own',
+    'orders:read:any',
+    'orders:refund',
+    'customers:read',
+    'api-keys:manage',
+  ],
   // Seed 004: delete accounts, modify pricing, and everything else (security alerts too).
   admin: [...PERMISSIONS],
 };
@@ -32,9 +40,36 @@ export function isRole(value: unknown): value is Role {
   return typeof value === 'string' && (ROLES as readonly string[]).includes(value);
 }
 
-/** Whether `role` grants `permission`. Unknown roles grant nothing. */
-export function can(role: string, permission: Permission): boolean {
-  return isRole(role) && ROLE_PERMISSIONS[role].includes(permission);
+export function isPermission(value: unknown): value is Permission {
+  return typeof value === 'string' && (PERMISSIONS as readonly string[]).includes(value);
+}
+
+/**
+ * Who is asking: a role, and for credentials limited to less than their role (API keys)
+ * the scopes they were issued with. No scopes means the role's own permissions.
+ */
+export interface Subject {
+  role: string;
+  scopes?: readonly string[] | undefined;
+}
+
+/**
+ * Permissions a credential can never be scoped to: a machine key that could mint more
+ * keys would outlive its own revocation.
+ */
+export const UNSCOPABLE: readonly Permission[] = ['api-keys:manage'];
+
+/**
+ * Whether `subject` (or a bare role name) holds `permission`: its role must grant it, and
+ * a scoped credential must have been issued with it. Unknown roles grant nothing.
+ */
+export function can(subject: Subject | string, permission: Permission): boolean {
+  const { role, scopes } =
+    typeof subject === 'string' ? { role: subject, scopes: undefined } : subject;
+  if (!isRole(role) || !ROLE_PERMISSIONS[role].includes(permission)) return false;
+  return !scopes || scopes.length === 0
+    ? true
+    : scopes.includes(permission) && !UNSCOPABLE.includes(permission);
 }
 
 /**
@@ -42,10 +77,10 @@ export function can(role: string, permission: Permission): boolean {
  * the owner, anyone else needs the `any` permission.
  */
 export function canActOn(
-  user: { id: string; role: string },
+  user: Subject & { id: string },
   ownerId: string,
   own: Permission,
   any: Permission,
 ): boolean {
-  return can(user.role, any) || (user.id === ownerId && can(user.role, own));
+  return can(user, any) || (user.id === ownerId && can(user, own));
 }

@@ -1,4 +1,4 @@
-import type { INestMicroservice, Type } from '@nestjs/common';
+import { Module, type INestMicroservice, type Type } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import {
   benchBaselineEnabled,
@@ -7,9 +7,11 @@ import {
   reportReady,
   type ServiceEnv,
 } from '@citadel/config';
-import type { ContractName } from '@citadel/contracts';
+import { AuditLog } from '@citadel/audit';
+import { CONTRACTS, type ContractName } from '@citadel/contracts';
 import type { Logger } from '@citadel/observability';
 import { startGrpcService, type DenialEvent, type ServiceTls } from '@citadel/transport';
+import { auditControllerFor } from './audit.controller.js';
 import { InternalJwtGuard } from './internal-jwt.guard.js';
 import type { InternalJwtVerifier } from './internal-jwt-verifier.js';
 
@@ -22,6 +24,11 @@ export interface RunGrpcServiceOptions {
   /** The service's mTLS identity, as read from Vault. */
   tls: ServiceTls;
   port: number;
+  /**
+   * The service's audit trail: every denial is recorded in it, and the service serves
+   * VerifyAudit/ListAudit over it.
+   */
+  audit: AuditLog;
   /** Releases what the service holds beyond Nest (e.g. its Vault session) on shutdown. */
   onClose?: () => void | Promise<void>;
 }
@@ -32,8 +39,24 @@ export interface RunGrpcServiceOptions {
  * with its reason; the caller only learns its status code.
  */
 export async function runGrpcService(options: RunGrpcServiceOptions): Promise<INestMicroservice> {
-  const onDenied = (event: DenialEvent) =>
-    options.logger.warn({ event: 'access.denied', ...event }, 'access denied');
+  const { audit, logger } = options;
+  const onDenied = (event: DenialEvent) => {
+    logger.warn({ event: 'access.denied', ...event }, 'access denied');
+    // Recorded after the caller has its answer: a denial never waits on storage.
+    audit
+      .append({
+        actor: event.actor ?? `service:${event.caller ?? 'unknown'}`,
+        action: 'rpc.denied',
+        target: `${event.callee}.${event.method}`,
+        outcome: 'denied',
+        callerService: event.caller,
+        traceId: event.traceId,
+        detail: event.reason,
+      })
+      .catch((error: unknown) =>
+        logger.error({ event: 'audit.append-failed', err: error }, 'audit append failed'),
+      );
+  };
   const baseline = benchBaselineEnabled();
   if (baseline) {
     options.logger.warn(
@@ -44,7 +67,7 @@ export async function runGrpcService(options: RunGrpcServiceOptions): Promise<IN
   }
   const app = await startGrpcService({
     service: options.service,
-    module: options.module as Type<unknown>,
+    module: withAuditMethods(options.module, options.service, audit),
     host: options.env.HOST,
     port: options.port,
     tls: options.tls,
@@ -61,4 +84,19 @@ export async function runGrpcService(options: RunGrpcServiceOptions): Promise<IN
   });
   reportReady({ service: options.service, port: options.port });
   return app;
+}
+
+/** The service's own module plus the audit methods every Citadel service serves. */
+function withAuditMethods(
+  module: RunGrpcServiceOptions['module'],
+  service: ContractName,
+  audit: AuditLog,
+): Type<unknown> {
+  @Module({
+    imports: [module],
+    controllers: [auditControllerFor(CONTRACTS[service].service)],
+    providers: [{ provide: AuditLog, useValue: audit }],
+  })
+  class ServiceWithAudit {}
+  return ServiceWithAudit;
 }

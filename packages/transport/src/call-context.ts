@@ -16,6 +16,8 @@ export interface UserContext {
   id: string;
   role: string;
   email?: string;
+  /** Set when the credential is scoped (an API key): the permissions it is limited to. */
+  scopes?: string[];
 }
 
 const contexts = new WeakMap<object, CallContext>();

@@ -12,6 +12,16 @@ export interface DenialEvent {
   caller: string | undefined;
   method: string;
   reason: string;
+  /** The user the call acted for, when its JWT verified (permission denials). */
+  actor?: string;
+  /** The trace id from the caller's `traceparent`, so the denial joins its trace. */
+  traceId?: string;
+}
+
+/** The trace id in a call's `traceparent` metadata, if it sent a well-formed one. */
+export function traceIdOf(call: { metadata?: grpc.Metadata }): string | undefined {
+  const value = call.metadata?.get('traceparent')[0];
+  return typeof value === 'string' ? /^00-([0-9a-f]{32})-/.exec(value)?.[1] : undefined;
 }
 
 /**
@@ -31,12 +41,24 @@ export class EastWestGuard implements CanActivate {
     const method = methodOf(call);
     const caller = callerServiceOf(call);
     if (!caller) {
-      this.onDenied({ callee: this.service, caller, method, reason: 'no-workload-identity' });
+      this.onDenied({
+        callee: this.service,
+        caller,
+        method,
+        reason: 'no-workload-identity',
+        traceId: traceIdOf(call),
+      });
       throw unauthenticated('caller has no Citadel workload identity');
     }
     const decision = checkCallerAllowed(this.service, caller, method, this.policy);
     if (!decision.allowed) {
-      this.onDenied({ callee: this.service, caller, method, reason: decision.reason });
+      this.onDenied({
+        callee: this.service,
+        caller,
+        method,
+        reason: decision.reason,
+        traceId: traceIdOf(call),
+      });
       throw permissionDenied(`${caller} may not call ${this.service}.${method}`);
     }
     const traceparent = call.metadata?.get('traceparent')[0];

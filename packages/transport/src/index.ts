@@ -14,7 +14,7 @@ export {
   type ServiceTls,
 } from './mtls.js';
 export { callerServiceOf, methodOf } from './peer-identity.js';
-export { EastWestGuard, type DenialEvent } from './east-west.guard.js';
+export { EastWestGuard, traceIdOf, type DenialEvent } from './east-west.guard.js';
 export {
   CurrentCall,
   callContextOf,

@@ -1,0 +1,64 @@
+import { Controller, Inject, type Type } from '@nestjs/common';
+import { GrpcMethod } from '@nestjs/microservices';
+import { AuditLog } from '@citadel/audit';
+import type {
+  AuditRecord,
+  AuditVerification,
+  ListAuditRequest,
+  ListAuditResponse,
+} from '@citadel/contracts';
+import { AllowServiceCaller, RequirePermission } from './internal-jwt.guard.js';
+
+/**
+ * The audit methods every Citadel service serves on its own gRPC service (`grpcService`,
+ * e.g. `OrderService`): the operators' `auditor` identity or an admin may verify the
+ * chain; admins may read records. Registered by {@link runGrpcService}.
+ */
+export function auditControllerFor(grpcService: string): Type<unknown> {
+  @Controller()
+  class AuditController {
+    constructor(@Inject(AuditLog) private readonly audit: AuditLog) {}
+
+    @GrpcMethod(grpcService, 'VerifyAudit')
+    @AllowServiceCaller('auditor')
+    @RequirePermission('audit:read')
+    async verify(): Promise<AuditVerification> {
+      const result = await this.audit.verify();
+      return {
+        service: result.service,
+        ok: result.ok,
+        records: result.records,
+        first_broken_seq: result.firstBroken?.seq ?? 0,
+        reason: result.firstBroken?.reason ?? '',
+      };
+    }
+
+    @GrpcMethod(grpcService, 'ListAudit')
+    @RequirePermission('audit:read')
+    async list(request: ListAuditRequest): Promise<ListAuditResponse> {
+      const records = await this.audit.find({
+        traceId: request.trace_id || undefined,
+        actor: request.actor || undefined,
+        action: request.action || undefined,
+        limit: request.limit || undefined,
+      });
+      return {
+        records: records.map((record): AuditRecord => ({
+          seq: record.seq,
+          time: record.time,
+          service: record.service,
+          actor: record.actor,
+          action: record.action,
+          target: record.target,
+          outcome: record.outcome,
+          caller_service: record.callerService,
+          trace_id: record.traceId,
+          detail: record.detail,
+          prev_hash: record.prevHash,
+          hash: record.hash,
+        })),
+      };
+    }
+  }
+  return AuditController;
+}
