@@ -1,0 +1,101 @@
+import {
+  context as contextApi,
+  defaultTextMapGetter,
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type Attributes,
+  type Context,
+  type Span,
+  type SpanContext,
+} from '@opentelemetry/api';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { currentTracer } from './tracing.js';
+
+/** Used directly (not through the global API) so the helpers work before `initTracing`. */
+const w3c = new W3CTraceContextPropagator();
+
+/** One hop's place in a trace: what the logs, the error bodies and the next hop receive. */
+export interface TraceContext {
+  traceId: string;
+  spanId: string;
+  /** The W3C `traceparent` to send on the next hop: this hop's span as the parent. */
+  traceparent: string;
+}
+
+/**
+ * The span of one request this process serves (an HTTP request at the gateway, a gRPC
+ * call in a service), continuing the caller's trace when it sent a valid `traceparent`.
+ */
+export class ServerSpan implements TraceContext {
+  readonly traceId: string;
+  readonly spanId: string;
+  readonly traceparent: string;
+  /** The context with this span active: what {@link run} enters. */
+  readonly context: Context;
+
+  constructor(
+    private readonly span: Span,
+    parent: Context,
+  ) {
+    const spanContext = span.spanContext();
+    this.traceId = spanContext.traceId;
+    this.spanId = spanContext.spanId;
+    this.traceparent = traceparentOf(spanContext);
+    this.context = trace.setSpan(parent, span);
+  }
+
+  /**
+   * Runs `fn` with this span active: the logs it writes carry the trace id, and spans
+   * started under it (and `activeTraceparent()`) descend from it.
+   */
+  run<T>(fn: () => T): T {
+    return contextApi.with(this.context, fn);
+  }
+
+  /** Ends the span; `failure` (a short reason, never a secret) marks it as an error. */
+  end(attributes?: Attributes, failure?: string): void {
+    if (this.span.isRecording()) {
+      if (attributes) this.span.setAttributes(attributes);
+      if (failure !== undefined)
+        this.span.setStatus({ code: SpanStatusCode.ERROR, message: failure });
+    }
+    this.span.end();
+  }
+}
+
+/**
+ * Starts a server span. A `traceparent` that is not a valid W3C Trace Context value
+ * (https://www.w3.org/TR/trace-context/) starts a new trace; `tracestate` is not taken
+ * from callers, so nothing they send travels further than the ids.
+ */
+export function startServerSpan(
+  name: string,
+  traceparent: unknown,
+  attributes?: Attributes,
+): ServerSpan {
+  const parent =
+    typeof traceparent === 'string'
+      ? w3c.extract(ROOT_CONTEXT, { traceparent }, defaultTextMapGetter)
+      : ROOT_CONTEXT;
+  const span = currentTracer().startSpan(name, { kind: SpanKind.SERVER, attributes }, parent);
+  return new ServerSpan(span, parent);
+}
+
+/** `00-<trace-id>-<span-id>-<flags>`: the span as the parent of the next hop. */
+export function traceparentOf(spanContext: SpanContext): string {
+  const flags = spanContext.traceFlags & 0xff;
+  return `00-${spanContext.traceId}-${spanContext.spanId}-${flags < 16 ? '0' : ''}${flags.toString(16)}`;
+}
+
+/** The `traceparent` for an outgoing call made now, or undefined outside any span. */
+export function activeTraceparent(): string | undefined {
+  const span = trace.getActiveSpan();
+  return span ? traceparentOf(span.spanContext()) : undefined;
+}
+
+/** The trace id of the request being served now, or undefined outside any span. */
+export function activeTraceId(): string | undefined {
+  return trace.getActiveSpan()?.spanContext().traceId;
+}

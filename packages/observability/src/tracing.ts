@@ -1,0 +1,112 @@
+import {
+  context as contextApi,
+  diag,
+  DiagLogLevel,
+  propagation,
+  trace,
+  type Tracer,
+  type TracerProvider as ApiTracerProvider,
+} from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
+import {
+  BatchSpanProcessor,
+  ParentBasedSampler,
+  AlwaysOnSampler,
+  TracerProvider,
+  type SpanExporter,
+} from '@opentelemetry/sdk-trace';
+import type { Logger } from 'pino';
+import { PropagatingTracerProvider } from './propagating-tracer.js';
+
+const TRACER_NAME = '@citadel/observability';
+
+/** The OpenTelemetry settings Citadel reads (the standard variable names). */
+export interface TracingEnv {
+  /** Base URL of an OTLP/HTTP collector, e.g. `http://localhost:4318`; `/v1/traces` is appended. */
+  OTEL_EXPORTER_OTLP_ENDPOINT?: string;
+  /** The full traces URL; wins over OTEL_EXPORTER_OTLP_ENDPOINT. */
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?: string;
+}
+
+export interface TracingOptions extends TracingEnv {
+  /** Where export failures are reported (warn), instead of nowhere. */
+  logger?: Logger;
+  /** Export to this instead of OTLP (tests). */
+  exporter?: SpanExporter;
+}
+
+export interface Tracing {
+  /** The OTLP traces URL spans are exported to, or undefined when export is off. */
+  readonly exportUrl: string | undefined;
+  readonly exporting: boolean;
+  /** Exports what is still queued, then unregisters everything `initTracing` registered. */
+  shutdown(): Promise<void>;
+}
+
+let provider: ApiTracerProvider = new PropagatingTracerProvider();
+let tracer: Tracer = provider.getTracer(TRACER_NAME);
+
+/** The tracer the span helpers use: ids only until `initTracing` configures export. */
+export function currentTracer(): Tracer {
+  return tracer;
+}
+
+/**
+ * Sets up tracing for this process, once, at start: the W3C Trace Context propagator, an
+ * AsyncLocalStorage context (so the active span follows a request through its awaits,
+ * and the logger can stamp its trace id on every line), and a tracer provider. Export is
+ * off unless an OTLP endpoint is configured: then spans are batched to it over HTTP.
+ * Without one, spans still get real ids and cost next to nothing.
+ */
+export function initTracing(service: string, options: TracingOptions = {}): Tracing {
+  const exportUrl = otlpTracesUrl(options);
+  const exporter =
+    options.exporter ?? (exportUrl ? new OTLPTraceExporter({ url: exportUrl }) : undefined);
+  const sdk = exporter
+    ? new TracerProvider({
+        resource: defaultResource().merge(
+          resourceFromAttributes({ 'service.name': service, 'service.namespace': 'citadel' }),
+        ),
+        sampler: new ParentBasedSampler({ root: new AlwaysOnSampler() }),
+        spanProcessors: [new BatchSpanProcessor({ exporter })],
+      })
+    : undefined;
+  provider = sdk ?? new PropagatingTracerProvider();
+  tracer = provider.getTracer(TRACER_NAME);
+  contextApi.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+  trace.setGlobalTracerProvider(provider);
+  if (options.logger) {
+    const logger = options.logger;
+    const warn = (message: string, ...args: unknown[]) =>
+      logger.warn({ event: 'tracing.error', detail: args.map(String) }, message);
+    diag.setLogger(
+      { error: warn, warn, info: () => {}, debug: () => {}, verbose: () => {} },
+      DiagLogLevel.WARN,
+    );
+  }
+  return {
+    exportUrl: exporter ? (exportUrl ?? 'custom exporter') : undefined,
+    exporting: exporter !== undefined,
+    async shutdown() {
+      await sdk?.shutdown();
+      trace.disable();
+      propagation.disable();
+      contextApi.disable();
+      diag.disable();
+      provider = new PropagatingTracerProvider();
+      tracer = provider.getTracer(TRACER_NAME);
+    },
+  };
+}
+
+/** The OTLP/HTTP traces URL the standard variables name, if any. */
+export function otlpTracesUrl(env: TracingEnv): string | undefined {
+  if (env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) return env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT;
+  if (env.OTEL_EXPORTER_OTLP_ENDPOINT)
+    return `${env.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/+$/, '')}/v1/traces`;
+  return undefined;
+}
