@@ -1,5 +1,6 @@
 import type { CanActivate, ExecutionContext } from '@nestjs/common';
 import type * as grpc from '@grpc/grpc-js';
+import { activeTraceparent } from '@citadel/observability';
 import { setCallContext, type UserContext } from './call-context.js';
 
 /**
@@ -47,7 +48,8 @@ export class BenchBaselineGuard implements CanActivate {
       caller: 'unverified',
       user: decodeBaselineUser(user),
       jwt: typeof user === 'string' ? user : undefined,
-      traceparent: typeof traceparent === 'string' ? traceparent : undefined,
+      traceparent:
+        activeTraceparent() ?? (typeof traceparent === 'string' ? traceparent : undefined),
     });
     return true;
   }

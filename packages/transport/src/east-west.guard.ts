@@ -1,5 +1,6 @@
 import type { CanActivate, ExecutionContext } from '@nestjs/common';
 import type * as grpc from '@grpc/grpc-js';
+import { activeTraceId, activeTraceparent } from '@citadel/observability';
 import { setCallContext } from './call-context.js';
 import { checkCallerAllowed } from './caller-policy.js';
 import { EAST_WEST_POLICY, type EastWestPolicy } from './east-west.policy.js';
@@ -18,8 +19,13 @@ export interface DenialEvent {
   traceId?: string;
 }
 
-/** The trace id in a call's `traceparent` metadata, if it sent a well-formed one. */
+/**
+ * The call's trace id: its server span's (which continues the caller's `traceparent`, or
+ * starts a trace when there was none), else the one in its `traceparent` metadata.
+ */
 export function traceIdOf(call: { metadata?: grpc.Metadata }): string | undefined {
+  const active = activeTraceId();
+  if (active) return active;
   const value = call.metadata?.get('traceparent')[0];
   return typeof value === 'string' ? /^00-([0-9a-f]{32})-/.exec(value)?.[1] : undefined;
 }
@@ -64,7 +70,9 @@ export class EastWestGuard implements CanActivate {
     const traceparent = call.metadata?.get('traceparent')[0];
     setCallContext(call, {
       caller,
-      traceparent: typeof traceparent === 'string' ? traceparent : undefined,
+      // This call's server span (rpc-trace.interceptor.ts) is the next hop's parent.
+      traceparent:
+        activeTraceparent() ?? (typeof traceparent === 'string' ? traceparent : undefined),
     });
     return true;
   }

@@ -8,6 +8,7 @@ import { CONTRACTS, LOADER_OPTIONS, protoPath, type ContractName } from '@citade
 import { BenchBaselineGuard } from './bench-baseline.js';
 import { EastWestGuard, type DenialEvent } from './east-west.guard.js';
 import { enforceTls13, serverCredentials, type ServiceTls } from './mtls.js';
+import { traceRpcCalls, type RpcHandledEvent } from './rpc-trace.interceptor.js';
 
 export interface GrpcServiceOptions {
   service: ContractName;
@@ -18,6 +19,8 @@ export interface GrpcServiceOptions {
   /** Guards that run after the east-west guard (typically the internal JWT guard). */
   guards?: ((app: INestMicroservice) => import('@nestjs/common').CanActivate)[];
   onDenied?: (event: DenialEvent) => void;
+  /** Every call served (health checks aside), once answered: the access log. */
+  onHandled?: (event: RpcHandledEvent) => void;
   logger?: import('@nestjs/common').LoggerService | false;
 }
 
@@ -45,7 +48,11 @@ export async function startGrpcService(options: GrpcServiceOptions): Promise<INe
         : serverCredentials(options.tls),
       loader: LOADER_OPTIONS,
       // Channelz per-call statistics: not served by Citadel, so not kept (see grpc-client.ts).
-      channelOptions: { 'grpc.enable_channelz': 0 },
+      // grpc-js reads server interceptors from the options Nest builds its Server with.
+      channelOptions: {
+        'grpc.enable_channelz': 0,
+        interceptors: [traceRpcCalls(options.onHandled)],
+      },
       gracefulShutdown: true,
       onLoadPackageDefinition: (
         _pkg: unknown,

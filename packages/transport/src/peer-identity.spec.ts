@@ -41,6 +41,20 @@ describe('caller identity', () => {
     expect(callerServiceOf(callOn(order))).toBe('order');
   });
 
+  it('reaches the connection through server interceptors, and from an interceptor', () => {
+    const order = connection('order');
+    const behindInterceptors = {
+      call: { nextCall: { nextCall: { stream: { session: { socket: order } } } } },
+      getAuthContext: callOn(order).getAuthContext,
+    };
+    expect(callerServiceOf(behindInterceptors)).toBe('order');
+    const baseCall = { stream: { session: { socket: order } } };
+    expect(callerServiceOf({ ...baseCall, getAuthContext: callOn(order).getAuthContext })).toBe(
+      'order',
+    );
+    expect(order.reads).toBe(1);
+  });
+
   it('gives no identity to a connection whose certificate the handshake did not verify', () => {
     expect(callerServiceOf(callOn(connection('order', false)))).toBeUndefined();
   });

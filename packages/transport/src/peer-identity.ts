@@ -13,15 +13,29 @@ type CallWithAuthContext = Pick<grpc.ServerUnaryCall<unknown, unknown>, 'getAuth
  */
 const callerByConnection = new WeakMap<TLSSocket, string | undefined>();
 
+interface InterceptingCallLayer {
+  call?: InterceptingCallLayer;
+  nextCall?: InterceptingCallLayer;
+  stream?: { session?: { socket?: unknown } };
+}
+
 /**
- * The TLS socket under a grpc-js server call, through grpc-js internals (1.14: the call's
- * HTTP/2 stream and its session). Read defensively: if the shape ever differs, the caller
- * is read through the public `getAuthContext()` instead, correct and only slower.
+ * The TLS socket under a grpc-js server call, through grpc-js internals (1.14: a handler's
+ * call holds the intercepting call chain, each server interceptor's layer its next one,
+ * down to the base call with the HTTP/2 stream and its session). Read defensively: if the
+ * shape ever differs, the caller is read through the public `getAuthContext()` instead,
+ * correct and only slower.
  */
 function tlsSocketOf(call: object): TLSSocket | undefined {
-  const internal = call as { call?: { stream?: { session?: { socket?: unknown } } } };
-  const socket = internal.call?.stream?.session?.socket;
-  return socket instanceof TLSSocket ? socket : undefined;
+  let layer: InterceptingCallLayer | undefined = (call as InterceptingCallLayer).call ?? call;
+  for (let depth = 0; layer && depth < 8; depth++) {
+    if (layer.stream) {
+      const socket = layer.stream.session?.socket;
+      return socket instanceof TLSSocket ? socket : undefined;
+    }
+    layer = layer.nextCall;
+  }
+  return undefined;
 }
 
 /**
