@@ -1,4 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import { AuditLog } from '@citadel/audit';
+import { ApiKeyService } from './api-keys/api-key.service.js';
+import { ApiKeyStore } from './api-keys/api-key.store.js';
 import { AuthController } from './auth.controller.js';
 import { CustomerService } from './customers/customer.service.js';
 import { KeyRing } from './signing/key-ring.js';
@@ -12,6 +15,8 @@ export interface AuthModuleDeps {
   users: UserRepository;
   tokens: TokenStore;
   hasher: PasswordHasher;
+  apiKeys: ApiKeyStore;
+  audit: AuditLog;
 }
 
 @Module({})
@@ -23,6 +28,9 @@ export class AuthModule {
       providers: [
         TokenService,
         CustomerService,
+        ApiKeyService,
+        { provide: ApiKeyStore, useValue: deps.apiKeys },
+        { provide: AuditLog, useValue: deps.audit },
         { provide: KeyRing, useValue: deps.keyRing },
         { provide: UserRepository, useValue: deps.users },
         { provide: TokenStore, useValue: deps.tokens },

@@ -1,7 +1,13 @@
 import { Controller } from '@nestjs/common';
 import { GrpcMethod, Payload } from '@nestjs/microservices';
 import { PublicMethod, RequirePermission } from '@citadel/auth';
+import { AuditLog } from '@citadel/audit';
 import type {
+  CreateApiKeyRequest,
+  CreatedApiKey,
+  EdgeDenial,
+  ListApiKeysResponse,
+  RevokeApiKeyRequest,
   DeleteCustomerRequest,
   ExchangeTokenRequest,
   GetJwksResponse,
@@ -10,7 +16,13 @@ import type {
   LoginRequest,
   LogoutRequest,
 } from '@citadel/contracts';
-import { CurrentCall, invalidArgument, type CallContext } from '@citadel/transport';
+import {
+  CurrentCall,
+  invalidArgument,
+  permissionDenied,
+  type CallContext,
+} from '@citadel/transport';
+import { ApiKeyService } from './api-keys/api-key.service.js';
 import { CustomerService } from './customers/customer.service.js';
 import { KeyRing } from './signing/key-ring.js';
 import { TokenService } from './tokens/token.service.js';
@@ -22,6 +34,16 @@ const text = (value: unknown, field: string, max: number): string => {
   return value;
 };
 
+const traceIdOf = (call: CallContext) => call.traceparent?.split('-')[1];
+
+/** What the gateway may record in auth's trail: denials it decided at the edge. */
+const EDGE_DENIALS = new Set([
+  'http.unauthenticated',
+  'http.forbidden',
+  'http.rate-limited',
+  'auth.login.throttled',
+]);
+
 /** gRPC transport for the auth service: translate, delegate, translate back. */
 @Controller()
 export class AuthController {
@@ -29,21 +51,24 @@ export class AuthController {
     private readonly tokens: TokenService,
     private readonly customers: CustomerService,
     private readonly keys: KeyRing,
+    private readonly apiKeys: ApiKeyService,
+    private readonly audit: AuditLog,
   ) {}
 
   @GrpcMethod('AuthService', 'Login')
   @PublicMethod()
-  login(@Payload() request: LoginRequest) {
+  login(@Payload() request: LoginRequest, @CurrentCall() call: CallContext) {
     return this.tokens.login(
       text(request.email, 'email', 254),
       text(request.password, 'password', 1024),
+      traceIdOf(call),
     );
   }
 
   @GrpcMethod('AuthService', 'Logout')
   @PublicMethod()
-  async logout(@Payload() request: LogoutRequest) {
-    await this.tokens.logout(text(request.access_token, 'access_token', 256));
+  async logout(@Payload() request: LogoutRequest, @CurrentCall() call: CallContext) {
+    await this.tokens.logout(text(request.access_token, 'access_token', 256), traceIdOf(call));
     return {};
   }
 
@@ -55,6 +80,7 @@ export class AuthController {
       text(request.access_token, 'access_token', 256),
       text(request.audience, 'audience', 64),
       Number.isSafeInteger(request.ttl_seconds) ? request.ttl_seconds : 0,
+      traceIdOf(call),
     );
   }
 
@@ -72,8 +98,64 @@ export class AuthController {
 
   @GrpcMethod('AuthService', 'DeleteCustomer')
   @RequirePermission('customers:delete')
-  async deleteCustomer(@Payload() request: DeleteCustomerRequest) {
-    await this.customers.delete(text(request.id, 'id', 64));
+  async deleteCustomer(
+    @Payload() request: DeleteCustomerRequest,
+    @CurrentCall() call: CallContext,
+  ) {
+    await this.customers.delete(text(request.id, 'id', 64), call.user!.id, traceIdOf(call));
+    return {};
+  }
+
+  @GrpcMethod('AuthService', 'CreateApiKey')
+  @RequirePermission('api-keys:manage')
+  createApiKey(
+    @Payload() request: CreateApiKeyRequest,
+    @CurrentCall() call: CallContext,
+  ): Promise<CreatedApiKey> {
+    if (!Array.isArray(request.scopes) || request.scopes.length > 32) {
+      throw invalidArgument('scopes must be a list of at most 32 permissions');
+    }
+    return this.apiKeys.create(
+      call.user!,
+      {
+        name: text(request.name, 'name', 64),
+        scopes: request.scopes,
+        ttlDays: Number(request.ttl_days ?? 0),
+      },
+      traceIdOf(call),
+    );
+  }
+
+  @GrpcMethod('AuthService', 'ListApiKeys')
+  @RequirePermission('api-keys:manage')
+  async listApiKeys(@CurrentCall() call: CallContext): Promise<ListApiKeysResponse> {
+    return { keys: await this.apiKeys.list(call.user!) };
+  }
+
+  @GrpcMethod('AuthService', 'RevokeApiKey')
+  @RequirePermission('api-keys:manage')
+  async revokeApiKey(@Payload() request: RevokeApiKeyRequest, @CurrentCall() call: CallContext) {
+    await this.apiKeys.revoke(call.user!, text(request.id, 'id', 64), traceIdOf(call));
+    return {};
+  }
+
+  /** The gateway has no database: denials it decides at the edge are kept here. */
+  @GrpcMethod('AuthService', 'RecordEdgeDenial')
+  @PublicMethod()
+  async recordEdgeDenial(@Payload() request: EdgeDenial, @CurrentCall() call: CallContext) {
+    if (call.caller !== 'gateway') throw permissionDenied('only the gateway records edge denials');
+    if (!EDGE_DENIALS.has(request.action)) throw invalidArgument('action is not an edge denial');
+    await this.audit.append({
+      actor: request.actor ? text(request.actor, 'actor', 64) : 'anonymous',
+      action: request.action,
+      target: text(request.target, 'target', 300),
+      outcome: 'denied',
+      callerService: call.caller,
+      traceId: request.trace_id.slice(0, 32),
+      detail: [request.detail.slice(0, 300), request.client_ip && `client ${request.client_ip}`]
+        .filter(Boolean)
+        .join('; '),
+    });
     return {};
   }
 }

@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { AuditLog } from '@citadel/audit';
 import { InternalJwtVerifier, JwksCache, runGrpcService } from '@citadel/auth';
 import { failStart, loadServiceEnv, serviceEnvSchema } from '@citadel/config';
 import { createLogger } from '@citadel/observability';
@@ -10,6 +11,7 @@ import {
   secretPaths,
   SecretsError,
 } from '@citadel/secrets';
+import { ApiKeyStore } from './api-keys/api-key.store.js';
 import { AuthModule } from './app.module.js';
 import { KeyRing, type StoredSigningKey } from './signing/key-ring.js';
 import { TokenStore } from './tokens/token.store.js';
@@ -54,6 +56,7 @@ async function main() {
     logger.info({ event: 'demo-users.seeded', count }, 'demo users seeded (local mode)');
   }
 
+  const audit = new AuditLog(database.db, 'auth');
   // Auth verifies the JWTs addressed to it against its own public keys, like any service.
   const verifier = new InternalJwtVerifier('auth', new JwksCache(async () => keyRing.jwks()));
   await runGrpcService({
@@ -63,7 +66,10 @@ async function main() {
       users,
       tokens: new TokenStore(database.db),
       hasher,
+      apiKeys: new ApiKeyStore(database.db),
+      audit,
     }),
+    audit,
     env,
     logger,
     verifier,

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { AuditLog } from '@citadel/audit';
 import type { Customer } from '@citadel/contracts';
 import { notFound } from '@citadel/transport';
 import { TokenStore } from '../tokens/token.store.js';
@@ -9,6 +10,7 @@ export class CustomerService {
   constructor(
     private readonly users: UserRepository,
     private readonly tokens: TokenStore,
+    private readonly audit: AuditLog,
   ) {}
 
   async list(): Promise<Customer[]> {
@@ -18,10 +20,18 @@ export class CustomerService {
   }
 
   /** Deletes a customer account and kills every token it holds at once. */
-  async delete(id: string): Promise<void> {
+  async delete(id: string, actor: string, traceId?: string): Promise<void> {
     const user = await this.users.findById(id);
     if (!user || user.role !== 'customer') throw notFound('customer not found');
     await this.tokens.revokeAllFor(id);
     await this.users.delete(id);
+    await this.audit.append({
+      actor,
+      action: 'customer.delete',
+      target: id,
+      outcome: 'ok',
+      callerService: 'gateway',
+      traceId,
+    });
   }
 }

@@ -10,6 +10,9 @@ import { UserRepository } from '../users/user.repository.js';
 import { hashOpaqueToken } from './opaque-token.js';
 import { TokenStore } from './token.store.js';
 import { TokenService } from './token.service.js';
+import { AuditLog } from '@citadel/audit';
+import { ApiKeyService } from '../api-keys/api-key.service.js';
+import { ApiKeyStore } from '../api-keys/api-key.store.js';
 
 const codeOf = async (promise: Promise<unknown>) => {
   try {
@@ -23,6 +26,8 @@ const codeOf = async (promise: Promise<unknown>) => {
 describe('TokenService', () => {
   let service: TokenService;
   let tokens: TokenStore;
+  let audit: AuditLog;
+  let apiKeys: ApiKeyService;
   let database: ServiceDatabase<AuthDatabase>;
   const ALICE = '0b9e7c1e-5d0c-4c55-9d43-9a3c1c0f0a11';
 
@@ -42,11 +47,16 @@ describe('TokenService', () => {
       passwordHash: await hasher.hash('s3cret'),
     });
     tokens = new TokenStore(database.db);
+    audit = new AuditLog(database.db, 'auth');
+    const keyStore = new ApiKeyStore(database.db);
+    apiKeys = new ApiKeyService(keyStore, audit);
     service = new TokenService(
       users,
       tokens,
       hasher,
       await KeyRing.load([await storedSigningKey()]),
+      keyStore,
+      audit,
     );
   });
 
@@ -90,5 +100,49 @@ describe('TokenService', () => {
     expect(await codeOf(service.exchange('gateway', access_token, 'order'))).toBe(
       status.UNAUTHENTICATED,
     );
+  });
+
+  it('records every login, failed or not, and every refused exchange', async () => {
+    await codeOf(service.login('alice@citadel.test', 'wrong', 'trace-1'));
+    await service.login('alice@citadel.test', 's3cret', 'trace-2');
+    await codeOf(service.exchange('gateway', 'cit_at_forged', 'order', 0, 'trace-3'));
+    const records = await audit.find();
+    expect(
+      records.slice(0, 3).map(({ action, outcome, traceId }) => [action, outcome, traceId]),
+    ).toEqual([
+      ['auth.token-exchange', 'denied', 'trace-3'],
+      ['auth.login', 'ok', 'trace-2'],
+      ['auth.login', 'denied', 'trace-1'],
+    ]);
+    expect((await audit.verify()).ok).toBe(true);
+  });
+
+  it('exchanges an API key for a JWT limited to its scopes, until it is revoked', async () => {
+    const alice = { id: ALICE, role: 'customer' };
+    const { key, secret } = await apiKeys.create(alice, {
+      name: 'nightly export',
+      scopes: ['orders:read:own'],
+      ttlDays: 0,
+    });
+    expect(secret).toMatch(/^cit_ak_/);
+    expect(JSON.stringify(await apiKeys.list(alice))).not.toContain(secret);
+    const exchanged = await service.exchange('gateway', secret, 'order');
+    expect(exchanged).toMatchObject({
+      user_id: ALICE,
+      scopes: ['orders:read:own'],
+      api_key_id: key.id,
+    });
+    expect(decodeJwt(exchanged.jwt).scope).toBe('orders:read:own');
+    await apiKeys.revoke(alice, key.id);
+    expect(await codeOf(service.exchange('gateway', secret, 'order'))).toBe(status.UNAUTHENTICATED);
+  });
+
+  it('refuses scopes the owner does not hold, and keys that mint keys', async () => {
+    const alice = { id: ALICE, role: 'customer' };
+    const create = (scopes: string[]) => apiKeys.create(alice, { name: 'k', scopes, ttlDays: 1 });
+    expect(await codeOf(create(['orders:refund']))).toBe(status.INVALID_ARGUMENT);
+    expect(await codeOf(create(['api-keys:manage']))).toBe(status.INVALID_ARGUMENT);
+    expect(await codeOf(create(['no-such:permission']))).toBe(status.INVALID_ARGUMENT);
+    expect(await codeOf(create([]))).toBe(status.INVALID_ARGUMENT);
   });
 });

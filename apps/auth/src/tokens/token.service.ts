@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { AuditLog } from '@citadel/audit';
 import { mintInternalJwt, MAX_INTERNAL_JWT_TTL_S } from '@citadel/auth';
 import type { ExchangeTokenResponse, LoginResponse } from '@citadel/contracts';
 import {
@@ -10,7 +11,13 @@ import {
 import { KeyRing } from '../signing/key-ring.js';
 import { PasswordHasher } from '../users/password-hasher.js';
 import { UserRepository } from '../users/user.repository.js';
-import { hashOpaqueToken, isOpaqueTokenShape, newOpaqueToken } from './opaque-token.js';
+import { ApiKeyStore } from '../api-keys/api-key.store.js';
+import {
+  hashOpaqueToken,
+  isApiKeyShape,
+  isOpaqueTokenShape,
+  newOpaqueToken,
+} from './opaque-token.js';
 import { TokenStore } from './token.store.js';
 
 export const ACCESS_TOKEN_TTL_S = 3600;
@@ -22,12 +29,23 @@ export class TokenService {
     private readonly tokens: TokenStore,
     private readonly hasher: PasswordHasher,
     private readonly keys: KeyRing,
+    private readonly apiKeys: ApiKeyStore,
+    private readonly audit: AuditLog,
   ) {}
 
   /** Unknown user and wrong password are one answer, in the same time. */
-  async login(email: string, password: string): Promise<LoginResponse> {
+  async login(email: string, password: string, traceId?: string): Promise<LoginResponse> {
     const user = await this.users.findByEmail(email);
     if (!(await this.hasher.verify(user?.passwordHash, password)) || !user) {
+      await this.audit.append({
+        actor: user?.id ?? 'anonymous',
+        action: 'auth.login',
+        target: email,
+        outcome: 'denied',
+        callerService: 'gateway',
+        traceId,
+        detail: user ? 'wrong password' : 'unknown account',
+      });
       throw unauthenticated('invalid credentials');
     }
     const token = newOpaqueToken();
@@ -36,11 +54,31 @@ export class TokenService {
       userId: user.id,
       expiresAt: Date.now() + ACCESS_TOKEN_TTL_S * 1000,
     });
+    await this.audit.append({
+      actor: user.id,
+      action: 'auth.login',
+      target: email,
+      outcome: 'ok',
+      callerService: 'gateway',
+      traceId,
+    });
     return { access_token: token, token_type: 'Bearer', expires_in: ACCESS_TOKEN_TTL_S };
   }
 
-  async logout(accessToken: string): Promise<void> {
-    if (isOpaqueTokenShape(accessToken)) await this.tokens.revoke(hashOpaqueToken(accessToken));
+  async logout(accessToken: string, traceId?: string): Promise<void> {
+    if (!isOpaqueTokenShape(accessToken)) return;
+    const hash = hashOpaqueToken(accessToken);
+    const stored = await this.tokens.find(hash);
+    if (!stored) return;
+    await this.tokens.revoke(hash);
+    await this.audit.append({
+      actor: stored.userId,
+      action: 'auth.logout',
+      target: stored.userId,
+      outcome: 'ok',
+      callerService: 'gateway',
+      traceId,
+    });
   }
 
   /**
@@ -52,28 +90,69 @@ export class TokenService {
     accessToken: string,
     audience: string,
     requestedTtlSeconds = 0,
+    traceId?: string,
   ): Promise<ExchangeTokenResponse> {
     // Only for a service the caller may call in full: the policy is the one source.
     if (EAST_WEST_POLICY[audience]?.[caller] !== '*') {
       throw permissionDenied(`${caller} may not obtain tokens for ${audience}`);
     }
-    const stored = isOpaqueTokenShape(accessToken)
-      ? await this.tokens.find(hashOpaqueToken(accessToken))
-      : undefined;
-    const user = stored && (await this.users.findById(stored.userId));
-    if (!stored || !user) throw unauthenticated('invalid token');
+    const credential = await this.findCredential(accessToken);
+    const user = credential && (await this.users.findById(credential.userId));
     const ttl = Math.min(
       requestedTtlSeconds > 0 ? requestedTtlSeconds : MAX_INTERNAL_JWT_TTL_S,
       MAX_INTERNAL_JWT_TTL_S,
-      Math.floor((stored.expiresAt - Date.now()) / 1000),
+      Math.floor(((credential?.expiresAt ?? 0) - Date.now()) / 1000),
     );
-    if (ttl <= 0) throw unauthenticated('invalid token');
+    if (!credential || !user || ttl <= 0) {
+      // Attack point 1 at the edge: a forged, expired, revoked or guessed credential.
+      await this.audit.append({
+        actor: 'anonymous',
+        action: 'auth.token-exchange',
+        target: audience,
+        outcome: 'denied',
+        callerService: caller,
+        traceId,
+        detail: isApiKeyShape(accessToken)
+          ? 'unknown, revoked or expired API key'
+          : isOpaqueTokenShape(accessToken)
+            ? 'unknown, revoked or expired access token'
+            : 'not a Citadel credential',
+      });
+      throw unauthenticated('invalid token');
+    }
     const { jwt, expiresAt } = await mintInternalJwt(
       this.keys.current(),
-      { id: user.id, role: user.role, email: user.email },
+      { id: user.id, role: user.role, email: user.email, scopes: credential.scopes },
       delegationAudiences(audience),
       ttl,
     );
-    return { jwt, expires_at: expiresAt, user_id: user.id, email: user.email, role: user.role };
+    return {
+      jwt,
+      expires_at: expiresAt,
+      user_id: user.id,
+      email: user.email,
+      role: user.role,
+      scopes: credential.scopes ?? [],
+      api_key_id: credential.apiKeyId ?? '',
+    };
+  }
+
+  /** An access token or an API key, looked up by its hash; nothing for anything else. */
+  private async findCredential(
+    secret: string,
+  ): Promise<
+    { userId: string; expiresAt: number; scopes?: string[]; apiKeyId?: string } | undefined
+  > {
+    if (isOpaqueTokenShape(secret)) return this.tokens.find(hashOpaqueToken(secret));
+    if (!isApiKeyShape(secret)) return undefined;
+    const key = await this.apiKeys.findByHash(hashOpaqueToken(secret));
+    return (
+      key && {
+        userId: key.userId,
+        expiresAt: key.expiresAt.getTime(),
+        scopes: key.scopes,
+        apiKeyId: key.id,
+      }
+    );
   }
 }

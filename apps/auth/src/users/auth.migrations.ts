@@ -1,3 +1,4 @@
+import { AUDIT_LOG_MIGRATION, type AuditDatabase } from '@citadel/audit';
 import { sql, type Generated, type Migration } from '@citadel/database';
 
 /** The auth service's schema: users and their opaque tokens (stored only as SHA-256 hashes). */
@@ -29,9 +30,29 @@ export const AUTH_MIGRATIONS: Record<string, Migration> = {
         .execute();
     },
   },
+  '002-api-keys': {
+    async up(db) {
+      // Machine credentials: like access tokens, only the SHA-256 of the key is stored.
+      await db.schema
+        .createTable('api_keys')
+        .addColumn('id', 'uuid', (column) => column.primaryKey())
+        .addColumn('user_id', 'uuid', (column) =>
+          column.notNull().references('users.id').onDelete('cascade'),
+        )
+        .addColumn('name', 'text', (column) => column.notNull())
+        .addColumn('scopes', 'text', (column) => column.notNull())
+        .addColumn('hash', 'char(64)', (column) => column.notNull().unique())
+        .addColumn('prefix', 'text', (column) => column.notNull())
+        .addColumn('created_at', 'timestamptz', (column) => column.notNull().defaultTo(sql`now()`))
+        .addColumn('expires_at', 'timestamptz', (column) => column.notNull())
+        .execute();
+      await db.schema.createIndex('api_keys_user_id').on('api_keys').column('user_id').execute();
+    },
+  },
+  '003-audit-log': AUDIT_LOG_MIGRATION,
 };
 
-export interface AuthDatabase {
+export interface AuthDatabase extends AuditDatabase {
   users: {
     id: string;
     email: string;
@@ -40,4 +61,15 @@ export interface AuthDatabase {
     created_at: Generated<Date | string>;
   };
   access_tokens: { hash: string; user_id: string; expires_at: Date | string };
+  api_keys: {
+    id: string;
+    user_id: string;
+    name: string;
+    /** Space-separated permissions. */
+    scopes: string;
+    hash: string;
+    prefix: string;
+    created_at: Date | string;
+    expires_at: Date | string;
+  };
 }

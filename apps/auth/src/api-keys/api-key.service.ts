@@ -1,0 +1,96 @@
+import { randomUUID } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { AuditLog } from '@citadel/audit';
+import { can, isPermission, UNSCOPABLE } from '@citadel/auth';
+import type { ApiKey, CreatedApiKey } from '@citadel/contracts';
+import { invalidArgument, notFound, type UserContext } from '@citadel/transport';
+import { hashOpaqueToken, newApiKey } from '../tokens/opaque-token.js';
+import { ApiKeyStore, type StoredApiKey } from './api-key.store.js';
+
+const MAX_KEYS_PER_USER = 20;
+const DEFAULT_TTL_DAYS = 90;
+
+/**
+ * API keys for machine clients (seed 003): a secret shown once, stored as a hash, limited
+ * to scopes its owner's role grants, revocable at once. The key is exchanged for internal
+ * JWTs exactly like an access token (see TokenService.exchange).
+ */
+@Injectable()
+export class ApiKeyService {
+  constructor(
+    private readonly keys: ApiKeyStore,
+    private readonly audit: AuditLog,
+  ) {}
+
+  async create(
+    owner: UserContext,
+    request: { name: string; scopes: string[]; ttlDays: number },
+    traceId?: string,
+  ): Promise<CreatedApiKey> {
+    const scopes = [...new Set(request.scopes)];
+    if (scopes.length === 0) throw invalidArgument('scopes: at least one permission is required');
+    for (const scope of scopes) {
+      if (!isPermission(scope)) throw invalidArgument(`scopes: unknown permission ${scope}`);
+      if (UNSCOPABLE.includes(scope)) throw invalidArgument(`scopes: ${scope} cannot be delegated`);
+      if (!can(owner.role, scope)) {
+        throw invalidArgument(`scopes: your role does not grant ${scope}`);
+      }
+    }
+    const ttlDays = request.ttlDays === 0 ? DEFAULT_TTL_DAYS : request.ttlDays;
+    if (!Number.isInteger(ttlDays) || ttlDays < 1 || ttlDays > 365) {
+      throw invalidArgument('ttl_days must be 1..365');
+    }
+    if ((await this.keys.listFor(owner.id)).length >= MAX_KEYS_PER_USER) {
+      throw invalidArgument(`at most ${MAX_KEYS_PER_USER} API keys per account`);
+    }
+    const secret = newApiKey();
+    const now = new Date();
+    const key: StoredApiKey = {
+      id: randomUUID(),
+      userId: owner.id,
+      name: request.name,
+      scopes,
+      prefix: secret.slice(0, 11),
+      createdAt: now,
+      expiresAt: new Date(now.getTime() + ttlDays * 86_400_000),
+    };
+    await this.keys.save({ ...key, hash: hashOpaqueToken(secret) });
+    await this.audit.append({
+      actor: owner.id,
+      action: 'api-key.create',
+      target: key.id,
+      outcome: 'ok',
+      traceId,
+      detail: `scopes: ${scopes.join(' ')}`,
+    });
+    return { key: toApiKey(key), secret };
+  }
+
+  async list(owner: UserContext): Promise<ApiKey[]> {
+    return (await this.keys.listFor(owner.id)).map(toApiKey);
+  }
+
+  async revoke(owner: UserContext, id: string, traceId?: string): Promise<void> {
+    const revoked = await this.keys.revoke(owner.id, id);
+    await this.audit.append({
+      actor: owner.id,
+      action: 'api-key.revoke',
+      target: id,
+      outcome: revoked ? 'ok' : 'failed',
+      traceId,
+      ...(revoked ? {} : { detail: 'no such key for this owner' }),
+    });
+    if (!revoked) throw notFound('API key not found');
+  }
+}
+
+function toApiKey(key: StoredApiKey): ApiKey {
+  return {
+    id: key.id,
+    name: key.name,
+    scopes: key.scopes,
+    created_at: key.createdAt.toISOString(),
+    expires_at: key.expiresAt.toISOString(),
+    prefix: key.prefix,
+  };
+}
