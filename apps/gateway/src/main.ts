@@ -12,19 +12,27 @@ import {
   loadServiceEnv,
   reportReady,
 } from '@citadel/config';
-import { createLogger } from '@citadel/observability';
+import { createLogger, initTracing } from '@citadel/observability';
 import { openServiceVault, readServiceTls } from '@citadel/secrets';
 import { enforceTls13, ServiceClient } from '@citadel/transport';
 import { GatewayModule } from './app.module.js';
 import { OpenApiDocument } from './docs/docs.controller.js';
 import { gatewayEnvSchema } from './gateway-env.js';
+import {
+  clientErrorHandler,
+  refuseExpectation,
+  refuseTunnel,
+  routerErrorHandler,
+} from './problem/client-error.js';
 import { ProblemFilter, sendProblem } from './problem/problem.filter.js';
-import { traceOf } from './trace.js';
+import { enforceStrictRequests } from './strict-request.js';
+import { traceRequests } from './trace.js';
 import { strictValidation } from './validation.js';
 
 async function main() {
   const env = loadServiceEnv(gatewayEnvSchema);
   const logger = createLogger('gateway', env.LOG_LEVEL);
+  const tracing = initTracing('gateway', { ...env, logger });
   if (benchBaselineEnabled()) {
     logger.warn(
       { event: 'security.disabled', variable: BENCH_BASELINE_VAR },
@@ -42,10 +50,14 @@ async function main() {
   };
   // The edge speaks HTTPS only (TLS 1.3, certificate from the Citadel CA): attack point 5.
   const adapter = new FastifyAdapter({
-    https: { key: tls.key, cert: tls.cert, minVersion: 'TLSv1.3' },
+    // No Host is refused by strict-request.ts, in the problem shape, not by Node's bare 400.
+    https: { key: tls.key, cert: tls.cert, minVersion: 'TLSv1.3', requireHostHeader: false },
     bodyLimit: env.GATEWAY_BODY_LIMIT_BYTES,
     maxParamLength: 200,
     trustProxy: false,
+    // What Node's parser and Fastify's router refuse gets the problem shape too.
+    clientErrorHandler: clientErrorHandler(logger),
+    frameworkErrors: routerErrorHandler(logger),
   });
   const app = await NestFactory.create<NestFastifyApplication>(
     GatewayModule.forRoot(clients, {
@@ -56,15 +68,18 @@ async function main() {
     adapter,
     {
       logger: ['error', 'warn'],
+      // JSON only: Nest would also parse forms; strict-request.ts installs the JSON parser.
+      bodyParser: false,
     },
   );
   const fastify = app.getHttpAdapter().getInstance();
   // The API speaks JSON only: any other body type is 415, not parsed as a string.
   fastify.removeContentTypeParser(['text/plain']);
+  enforceStrictRequests(fastify);
+  fastify.server.on('connect', refuseTunnel);
+  fastify.server.on('checkExpectation', refuseExpectation);
   fastify.setErrorHandler((error, request, reply) => sendProblem(logger, error, request, reply));
-  fastify.addHook('onRequest', async (request, reply) => {
-    void reply.header('x-trace-id', traceOf(request).traceId);
-  });
+  traceRequests(fastify, logger);
   await app.register(helmet, {
     contentSecurityPolicy: { directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
   });
@@ -88,11 +103,12 @@ async function main() {
 
   await app.listen({ host: env.HOST, port: env.GATEWAY_PORT });
   logger.info(
-    { event: 'service.started', port: env.GATEWAY_PORT },
+    { event: 'service.started', port: env.GATEWAY_PORT, trace_export: tracing.exportUrl ?? 'off' },
     'gateway listening (HTTPS, TLS 1.3)',
   );
   exitWithLauncher(async () => {
     await app.close();
+    await tracing.shutdown();
     clients.auth.close();
     clients.order.close();
     vault.close();

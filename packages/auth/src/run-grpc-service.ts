@@ -9,7 +9,7 @@ import {
 } from '@citadel/config';
 import { AuditLog } from '@citadel/audit';
 import { CONTRACTS, type ContractName } from '@citadel/contracts';
-import type { Logger } from '@citadel/observability';
+import { initTracing, type Logger } from '@citadel/observability';
 import { startGrpcService, type DenialEvent, type ServiceTls } from '@citadel/transport';
 import { auditControllerFor } from './audit.controller.js';
 import { InternalJwtGuard } from './internal-jwt.guard.js';
@@ -40,6 +40,7 @@ export interface RunGrpcServiceOptions {
  */
 export async function runGrpcService(options: RunGrpcServiceOptions): Promise<INestMicroservice> {
   const { audit, logger } = options;
+  const tracing = initTracing(options.service, { ...options.env, logger });
   const onDenied = (event: DenialEvent) => {
     logger.warn({ event: 'access.denied', ...event }, 'access denied');
     // Recorded after the caller has its answer: a denial never waits on storage.
@@ -72,14 +73,16 @@ export async function runGrpcService(options: RunGrpcServiceOptions): Promise<IN
     port: options.port,
     tls: options.tls,
     onDenied,
+    onHandled: (event) => logger.info({ event: 'rpc.handled', ...event }, 'rpc handled'),
     guards: [(nest) => new InternalJwtGuard(options.verifier, nest.get(Reflector), onDenied)],
   });
   options.logger.info(
-    { event: 'service.started', port: options.port },
+    { event: 'service.started', port: options.port, trace_export: tracing.exportUrl ?? 'off' },
     `${options.service} listening (${baseline ? 'PLAINTEXT, benchmark baseline' : 'mTLS'})`,
   );
   exitWithLauncher(async () => {
     await app.close();
+    await tracing.shutdown();
     await options.onClose?.();
   });
   reportReady({ service: options.service, port: options.port });

@@ -34,6 +34,12 @@ export const serviceEnvSchema = z.object({
   /** How often a service polls Vault for a new version of a secret it watches. */
   CITADEL_SECRET_WATCH_MS: z.coerce.number().int().min(100).max(3_600_000).default(5_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /**
+   * OpenTelemetry trace export over OTLP/HTTP, off when neither is set: a collector's base
+   * URL (e.g. `http://localhost:4318`; `/v1/traces` is appended) or its full traces URL.
+   */
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.string().url().optional(),
 });
 export type ServiceEnv = z.infer<typeof serviceEnvSchema>;
 

@@ -28,6 +28,18 @@ const cliEnvSchema = serviceEnvSchema.extend({
   CITADEL_DB_ADMIN_URL: z.string().url().optional(),
 });
 
+/**
+ * The user's OpenTelemetry settings (`OTEL_EXPORTER_OTLP_ENDPOINT`, its headers, ...),
+ * passed on to every service as given: trace export stays off unless they name a collector.
+ */
+function openTelemetryEnv(): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(process.env).filter(
+      (entry): entry is [string, string] => entry[0].startsWith('OTEL_') && entry[1] !== undefined,
+    ),
+  );
+}
+
 /** `npm start`: boots the whole system locally and stops all of it on Ctrl-C. */
 async function main() {
   const started = Date.now();
@@ -59,7 +71,7 @@ async function main() {
     vaultPort: env.VAULT_PORT,
     ...(env.CITADEL_DB_ADMIN_URL ? { databaseAdminUrl: env.CITADEL_DB_ADMIN_URL } : {}),
     ...(vault ? { vault } : {}),
-    env: { LOG_LEVEL: env.LOG_LEVEL },
+    env: { LOG_LEVEL: env.LOG_LEVEL, ...openTelemetryEnv() },
     onUnexpectedExit: (service, code) => {
       process.stderr.write(
         `\n${service} exited unexpectedly (code ${code}); stopping Citadel. See ${system.logFile(service)}\n`,
