@@ -1,6 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { Kysely } from '@citadel/database';
-import { AuditTrail, type AlertLog } from './audit/audit-trail.js';
+import { AnomalyDetector, AuditLog } from '@citadel/audit';
 import { Catalogue } from './catalogue/catalogue.js';
 import { OrdersController } from './orders.controller.js';
 import type { OrderDatabase } from './orders/order.migrations.js';
@@ -13,17 +13,19 @@ export class OrderModule {
   static forRoot(deps: {
     db: Kysely<OrderDatabase>;
     payments: PaymentsPort;
-    log: AlertLog;
+    audit: AuditLog;
+    detector: AnomalyDetector;
   }): DynamicModule {
     return {
       module: OrderModule,
       controllers: [OrdersController],
       providers: [
         OrderService,
-        { provide: Catalogue, useValue: new Catalogue(deps.db) },
+        { provide: Catalogue, useValue: new Catalogue(deps.db, deps.audit) },
         { provide: OrderRepository, useValue: new OrderRepository(deps.db) },
         { provide: PaymentsPort, useValue: deps.payments },
-        { provide: AuditTrail, useValue: new AuditTrail(deps.db, deps.log) },
+        { provide: AuditLog, useValue: deps.audit },
+        { provide: AnomalyDetector, useValue: deps.detector },
       ],
     };
   }

@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { AnomalyDetector, AuditLog } from '@citadel/audit';
 import { runGrpcService, verifierFromAuth } from '@citadel/auth';
 import { failStart, grpcAddress, loadServiceEnv, serviceEnvSchema } from '@citadel/config';
 import { createLogger } from '@citadel/observability';
@@ -7,6 +8,7 @@ import { openServiceVault, readDatabaseConfig, readServiceTls } from '@citadel/s
 import { ServiceClient } from '@citadel/transport';
 import { OrderModule } from './app.module.js';
 import { GrpcPaymentsAdapter } from './orders/grpc-payments.adapter.js';
+import { ANOMALY_RULES } from './audit/anomaly.rules.js';
 import { ORDER_MIGRATIONS, type OrderDatabase } from './orders/order.migrations.js';
 
 async function main() {
@@ -20,6 +22,8 @@ async function main() {
     ORDER_MIGRATIONS,
   );
   logger.info({ event: 'database.ready', kind: database.kind }, 'order database ready');
+  const audit = new AuditLog(database.db, 'order');
+  const detector = new AnomalyDetector(database.db, audit, ANOMALY_RULES, logger);
   const auth = new ServiceClient('auth', grpcAddress(env, 'auth'), tls);
   const payments = new GrpcPaymentsAdapter(
     new ServiceClient('payment', grpcAddress(env, 'payment'), tls),
@@ -29,7 +33,8 @@ async function main() {
   );
   await runGrpcService({
     service: 'order',
-    module: OrderModule.forRoot({ db: database.db, payments, log: logger }),
+    module: OrderModule.forRoot({ db: database.db, payments, audit, detector }),
+    audit,
     env,
     logger,
     verifier,

@@ -22,8 +22,11 @@ export class OrdersController {
 
   @GrpcMethod('OrderService', 'SetPrice')
   @RequirePermission('products:price:write')
-  setPrice(@Payload() request: SetPriceRequest) {
-    return this.catalogue.setPrice(request.sku, request.price_cents);
+  setPrice(@Payload() request: SetPriceRequest, @CurrentCall() call: CallContext) {
+    return this.catalogue.setPrice(request.sku, request.price_cents, {
+      actor: call.user!.id,
+      traceId: call.traceparent?.split('-')[1],
+    });
   }
 
   @GrpcMethod('OrderService', 'CreateOrder')

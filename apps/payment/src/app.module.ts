@@ -1,4 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import { AuditLog } from '@citadel/audit';
 import type { Kysely } from '@citadel/database';
 import { PaymentsController } from './payments.controller.js';
 import type { PaymentDatabase } from './payments/payment.migrations.js';
@@ -11,6 +12,7 @@ export class PaymentModule {
   static forRoot(deps: {
     db: Kysely<PaymentDatabase>;
     provider: PaymentProvider;
+    audit: AuditLog;
     log: PaymentLog;
   }): DynamicModule {
     return {
@@ -21,6 +23,7 @@ export class PaymentModule {
         { provide: PaymentRepository, useValue: new PaymentRepository(deps.db) },
         { provide: PaymentProvider, useValue: deps.provider },
         { provide: PAYMENT_LOG, useValue: deps.log },
+        { provide: AuditLog, useValue: deps.audit },
       ],
     };
   }

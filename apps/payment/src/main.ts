@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { AuditLog } from '@citadel/audit';
 import { runGrpcService, verifierFromAuth } from '@citadel/auth';
 import { failStart, grpcAddress, loadServiceEnv, serviceEnvSchema } from '@citadel/config';
 import { createLogger } from '@citadel/observability';
@@ -20,6 +21,7 @@ async function main() {
     PAYMENT_MIGRATIONS,
   );
   logger.info({ event: 'database.ready', kind: database.kind }, 'payment database ready');
+  const audit = new AuditLog(database.db, 'payment');
   const auth = new ServiceClient('auth', grpcAddress(env, 'auth'), tls);
   const verifier = verifierFromAuth('payment', auth, (error) =>
     logger.warn({ event: 'jwks.refresh-failed', err: String(error) }, 'JWKS refresh failed'),
@@ -30,7 +32,9 @@ async function main() {
       db: database.db,
       provider: new SimulatedProvider(),
       log: logger,
+      audit,
     }),
+    audit,
     env,
     logger,
     verifier,

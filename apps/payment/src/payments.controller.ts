@@ -13,12 +13,12 @@ export class PaymentsController {
   @GrpcMethod('PaymentService', 'Charge')
   @RequirePermission('orders:create')
   charge(@Payload() request: ChargeRequest, @CurrentCall() call: CallContext) {
-    return this.payments.charge(call.user!, request);
+    return this.payments.charge(call.user!, request, call.traceparent?.split('-')[1]);
   }
 
   @GrpcMethod('PaymentService', 'Refund')
   refund(@Payload() request: RefundRequest, @CurrentCall() call: CallContext) {
-    return this.payments.refund(call.user!, request.payment_id);
+    return this.payments.refund(call.user!, request.payment_id, call.traceparent?.split('-')[1]);
   }
 
   @GrpcMethod('PaymentService', 'GetPayment')

@@ -1,17 +1,9 @@
+import type { AnomalyRule } from '@citadel/audit';
+
 /**
  * Anomaly rules over the order service's audit stream. Rules are data: add one here and
  * the detector applies it. Seed 004's rule is the first.
  */
-export interface AnomalyRule {
-  name: string;
-  /** The audited action the rule counts. */
-  action: string;
-  /** How many such actions by one actor, within the window, raise an alert. */
-  threshold: number;
-  windowSeconds: number;
-  description: string;
-}
-
 export const ANOMALY_RULES: readonly AnomalyRule[] = [
   {
     name: 'refund-burst',

@@ -1,3 +1,4 @@
+import type { AuditLog } from '@citadel/audit';
 import type { Product } from '@citadel/contracts';
 import type { Kysely, Selectable } from '@citadel/database';
 import { invalidArgument, notFound } from '@citadel/transport';
@@ -7,7 +8,10 @@ export const MAX_PRICE_CENTS = 10_000_000;
 
 /** The catalogue, in the order service's schema: prices are integer minor units and always come from here. */
 export class Catalogue {
-  constructor(private readonly db: Kysely<OrderDatabase>) {}
+  constructor(
+    private readonly db: Kysely<OrderDatabase>,
+    private readonly audit: AuditLog,
+  ) {}
 
   async list(): Promise<Product[]> {
     return (await this.db.selectFrom('products').selectAll().orderBy('sku').execute()).map(
@@ -24,17 +28,32 @@ export class Catalogue {
     return row && toProduct(row);
   }
 
-  async setPrice(sku: string, priceCents: number): Promise<Product> {
+  /** A price change is a sensitive act (seed 004: only admins modify pricing): audited. */
+  async setPrice(
+    sku: string,
+    priceCents: number,
+    by: { actor: string; traceId?: string | undefined },
+  ): Promise<Product> {
     if (!Number.isSafeInteger(priceCents) || priceCents <= 0 || priceCents > MAX_PRICE_CENTS) {
       throw invalidArgument(`price_cents must be an integer in 1..${MAX_PRICE_CENTS}`);
     }
+    const before = await this.find(sku);
+    if (!before) throw notFound('product not found');
     const row = await this.db
       .updateTable('products')
       .set({ price_cents: priceCents })
       .where('sku', '=', sku)
       .returningAll()
-      .executeTakeFirst();
-    if (!row) throw notFound('product not found');
+      .executeTakeFirstOrThrow();
+    await this.audit.append({
+      actor: by.actor,
+      action: 'product.price-change',
+      target: sku,
+      outcome: 'ok',
+      callerService: 'gateway',
+      traceId: by.traceId,
+      detail: `price_cents ${before.price_cents} -> ${priceCents}`,
+    });
     return toProduct(row);
   }
 }

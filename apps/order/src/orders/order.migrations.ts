@@ -1,4 +1,11 @@
-import { sql, type Generated, type Migration } from '@citadel/database';
+import {
+  AUDIT_LOG_MIGRATION,
+  chainHash,
+  GENESIS_HASH,
+  type AuditDatabase,
+  type AuditOutcome,
+} from '@citadel/audit';
+import { sql, type Generated, type Kysely, type Migration } from '@citadel/database';
 
 /** The order service's schema: the catalogue and the orders. Money is integer minor units. */
 export const ORDER_MIGRATIONS: Record<string, Migration> = {
@@ -104,7 +111,8 @@ export interface OrdersTable {
   created_at: Generated<Date | string>;
 }
 
-export interface AuditEventsTable {
+/** Before 003: the unchained audit table, migrated into `audit_log` and dropped. */
+interface AuditEventsTable {
   id: Generated<string>;
   at: Generated<Date | string>;
   actor: string;
@@ -114,17 +122,52 @@ export interface AuditEventsTable {
   trace_id: string;
 }
 
-export interface AlertsTable {
-  id: string;
-  rule: string;
-  actor: string;
-  raised_at: Generated<Date | string>;
-  detail: string;
-}
-
-export interface OrderDatabase {
+export interface OrderDatabase extends AuditDatabase {
   products: ProductsTable;
   orders: OrdersTable;
-  audit_events: AuditEventsTable;
-  alerts: AlertsTable;
 }
+
+ORDER_MIGRATIONS['003-hash-chained-audit'] = {
+  async up(db) {
+    await AUDIT_LOG_MIGRATION.up(db);
+    // Carry the records of 002 into the chain, in order, so no history is lost.
+    const legacy = db as unknown as Kysely<{ audit_events: AuditEventsTable }>;
+    const rows = await legacy.selectFrom('audit_events').selectAll().orderBy('id').execute();
+    let prevHash = GENESIS_HASH;
+    for (const [index, row] of rows.entries()) {
+      const record = {
+        seq: index + 1,
+        time: new Date(row.at as string).toISOString(),
+        service: 'order',
+        actor: row.actor,
+        action: row.action,
+        target: row.target,
+        outcome: row.outcome as AuditOutcome,
+        callerService: 'gateway',
+        traceId: row.trace_id,
+        detail: '',
+        prevHash,
+      };
+      const hash = chainHash(record);
+      await db
+        .insertInto('audit_log')
+        .values({
+          seq: record.seq,
+          time: record.time,
+          service: record.service,
+          actor: record.actor,
+          action: record.action,
+          target: record.target,
+          outcome: record.outcome,
+          caller_service: record.callerService,
+          trace_id: record.traceId,
+          detail: record.detail,
+          prev_hash: record.prevHash,
+          hash,
+        })
+        .execute();
+      prevHash = hash;
+    }
+    await db.schema.dropTable('audit_events').execute();
+  },
+};

@@ -2,7 +2,8 @@ import { status } from '@grpc/grpc-js';
 import type { RpcException } from '@nestjs/microservices';
 import type { ChargeRequest, OrderItem, Payment } from '@citadel/contracts';
 import { openServiceDatabase, type ServiceDatabase } from '@citadel/database';
-import { AuditTrail } from '../audit/audit-trail.js';
+import { AnomalyDetector, AuditLog } from '@citadel/audit';
+import { ANOMALY_RULES } from '../audit/anomaly.rules.js';
 import { Catalogue } from '../catalogue/catalogue.js';
 import { ORDER_MIGRATIONS, type OrderDatabase } from './order.migrations.js';
 import { OrderRepository } from './order.repository.js';
@@ -66,11 +67,16 @@ describe('OrderService (embedded PostgreSQL)', () => {
   beforeEach(() => {
     payments = new FakePayments();
     warnings = [];
+    const audit = new AuditLog(database.db, 'order');
     service = new OrderService(
       new OrderRepository(database.db),
-      new Catalogue(database.db),
+      new Catalogue(database.db, audit),
       payments,
-      new AuditTrail(database.db, { warn: (details) => warnings.push(details) }),
+      audit,
+      new AnomalyDetector(database.db, audit, ANOMALY_RULES, {
+        warn: (details) => warnings.push(details),
+        error: () => {},
+      }),
     );
   });
 
@@ -159,12 +165,20 @@ describe('OrderService (embedded PostgreSQL)', () => {
     expect(payments.refunds).toEqual([order.payment_id]);
   });
 
-  it('a price change applies to new orders only', async () => {
+  it('a price change applies to new orders only, and is on record', async () => {
+    const audit = new AuditLog(database.db, 'order');
     const before = await service.create(alice, { items: [{ sku: 'CIT-KEY', quantity: 1 }] });
-    await new Catalogue(database.db).setPrice('CIT-KEY', 5100);
+    await new Catalogue(database.db, audit).setPrice('CIT-KEY', 5100, { actor: 'u-ada' });
     const after = await service.create(alice, { items: [{ sku: 'CIT-KEY', quantity: 1 }] });
     expect([before.total_cents, after.total_cents]).toEqual([4900, 5100]);
     expect((await service.get(alice, before.id)).total_cents).toBe(4900);
+    const [change] = await audit.find({ action: 'product.price-change' });
+    expect(change).toMatchObject({
+      actor: 'u-ada',
+      target: 'CIT-KEY',
+      detail: 'price_cents 4900 -> 5100',
+    });
+    expect(await audit.verify()).toMatchObject({ ok: true });
   });
 
   it('three refunds in six seconds by one actor raise one alert; two do not', async () => {

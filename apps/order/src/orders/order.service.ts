@@ -14,7 +14,7 @@ import {
   type CallContext,
   type UserContext,
 } from '@citadel/transport';
-import { AuditTrail } from '../audit/audit-trail.js';
+import { AnomalyDetector, AuditLog } from '@citadel/audit';
 import { Catalogue } from '../catalogue/catalogue.js';
 import { OrderRepository, type StoredOrder } from './order.repository.js';
 import { PaymentsPort } from './payments.port.js';
@@ -34,7 +34,8 @@ export class OrderService {
     private readonly orders: OrderRepository,
     private readonly catalogue: Catalogue,
     private readonly payments: PaymentsPort,
-    private readonly audit: AuditTrail,
+    private readonly audit: AuditLog,
+    private readonly detector: AnomalyDetector,
   ) {}
 
   /**
@@ -104,7 +105,7 @@ export class OrderService {
   }
 
   async list(user: UserContext): Promise<Order[]> {
-    const orders = can(user.role, 'orders:read:any')
+    const orders = can(user, 'orders:read:any')
       ? await this.orders.list()
       : await this.orders.list({ userId: user.id });
     return orders.map(toMessage);
@@ -131,15 +132,16 @@ export class OrderService {
 
   /** Security alerts raised on this service's audit stream (admins; checked by the guard). */
   alerts() {
-    return this.audit.alerts();
+    return this.detector.alerts();
   }
 
   private record(call: CallContext, action: string, target: string) {
-    return this.audit.record({
+    return this.audit.append({
       actor: call.user!.id,
       action,
       target,
       outcome: 'ok',
+      callerService: call.caller,
       traceId: call.traceparent?.split('-')[1],
     });
   }

@@ -1,3 +1,4 @@
+import { AUDIT_LOG_MIGRATION, type AuditDatabase } from '@citadel/audit';
 import { sql, type Generated, type Migration } from '@citadel/database';
 
 /** The payment service's schema. Money is integer minor units; a refund never exceeds the charge. */
@@ -27,6 +28,7 @@ export const PAYMENT_MIGRATIONS: Record<string, Migration> = {
       await db.schema.createIndex('payments_user_id').on('payments').column('user_id').execute();
     },
   },
+  '002-audit-log': AUDIT_LOG_MIGRATION,
 };
 
 export interface PaymentsTable {
@@ -43,6 +45,6 @@ export interface PaymentsTable {
   created_at: Generated<Date | string>;
 }
 
-export interface PaymentDatabase {
+export interface PaymentDatabase extends AuditDatabase {
   payments: PaymentsTable;
 }

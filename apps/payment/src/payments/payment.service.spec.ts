@@ -1,3 +1,4 @@
+import { AuditLog } from '@citadel/audit';
 import { status } from '@grpc/grpc-js';
 import type { RpcException } from '@nestjs/microservices';
 import { openServiceDatabase, type ServiceDatabase } from '@citadel/database';
@@ -13,6 +14,7 @@ const codeOf = async (promise: Promise<unknown>) =>
   );
 
 describe('PaymentService (embedded PostgreSQL)', () => {
+  let audit: AuditLog;
   const alice = { id: 'u-alice', role: 'customer' };
   const bob = { id: 'u-bob', role: 'customer' };
   const sam = { id: 'u-sam', role: 'support_agent' };
@@ -41,9 +43,13 @@ describe('PaymentService (embedded PostgreSQL)', () => {
       { kind: 'embedded-memory' },
       PAYMENT_MIGRATIONS,
     );
-    service = new PaymentService(new PaymentRepository(database.db), new SimulatedProvider(200), {
-      info: () => undefined,
-    });
+    audit = new AuditLog(database.db, 'payment');
+    service = new PaymentService(
+      new PaymentRepository(database.db),
+      new SimulatedProvider(200),
+      { info: () => undefined },
+      audit,
+    );
   });
   afterAll(() => database.close());
 
@@ -159,5 +165,32 @@ describe('PaymentService (embedded PostgreSQL)', () => {
     const payment = await service.charge(alice, charge());
     expect(await codeOf(service.get(bob, payment.id))).toBe(status.NOT_FOUND);
     expect((await service.get(sam, payment.id)).id).toBe(payment.id);
+  });
+
+  it('puts every charge and refund on the audit record, chained', async () => {
+    const before = (await audit.find()).length;
+    const payment = await service.charge(
+      { id: 'u-audit', role: 'customer' },
+      {
+        order_id: 'o-audit',
+        user_id: 'u-audit',
+        amount_cents: 1200,
+        currency: 'EUR',
+        idempotency_key: 'order:o-audit',
+        payment_token: 'tok_visa',
+      },
+      'a'.repeat(32),
+    );
+    await service.refund({ id: 'u-agent', role: 'support_agent' }, payment.id);
+    const records = await audit.find();
+    expect(records.length - before).toBe(2);
+    expect(
+      records.slice(0, 2).map(({ action, actor, outcome }) => [action, actor, outcome]),
+    ).toEqual([
+      ['payment.refund', 'u-agent', 'ok'],
+      ['payment.charge', 'u-audit', 'ok'],
+    ]);
+    expect(records[1]!.traceId).toBe('a'.repeat(32));
+    expect((await audit.verify()).ok).toBe(true);
   });
 });

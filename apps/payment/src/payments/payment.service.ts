@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
+import { AuditLog } from '@citadel/audit';
 import { can, canActOn } from '@citadel/auth';
 import type { ChargeRequest, Payment } from '@citadel/contracts';
 import {
@@ -30,6 +31,7 @@ export class PaymentService {
     private readonly payments: PaymentRepository,
     private readonly provider: PaymentProvider,
     @Inject(PAYMENT_LOG) private readonly log: PaymentLog,
+    private readonly audit: AuditLog,
   ) {}
 
   /**
@@ -41,7 +43,7 @@ export class PaymentService {
    * finds that row and finishes it (the provider dedups on the payment id) instead of
    * charging again.
    */
-  async charge(user: UserContext, request: ChargeRequest): Promise<Payment> {
+  async charge(user: UserContext, request: ChargeRequest, traceId?: string): Promise<Payment> {
     if (request.user_id !== user.id)
       throw permissionDenied('a charge must be for the calling user');
     if (
@@ -72,26 +74,50 @@ export class PaymentService {
       idempotencyKey: request.idempotency_key,
       paymentToken: token,
     };
-    const payment = (await this.payments.insert(fresh))
-      ? fresh
-      : await this.existing(user, request, token);
-    return toMessage(payment.status === 'pending' ? await this.capture(payment) : payment);
+    const inserted = await this.payments.insert(fresh);
+    const payment = inserted ? fresh : await this.existing(user, request, token);
+    const settled = payment.status === 'pending' ? await this.capture(payment) : payment;
+    if (inserted) {
+      await this.audit.append({
+        actor: user.id,
+        action: 'payment.charge',
+        target: settled.id,
+        outcome: settled.status === 'captured' ? 'ok' : 'failed',
+        callerService: 'order',
+        traceId,
+        detail: `order ${settled.order_id}, ${settled.amount_cents} ${settled.currency}${
+          settled.decline_reason ? `, declined: ${settled.decline_reason}` : ''
+        }`,
+      });
+    }
+    return toMessage(settled);
   }
 
   /**
    * Refunds a payment in full, once: a second refund returns the refunded payment.
    * Support agents refund anyone's; a customer only cancels (and so refunds) their own.
    */
-  async refund(user: UserContext, paymentId: string): Promise<Payment> {
+  async refund(user: UserContext, paymentId: string, traceId?: string): Promise<Payment> {
     const payment = await this.payments.findById(paymentId);
     if (!payment) throw notFound('payment not found');
     const allowed =
-      can(user.role, 'orders:refund') ||
+      can(user, 'orders:refund') ||
       canActOn(user, payment.user_id, 'orders:cancel:own', 'orders:cancel:any');
     if (!allowed) throw permissionDenied();
     if (payment.status === 'refunded') return toMessage(payment);
     if (payment.status !== 'captured') throw failedPrecondition(`payment is ${payment.status}`);
     const refunded = await this.payments.refundInFull(paymentId);
+    if (refunded) {
+      await this.audit.append({
+        actor: user.id,
+        action: 'payment.refund',
+        target: paymentId,
+        outcome: 'ok',
+        callerService: 'order',
+        traceId,
+        detail: `${refunded.refunded_cents} ${refunded.currency}`,
+      });
+    }
     // Lost a race with a concurrent refund: that one paid out; report its result.
     return toMessage(refunded ?? (await this.payments.findById(paymentId))!);
   }
