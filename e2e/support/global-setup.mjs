@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { bootSystem, freePort } from '@citadel/launcher';
+import { bootSystem, freePort, freePorts } from '@citadel/launcher';
 import {
   createCertificateAuthority,
   ensureDevPki,
@@ -59,12 +59,8 @@ export default async function globalSetup() {
     return target;
   };
 
-  const ports = {
-    gateway: await freePort(),
-    auth: await freePort(),
-    order: await freePort(),
-    payment: await freePort(),
-  };
+  // Every service of the registry (packages/config), on ports the OS reports free.
+  const ports = await freePorts(SERVICES);
   const vaultPort = await freePort();
   const system = await bootSystem({ home, ports, vaultPort, env: { LOG_LEVEL: 'info' } });
   globalThis.citadelE2e.system = system;

@@ -1,7 +1,14 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { bootSystem, freePort, type RunningSystem, type SystemOptions } from '@citadel/launcher';
+import { SERVICES } from '@citadel/config';
+import {
+  bootSystem,
+  freePort,
+  freePorts,
+  type RunningSystem,
+  type SystemOptions,
+} from '@citadel/launcher';
 import { STATE_ENV } from './state.js';
 
 /**
@@ -14,12 +21,7 @@ export async function bootOwnSystem(
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'citadel-own-e2e-'));
   const system = await bootSystem({
     home,
-    ports: {
-      gateway: await freePort(),
-      auth: await freePort(),
-      order: await freePort(),
-      payment: await freePort(),
-    },
+    ports: await freePorts(SERVICES),
     vaultPort: await freePort(),
     ...options,
     env: { LOG_LEVEL: 'info', ...options.env },

@@ -1,11 +1,13 @@
 import fs from 'node:fs';
+import type { ServiceName } from '@citadel/config';
 import type { DemoUser } from '@citadel/launcher';
 
 /** What global setup hands the test files: where the booted system is and who is in it. */
 export interface E2eState {
   home: string;
   gatewayUrl: string;
-  ports: { gateway: number; auth: number; order: number; payment: number };
+  /** Every service of the registry (packages/config). */
+  ports: Record<ServiceName, number>;
   /** The Vault development server the suite's system uses. */
   vaultAddr: string;
   caFile: string;

@@ -1,9 +1,10 @@
 // The health check of every Citadel image (Dockerfile HEALTHCHECK, the Kubernetes
-// readiness probe). Node built-ins only; exit 0 means healthy.
+// readiness probe). Node built-ins and the service registry (@citadel/config, in every
+// image); exit 0 means healthy.
 //
 // gateway:   GET /readyz over HTTPS, the certificate verified against the Citadel CA.
 //            It is 200 only when auth and order answer their gRPC health check over mTLS.
-// auth, order, payment: their only listener is gRPC on mutual TLS, and this probe holds no
+// gRPC services (auth, order, payment, ...): their only listener is mutual TLS; this probe holds no
 //            service key (a service's key lives in Vault and in its process's memory, never
 //            on disk). So the probe checks what it can prove without one: the port finishes
 //            a TLS 1.3 handshake and presents a certificate from the Citadel CA carrying
@@ -15,7 +16,6 @@ import { setTimeout } from 'node:timers';
 import tls from 'node:tls';
 
 const SERVICE = process.env.CITADEL_SERVICE ?? '';
-const PORTS = { gateway: 8443, auth: 50051, order: 50052, payment: 50053 };
 const TIMEOUT_MS = 4_000;
 const CA_FILE = process.env.CITADEL_CA_FILE || '/citadel/ca/ca.pem';
 
@@ -25,9 +25,11 @@ function done(healthy, message) {
 }
 
 if (SERVICE === 'init') done(true, 'one-shot container, no listener to check');
-if (!(SERVICE in PORTS)) done(false, 'CITADEL_SERVICE must be gateway, auth, order or payment');
+const { DEFAULT_PORTS, serviceEnvName, spiffeId } = await import('@citadel/config');
+if (!Object.hasOwn(DEFAULT_PORTS, SERVICE))
+  done(false, `CITADEL_SERVICE must be one of ${Object.keys(DEFAULT_PORTS).join(', ')}`);
 
-const port = Number(process.env[`${SERVICE.toUpperCase()}_PORT`] || PORTS[SERVICE]);
+const port = Number(process.env[`${serviceEnvName(SERVICE)}_PORT`] || DEFAULT_PORTS[SERVICE]);
 const ca = fs.readFileSync(CA_FILE);
 setTimeout(() => done(false, `no answer on port ${port} within ${TIMEOUT_MS} ms`), TIMEOUT_MS);
 
@@ -49,7 +51,7 @@ if (SERVICE === 'gateway') {
     )
     .on('error', (error) => done(false, `GET /readyz: ${error.message}`));
 } else {
-  const expected = `URI:spiffe://citadel.local/service/${SERVICE}`;
+  const expected = `URI:${spiffeId(SERVICE)}`;
   const socket = tls.connect(
     {
       host: '127.0.0.1',

@@ -157,8 +157,8 @@ describe('Kubernetes NetworkPolicies, generated from the east-west policy', () =
   });
 
   it('refuse to render a callee whose port is unknown, rather than open a guessed one', () => {
-    expect(() => renderNetworkPolicies({ ...EAST_WEST_POLICY, inventory: { order: '*' } })).toThrow(
-      /"inventory", but no port is known/,
-    );
+    expect(() =>
+      renderNetworkPolicies({ ...EAST_WEST_POLICY, 'not-deployed': { order: '*' } }),
+    ).toThrow(/"not-deployed", but no port is known/);
   });
 });

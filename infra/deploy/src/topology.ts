@@ -1,4 +1,4 @@
-import { DEFAULT_PORTS, SERVICES } from '@citadel/config';
+import { DATA_SERVICES, DEFAULT_PORTS, SERVICES } from '@citadel/config';
 
 /**
  * What the deployments add to the east-west policy: where each workload listens, and the
@@ -45,7 +45,7 @@ export const LISTEN_PORTS: Readonly<Record<string, number>> = {
 export const VAULT_CLIENTS: readonly string[] = [...SERVICES, BOOTSTRAP];
 
 /**
- * The services that own data (DATA_SERVICES in infra/vault/bootstrap/src/database-roles.ts),
+ * The services that own data (DATA_SERVICES, from the service registry in packages/config),
  * and the bootstrap that creates their roles. The gateway has no database.
  */
-export const DATABASE_CLIENTS: readonly string[] = ['auth', 'order', 'payment', BOOTSTRAP];
+export const DATABASE_CLIENTS: readonly string[] = [...DATA_SERVICES, BOOTSTRAP];

@@ -16,7 +16,9 @@ vault auth list -format=json | grep -q '"kubernetes/"' || vault auth enable kube
 # grants it system:auth-delegator) against the in-cluster API server.
 vault write auth/kubernetes/config kubernetes_host=https://kubernetes.default.svc
 
-for service in auth order payment gateway; do
+# One per policies/<service>-delivery.hcl: every service of the registry has one.
+for policy in policies/*-delivery.hcl; do
+  service=$(basename "$policy" -delivery.hcl)
   vault policy write "citadel-$service-delivery" "policies/$service-delivery.hcl"
   vault write "auth/kubernetes/role/citadel-$service" \
     bound_service_account_names="$service" \
@@ -26,4 +28,4 @@ for service in auth order payment gateway; do
     token_ttl=2m \
     token_max_ttl=5m
 done
-echo "Kubernetes auth configured: roles citadel-auth, citadel-order, citadel-payment, citadel-gateway"
+echo "Kubernetes auth configured: a role citadel-<service> for each of policies/*-delivery.hcl"

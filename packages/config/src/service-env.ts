@@ -1,8 +1,33 @@
 import { z } from 'zod';
-import { DEFAULT_PORTS } from './services.js';
+import {
+  DEFAULT_PORTS,
+  GRPC_SERVICES,
+  SERVICES,
+  serviceEnvName,
+  type GrpcServiceName,
+  type ServiceEnvName,
+  type ServiceName,
+} from './services.js';
 import { isLoopback, port } from './env.js';
 import { citadelHome } from './paths.js';
 import { ConfigError, loadEnv } from './env.js';
+
+/** `<NAME>_PORT` for every service of the registry: where it listens, or where to dial it. */
+type PortVariables = {
+  [S in ServiceName as `${ServiceEnvName<S>}_PORT`]: ReturnType<typeof port>;
+};
+/** `<NAME>_HOST` for every gRPC service: where to dial it, when not the default. */
+type HostVariables = {
+  [S in GrpcServiceName as `${ServiceEnvName<S>}_HOST`]: z.ZodOptional<z.ZodString>;
+};
+const hostVariable = <S extends GrpcServiceName>(service: S) =>
+  `${serviceEnvName(service)}_HOST` as const;
+const portVariables = Object.fromEntries(
+  SERVICES.map((service) => [`${serviceEnvName(service)}_PORT`, port(DEFAULT_PORTS[service])]),
+) as PortVariables;
+const hostVariables = Object.fromEntries(
+  GRPC_SERVICES.map((service) => [hostVariable(service), z.string().min(1).optional()]),
+) as HostVariables;
 
 /**
  * Settings every Citadel process shares: where state lives and where each service listens.
@@ -19,14 +44,13 @@ export const serviceEnvSchema = z.object({
     .optional()
     .transform((value) => citadelHome({ CITADEL_HOME: value })),
   HOST: z.string().min(1).default('127.0.0.1'),
-  /** Where the other services are; defaults: HOST locally, the service name in containers. */
-  AUTH_HOST: z.string().min(1).optional(),
-  ORDER_HOST: z.string().min(1).optional(),
-  PAYMENT_HOST: z.string().min(1).optional(),
-  GATEWAY_PORT: port(DEFAULT_PORTS.gateway),
-  AUTH_PORT: port(DEFAULT_PORTS.auth),
-  ORDER_PORT: port(DEFAULT_PORTS.order),
-  PAYMENT_PORT: port(DEFAULT_PORTS.payment),
+  /**
+   * Where the other services are (`AUTH_HOST`, `ORDER_HOST`, ...; defaults: HOST locally,
+   * the service name in containers), and each service's port (`GATEWAY_PORT`, `AUTH_PORT`,
+   * ...; defaults from the service registry).
+   */
+  ...hostVariables,
+  ...portVariables,
   /** A real Vault, or the local development server the launcher runs. */
   VAULT_ADDR: z.string().url().default('http://127.0.0.1:8200'),
   /** PEM file of the CA behind Vault's HTTPS certificate, when it is a private one. */
@@ -49,7 +73,8 @@ export type ServiceEnv = z.infer<typeof serviceEnvSchema>;
  */
 export function assertDeploymentHosts(env: ServiceEnv): void {
   if (env.CITADEL_DEPLOYMENT !== 'local') return;
-  for (const name of ['HOST', 'AUTH_HOST', 'ORDER_HOST', 'PAYMENT_HOST'] as const) {
+  const hosts = ['HOST', ...GRPC_SERVICES.map((service) => hostVariable(service))] as const;
+  for (const name of hosts) {
     const value = env[name];
     if (value !== undefined && !isLoopback(value)) {
       throw new ConfigError(
@@ -69,16 +94,22 @@ export function loadServiceEnv<S extends z.ZodType<ServiceEnv>>(
   return env;
 }
 
+/** Every `<NAME>_PORT` setting, as parsed. */
+export type ServicePortSettings = z.infer<z.ZodObject<PortVariables>>;
+
+/** The port a service listens on (`<NAME>_PORT`, default from the service registry). */
+export function servicePort(env: ServicePortSettings, service: ServiceName): number {
+  return env[`${serviceEnvName(service)}_PORT`];
+}
+
 /** `127.0.0.1:50052` (or `order:50052` in containers): where a gRPC service is. */
-export function grpcAddress(env: ServiceEnv, service: 'auth' | 'order' | 'payment'): string {
-  const ports = { auth: env.AUTH_PORT, order: env.ORDER_PORT, payment: env.PAYMENT_PORT };
-  const hosts = { auth: env.AUTH_HOST, order: env.ORDER_HOST, payment: env.PAYMENT_HOST };
+export function grpcAddress(env: ServiceEnv, service: GrpcServiceName): string {
   const fallback =
     env.CITADEL_DEPLOYMENT === 'container'
       ? service
       : env.HOST === '0.0.0.0'
         ? '127.0.0.1'
         : env.HOST;
-  const host = hosts[service] ?? fallback;
-  return `${host.includes(':') ? `[${host}]` : host}:${ports[service]}`;
+  const host = env[hostVariable(service)] ?? fallback;
+  return `${host.includes(':') ? `[${host}]` : host}:${servicePort(env, service)}`;
 }

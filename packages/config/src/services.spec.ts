@@ -1,5 +1,46 @@
-import { grpcAddress, loadServiceEnv, serviceEnvSchema } from './service-env.js';
-import { serviceFromSpiffeId, spiffeId } from './services.js';
+import { SERVICE_REGISTRY } from './service-registry.js';
+import { grpcAddress, loadServiceEnv, serviceEnvSchema, servicePort } from './service-env.js';
+import {
+  DATA_SERVICES,
+  DEFAULT_PORTS,
+  GRPC_SERVICES,
+  SERVICES,
+  serviceEnvName,
+  serviceFromSpiffeId,
+  spiffeId,
+} from './services.js';
+
+describe('the service registry', () => {
+  it('names each service once, as a valid workload name, on a port of its own', () => {
+    const names = SERVICE_REGISTRY.map((service) => service.name);
+    const ports = SERVICE_REGISTRY.map((service) => service.port);
+    expect(new Set(names).size).toBe(names.length);
+    expect(new Set(ports).size).toBe(ports.length);
+    for (const name of names) expect(serviceFromSpiffeId(spiffeId(name))).toBe(name);
+  });
+
+  it('derives every list from it: one HTTP edge, the gRPC services, the data owners, the ports', () => {
+    expect(SERVICES.filter((service) => !(GRPC_SERVICES as string[]).includes(service))).toEqual([
+      'gateway',
+    ]);
+    expect(GRPC_SERVICES).toEqual(expect.arrayContaining(['auth', 'order', 'payment']));
+    expect(DATA_SERVICES).not.toContain('gateway');
+    expect(DEFAULT_PORTS).toMatchObject({
+      gateway: 8443,
+      auth: 50051,
+      order: 50052,
+      payment: 50053,
+    });
+  });
+
+  it('gives every service its variables: <NAME>_PORT, and <NAME>_HOST for gRPC ones', () => {
+    expect(serviceEnvName('stock-level')).toBe('STOCK_LEVEL');
+    const env = loadServiceEnv(serviceEnvSchema, { PAYMENT_PORT: '6000' });
+    for (const service of SERVICES) {
+      expect(servicePort(env, service)).toBe(service === 'payment' ? 6000 : DEFAULT_PORTS[service]);
+    }
+  });
+});
 
 describe('workload identities', () => {
   it('round-trips a service name through its SPIFFE ID', () => {

@@ -1,4 +1,4 @@
-import { serviceClientConstructor } from './protos.js';
+import { CONTRACTS, contractOf, serviceClientConstructor } from './protos.js';
 
 /** Every service serves its own audit trail. */
 const AUDIT = ['VerifyAudit', 'ListAudit'] as const;
@@ -48,5 +48,13 @@ describe('contracts', () => {
     ) as Record<string, unknown>;
     expect(decoded.total_cents).toBe(1234);
     expect(decoded.payment_id).toBe('p1');
+  });
+
+  it('finds each contract by convention: citadel.<name>.v1.<Name>Service', () => {
+    expect(CONTRACTS.order).toEqual({ package: 'citadel.order.v1', service: 'OrderService' });
+    expect(contractOf('stock-level')).toEqual({
+      package: 'citadel.stock_level.v1',
+      service: 'StockLevelService',
+    });
   });
 });

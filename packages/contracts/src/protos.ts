@@ -2,16 +2,33 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
+import { GRPC_SERVICES, type GrpcServiceName } from '@citadel/config';
 
 /** `packages/contracts/proto`: the one place every service and test reads the protos from. */
 export const PROTO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../proto');
 
-export const CONTRACTS = {
-  auth: { package: 'citadel.auth.v1', service: 'AuthService' },
-  order: { package: 'citadel.order.v1', service: 'OrderService' },
-  payment: { package: 'citadel.payment.v1', service: 'PaymentService' },
-} as const;
-export type ContractName = keyof typeof CONTRACTS;
+/** Every gRPC service of the service registry (packages/config) has one contract. */
+export type ContractName = GrpcServiceName;
+
+export interface Contract {
+  /** `citadel.order.v1`: the proto package (a `-` in the service name becomes `_`). */
+  package: string;
+  /** `OrderService`: the service in that package. */
+  service: string;
+}
+
+/** The contract of a service by convention: `citadel.<name>.v1.<Name>Service` in `<name>.proto`. */
+export function contractOf(name: string): Contract {
+  const words = name.split('-');
+  return {
+    package: `citadel.${words.join('_')}.v1`,
+    service: `${words.map((word) => word[0]!.toUpperCase() + word.slice(1)).join('')}Service`,
+  };
+}
+
+export const CONTRACTS = Object.fromEntries(
+  GRPC_SERVICES.map((name) => [name, contractOf(name)]),
+) as Readonly<Record<ContractName, Contract>>;
 
 /** Loader options shared by NestJS servers and raw grpc-js clients. */
 export const LOADER_OPTIONS: protoLoader.Options = {

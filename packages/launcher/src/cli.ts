@@ -5,9 +5,12 @@ import {
   benchBaselineRefusal,
   citadelHome,
   DEFAULT_PORTS,
+  GRPC_SERVICES,
   loadEnv,
   port,
   serviceEnvSchema,
+  SERVICES,
+  servicePort,
 } from '@citadel/config';
 import { bootSystem, DEFAULT_VAULT_PORT } from './system.js';
 
@@ -62,12 +65,7 @@ async function main() {
   process.on('SIGTERM', () => shutdown());
   const system = await bootSystem({
     home,
-    ports: {
-      gateway: env.GATEWAY_PORT,
-      auth: env.AUTH_PORT,
-      order: env.ORDER_PORT,
-      payment: env.PAYMENT_PORT,
-    },
+    ports: Object.fromEntries(SERVICES.map((service) => [service, servicePort(env, service)])),
     vaultPort: env.VAULT_PORT,
     ...(env.CITADEL_DB_ADMIN_URL ? { databaseAdminUrl: env.CITADEL_DB_ADMIN_URL } : {}),
     ...(vault ? { vault } : {}),
@@ -95,7 +93,7 @@ async function main() {
       system.vault.local
         ? `  Vault        ${system.vault.addr}   (development stand-in; root token in ${rel(path.join(system.home, 'vault', 'root-token'))})`
         : `  Vault        ${system.vault.addr}`,
-      `  Services     auth :${system.ports.auth}  order :${system.ports.order}  payment :${system.ports.payment}  (mTLS only)`,
+      `  Services     ${GRPC_SERVICES.map((service) => `${service} :${system.ports[service]}`).join('  ')}  (mTLS only)`,
       `  Logs         ${rel(path.join(system.home, 'logs'))}/<service>.log`,
       '',
       `  Try:  curl --cacert ${rel(system.caFile)} ${system.gatewayUrl}/v1/products`,

@@ -12,3 +12,10 @@ export function freePort(): Promise<number> {
     });
   });
 }
+
+/** A free loopback port for each of `names` (e.g. every service of the registry). */
+export async function freePorts<N extends string>(names: readonly N[]): Promise<Record<N, number>> {
+  const ports = {} as Record<N, number>;
+  for (const name of names) ports[name] = await freePort();
+  return ports;
+}

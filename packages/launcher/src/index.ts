@@ -1,3 +1,3 @@
 export { bootSystem, type RunningSystem, type SystemOptions } from './system.js';
 export { ensureDemoUsers, type DemoUser } from './demo-users.js';
-export { freePort } from './free-port.js';
+export { freePort, freePorts } from './free-port.js';

@@ -2,23 +2,30 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import https from 'node:https';
 import path from 'node:path';
-import { DEFAULT_PORTS, pkiPaths, REPO_ROOT, SERVICES, type ServiceName } from '@citadel/config';
+import {
+  DATA_SERVICES,
+  DEFAULT_PORTS,
+  pkiPaths,
+  REPO_ROOT,
+  SERVICES,
+  serviceEnvName,
+  type ServiceName,
+} from '@citadel/config';
 import { prepareEmbeddedDataDirs } from '@citadel/database';
 import { ensureDevPki } from '@citadel/pki';
 import { appRoleDir } from '@citadel/secrets';
 import { bootstrapVault } from '@citadel/vault-bootstrap';
 import { ensureDemoUsers, type DemoUser } from './demo-users.js';
 
-/** Everything the launcher runs: the four services and, in local mode, the Vault stand-in. */
+/** Everything the launcher runs: every registered service and, in local mode, the Vault stand-in. */
 export type ProcessName = ServiceName | 'vault';
 
-const ENTRY_POINTS: Record<ProcessName, string> = {
-  vault: 'packages/vault-dev-server/dist/main.js',
-  auth: 'apps/auth/dist/main.js',
-  order: 'apps/order/dist/main.js',
-  payment: 'apps/payment/dist/main.js',
-  gateway: 'apps/gateway/dist/main.js',
-};
+/** `apps/<service>/dist/main.js`: each service of the registry is the app of that name. */
+const entryPoint = (name: ProcessName): string =>
+  name === 'vault' ? 'packages/vault-dev-server/dist/main.js' : `apps/${name}/dist/main.js`;
+
+/** The service every other one fetches its JWT keys from: it starts first. */
+const TOKEN_ISSUER: ServiceName = 'auth';
 
 export const DEFAULT_VAULT_PORT = 8200;
 
@@ -71,7 +78,7 @@ const STOP_GRACE_MS = 5_000;
 /**
  * Boots Citadel as separate processes: dev PKI and demo users first, then Vault (the
  * local development server unless a real one is given) and its bootstrap, then auth,
- * then payment, order and the gateway. Waits on each one's readiness report and on the
+ * then every other service of the registry (packages/config) at once. Waits on each one's readiness report and on the
  * gateway's `/readyz` (every downstream answering over mTLS). Never sleeps.
  */
 export async function bootSystem(options: SystemOptions): Promise<RunningSystem> {
@@ -80,7 +87,7 @@ export async function bootSystem(options: SystemOptions): Promise<RunningSystem>
     fs.mkdirSync(path.join(home, dir), { recursive: true, mode: 0o700 });
   await ensureDevPki(home, SERVICES);
   const demo = ensureDemoUsers(home);
-  const ports = { ...DEFAULT_PORTS, ...options.ports };
+  const ports: Record<ServiceName, number> = { ...DEFAULT_PORTS, ...options.ports };
   const timeoutMs = options.readyTimeoutMs ?? 30_000;
   const children = new Map<ProcessName, ChildProcess>();
   const vaultPort = options.vaultPort ?? DEFAULT_VAULT_PORT;
@@ -92,10 +99,9 @@ export async function bootSystem(options: SystemOptions): Promise<RunningSystem>
     NODE_ENV: process.env.NODE_ENV ?? 'development',
     CITADEL_HOME: home,
     HOST: '127.0.0.1',
-    GATEWAY_PORT: String(ports.gateway),
-    AUTH_PORT: String(ports.auth),
-    ORDER_PORT: String(ports.order),
-    PAYMENT_PORT: String(ports.payment),
+    ...Object.fromEntries(
+      SERVICES.map((service) => [`${serviceEnvName(service)}_PORT`, String(ports[service])]),
+    ),
     VAULT_PORT: String(vaultPort),
     VAULT_ADDR: vaultAddr,
     ...options.env,
@@ -105,7 +111,7 @@ export async function bootSystem(options: SystemOptions): Promise<RunningSystem>
   const start = (service: ProcessName): Promise<void> =>
     new Promise((resolve, reject) => {
       const log = fs.openSync(logFile(service), 'a', 0o600);
-      const child = spawn(process.execPath, [path.join(REPO_ROOT, ENTRY_POINTS[service])], {
+      const child = spawn(process.execPath, [path.join(REPO_ROOT, entryPoint(service))], {
         env,
         stdio: ['ignore', log, log, 'ipc'],
       });
@@ -175,11 +181,11 @@ export async function bootSystem(options: SystemOptions): Promise<RunningSystem>
       tokenMaxTtl: options.vaultTokenMaxTtl,
     });
     if (!options.databaseAdminUrl) {
-      // initdb once, not once per service: the three embedded databases start as copies.
-      await prepareEmbeddedDataDirs(path.join(home, 'data'), ['auth', 'order', 'payment']);
+      // initdb once, not once per service: the embedded databases start as copies.
+      await prepareEmbeddedDataDirs(path.join(home, 'data'), [...DATA_SERVICES]);
     }
-    await start('auth');
-    await Promise.all([start('payment'), start('order'), start('gateway')]);
+    await start(TOKEN_ISSUER);
+    await Promise.all(SERVICES.filter((service) => service !== TOKEN_ISSUER).map(start));
     await waitForReady(`${gatewayUrl}/readyz`, fs.readFileSync(caFile), timeoutMs);
   } catch (error) {
     await stop();

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import vault from 'node-vault';
+import { SERVICES, type ServiceName } from '@citadel/config';
 import {
   appRoleDir,
   KV_MOUNT,
@@ -18,9 +19,12 @@ import { newSigningKey, rotatedSigningKeys, type SigningKeysSecret } from './sig
 
 type Client = ReturnType<typeof vault>;
 
-/** The services that get a Vault identity: one AppRole and one policy each. */
-export const VAULT_SERVICES = ['auth', 'order', 'payment', 'gateway'] as const;
-export type VaultService = (typeof VAULT_SERVICES)[number];
+/**
+ * The services that get a Vault identity: every service of the registry (packages/config),
+ * one AppRole each, and one policy each from `infra/vault/policies/<service>.hcl`.
+ */
+export const VAULT_SERVICES: readonly ServiceName[] = SERVICES;
+export type VaultService = ServiceName;
 
 export const POLICY_DIR = path.resolve(
   path.dirname(fileURLToPath(import.meta.url)),

@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { DATA_SERVICES } from '@citadel/config';
 
-/** The services that own data: one schema and one login role each. */
-export const DATA_SERVICES = ['auth', 'order', 'payment'] as const;
+/** The services that own data (from the service registry): one schema and one login role each. */
+export { DATA_SERVICES };
 
 export interface DatabaseCredentials {
   host: string;
