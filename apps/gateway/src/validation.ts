@@ -1,11 +1,15 @@
 import { BadRequestException, ValidationPipe, type ValidationError } from '@nestjs/common';
 
+/** An unknown property's name is the caller's text: shown only when it is a plain name. */
+const shownName = (name: string) => (/^[A-Za-z0-9_$-]{1,64}$/.test(name) ? name : '(unnamed)');
+
 function flatten(errors: ValidationError[], parent = ''): { field: string; message: string }[] {
   return errors.flatMap((error) => {
-    const field = parent ? `${parent}.${error.property}` : error.property;
-    const own = Object.values(error.constraints ?? {}).map((message) =>
-      // class-validator's whitelist message names the property; keep it short.
-      ({ field, message: message.replace(/^property \S+ /, '') }),
+    const property = shownName(error.property);
+    const field = parent ? `${parent}.${property}` : property;
+    const own = Object.entries(error.constraints ?? {}).map(([rule, message]) =>
+      // class-validator's whitelist message repeats the property name; keep it short.
+      ({ field, message: rule === 'whitelistValidation' ? 'should not exist' : message }),
     );
     return [...own, ...flatten(error.children ?? [], field)];
   });

@@ -5,6 +5,7 @@ import {
   ArrayMinSize,
   IsArray,
   IsInt,
+  IsObject,
   IsOptional,
   Matches,
   Max,
@@ -31,6 +32,8 @@ export class CreateOrderRequestDto {
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(50)
+  // An array inside items would pass ValidateNested; each item must be an object.
+  @IsObject({ each: true })
   @ValidateNested({ each: true })
   @Type(() => OrderItemDto)
   items!: OrderItemDto[];

@@ -3,6 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from '@citadel/observability';
 import { traceOf } from '../trace.js';
 import { toProblem } from './problem.js';
+import { ERROR_SECURITY_HEADERS } from './security-headers.js';
 
 /** Every error leaves the gateway as `application/problem+json`, never a stack trace. */
 @Catch()
@@ -36,6 +37,11 @@ export function sendProblem(
   // RFC 9110 §10.2.3: a 429 says when to come back.
   const retryAfter = retryAfterOf(exception);
   if (body.status === 429 && retryAfter) void reply.header('retry-after', String(retryAfter));
+  // An error raised before helmet's hook ran (a router refusal, an early hook) has no
+  // security headers yet.
+  for (const [name, value] of Object.entries(ERROR_SECURITY_HEADERS)) {
+    if (!reply.hasHeader(name) && !reply.raw.hasHeader(name)) void reply.header(name, value);
+  }
   void reply.status(body.status).header('content-type', 'application/problem+json').send(body);
 }
 

@@ -67,7 +67,9 @@ export function toProblem(exception: unknown, traceId: string): Problem {
     const message =
       typeof body === 'object' && body && 'message' in body ? body.message : undefined;
     const detail =
-      typeof message === 'string' && message !== STATUS_CODES[status] ? message : undefined;
+      typeof message === 'string' && message !== STATUS_CODES[status]
+        ? withoutEcho(status, message)
+        : undefined;
     return problem(status, traceId, {
       ...(detail ? { detail } : {}),
       ...(errors ? { errors } : {}),
@@ -86,8 +88,20 @@ export function toProblem(exception: unknown, traceId: string): Problem {
   return problem(500, traceId);
 }
 
+/**
+ * Nest's route miss says `Cannot GET /the/path`: the caller's own bytes (traversal,
+ * injection, markup) sent back to it. A detail never echoes the request.
+ */
+function withoutEcho(status: number, message: string): string {
+  return status === 404 && /^Cannot \S+ /.test(message) ? 'no such route' : message;
+}
+
 function fastifyDetail(error: { code?: string }): string | undefined {
   switch (error.code) {
+    case 'FST_ERR_BAD_URL':
+      return 'the URL is not validly percent-encoded';
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return 'a path segment is too long';
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return 'request body is too large';
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
