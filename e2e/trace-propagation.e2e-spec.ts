@@ -1,0 +1,114 @@
+// One trace per request: the W3C `traceparent` a client sends is continued by the gateway,
+// carried in gRPC metadata to order and from order to payment, and its trace id is in each
+// hop's JSON logs, in the `x-trace-id` header and in every error body.
+import { randomBytes, randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { api, expectProblem, tokenFor } from './support/http.js';
+import { e2eState } from './support/state.js';
+
+type LogLine = Record<string, unknown>;
+
+function logLines(service: string): LogLine[] {
+  const file = path.join(e2eState().home, 'logs', `${service}.log`);
+  return fs
+    .readFileSync(file, 'utf8')
+    .split('\n')
+    .flatMap((line) => {
+      try {
+        return [JSON.parse(line) as LogLine];
+      } catch {
+        return [];
+      }
+    });
+}
+
+/** The service's log lines of this trace, once `expected` of them is there (the log is async to the response). */
+async function traceLines(service: string, traceId: string, expected: LogLine): Promise<LogLine[]> {
+  for (let attempt = 0; ; attempt++) {
+    const lines = logLines(service).filter((line) => line.trace_id === traceId);
+    if (lines.some((line) => Object.entries(expected).every(([k, v]) => line[k] === v)))
+      return lines;
+    if (attempt === 20) return lines;
+    await sleep(100);
+  }
+}
+
+function newTrace() {
+  const traceId = randomBytes(16).toString('hex');
+  return { traceId, traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01` };
+}
+
+describe('trace propagation', () => {
+  it('one POST /v1/orders is one trace through gateway, order and payment', async () => {
+    const { traceId, traceparent } = newTrace();
+    const response = await api('POST', '/v1/orders', {
+      token: await tokenFor('alice'),
+      body: { items: [{ sku: 'CIT-MUG', quantity: 1 }] },
+      headers: { traceparent },
+    });
+    expect(response.status).toBe(201);
+    expect(response.headers['x-trace-id']).toBe(traceId);
+
+    const gateway = await traceLines('gateway', traceId, { event: 'http.request' });
+    expect(gateway).toContainEqual(
+      expect.objectContaining({
+        event: 'http.request',
+        method: 'POST',
+        route: '/v1/orders',
+        status: 201,
+        duration_ms: expect.any(Number),
+      }),
+    );
+    const order = await traceLines('order', traceId, { event: 'rpc.handled' });
+    expect(order).toContainEqual(
+      expect.objectContaining({
+        event: 'rpc.handled',
+        method: 'CreateOrder',
+        caller: 'gateway',
+        status: 'OK',
+      }),
+    );
+    const payment = await traceLines('payment', traceId, { event: 'rpc.handled' });
+    expect(payment).toContainEqual(
+      expect.objectContaining({ event: 'rpc.handled', method: 'Charge', caller: 'order' }),
+    );
+    // Each hop is its own span of the one trace.
+    const spans = [...gateway, ...order, ...payment].map((line) => line.span_id).filter(Boolean);
+    expect(new Set(spans).size).toBeGreaterThanOrEqual(2);
+  });
+
+  it('an error body, its x-trace-id and the logs of every hop it crossed share the trace id', async () => {
+    const { traceId, traceparent } = newTrace();
+    const response = await api('GET', `/v1/orders/${randomUUID()}`, {
+      token: await tokenFor('alice'),
+      headers: { traceparent },
+    });
+    expectProblem(response, 404);
+    expect(response.json.trace_id).toBe(traceId);
+    expect(response.headers['x-trace-id']).toBe(traceId);
+    expect(await traceLines('gateway', traceId, { event: 'http.request' })).toContainEqual(
+      expect.objectContaining({ status: 404, route: '/v1/orders/:id' }),
+    );
+    expect(await traceLines('order', traceId, { event: 'rpc.handled' })).toContainEqual(
+      expect.objectContaining({ method: 'GetOrder', status: 'NOT_FOUND' }),
+    );
+  });
+
+  it.each([undefined, 'garbage', `00-${'0'.repeat(32)}-00f067aa0ba902b7-01`])(
+    'a request with traceparent %p starts a trace of its own, named in its answer and its log',
+    async (traceparent) => {
+      const response = await api('GET', '/v1/nope', {
+        headers: traceparent ? { traceparent } : {},
+      });
+      expectProblem(response, 404);
+      const traceId = response.json.trace_id as string;
+      expect(traceId).not.toMatch(/^0+$/);
+      expect(response.headers['x-trace-id']).toBe(traceId);
+      expect(await traceLines('gateway', traceId, { event: 'http.request' })).toContainEqual(
+        expect.objectContaining({ status: 404 }),
+      );
+    },
+  );
+});
