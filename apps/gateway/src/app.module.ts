@@ -11,13 +11,19 @@ import { BearerStrategy } from './session/bearer.strategy.js';
 import { PermissionGuard } from './session/permission.guard.js';
 import { TokenExchange } from './session/token-exchange.js';
 import { AlertsController } from './admin/alerts.controller.js';
-import { LoginThrottle, type LoginThrottleSettings } from './auth/login-throttle.js';
+import { LoginThrottle } from './auth/login-throttle.js';
+import { ApiKeysController } from './api-keys/api-keys.controller.js';
+import { AuditController } from './admin/audit.controller.js';
+import { EDGE_LOG, EdgeAudit } from './edge/edge-audit.js';
+import { RateLimits } from './edge/rate-limits.js';
+import { BearerAuthGuard } from './session/bearer-auth.guard.js';
+import type { Logger } from '@citadel/observability';
 
 @Module({})
 export class GatewayModule {
   static forRoot(
     clients: { auth: ServiceClient; order: ServiceClient },
-    login: LoginThrottleSettings,
+    edge: { loginThrottle: LoginThrottle; rateLimits: RateLimits; log: Logger },
   ): DynamicModule {
     return {
       module: GatewayModule,
@@ -25,6 +31,8 @@ export class GatewayModule {
       controllers: [
         AuthController,
         AlertsController,
+        AuditController,
+        ApiKeysController,
         ProductsController,
         OrdersController,
         CustomersController,
@@ -35,8 +43,12 @@ export class GatewayModule {
         { provide: AUTH_CLIENT, useValue: clients.auth },
         { provide: ORDER_CLIENT, useValue: clients.order },
         TokenExchange,
-        { provide: LoginThrottle, useValue: new LoginThrottle(login) },
+        { provide: LoginThrottle, useValue: edge.loginThrottle },
+        { provide: RateLimits, useValue: edge.rateLimits },
+        { provide: EDGE_LOG, useValue: edge.log },
+        EdgeAudit,
         BearerStrategy,
+        BearerAuthGuard,
         PermissionGuard,
         OpenApiDocument,
       ],

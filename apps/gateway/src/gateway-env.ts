@@ -8,5 +8,14 @@ export const gatewayEnvSchema = serviceEnvSchema.extend({
   GATEWAY_LOGIN_MAX_FAILURES_PER_ACCOUNT: z.coerce.number().int().min(1).max(1000).default(5),
   GATEWAY_LOGIN_MAX_FAILURES_PER_IP: z.coerce.number().int().min(1).max(100_000).default(50),
   GATEWAY_LOGIN_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
+  /** Floods: requests per access token or API key, and per anonymous client address. */
+  GATEWAY_RATE_LIMIT_PER_CREDENTIAL: z.coerce.number().int().min(1).max(10_000_000).default(600),
+  GATEWAY_RATE_LIMIT_ANONYMOUS_PER_IP: z.coerce.number().int().min(1).max(10_000_000).default(120),
+  GATEWAY_RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
+  /** Shared counters for several gateway replicas; in-process counters when unset. */
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\/\S+$/, 'must be a redis:// or rediss:// URL')
+    .optional(),
 });
 export type GatewayEnv = z.infer<typeof gatewayEnvSchema>;

@@ -27,6 +27,10 @@ import {
 import { ProblemFilter, sendProblem } from './problem/problem.filter.js';
 import { enforceStrictRequests } from './strict-request.js';
 import { traceRequests } from './trace.js';
+import { LoginThrottle } from './auth/login-throttle.js';
+import { connectRedis, limitRequests } from './edge/limit-requests.js';
+import { RateLimits } from './edge/rate-limits.js';
+import { TokenExchange } from './session/token-exchange.js';
 import { strictValidation } from './validation.js';
 
 async function main() {
@@ -59,12 +63,26 @@ async function main() {
     clientErrorHandler: clientErrorHandler(logger),
     frameworkErrors: routerErrorHandler(logger),
   });
-  const app = await NestFactory.create<NestFastifyApplication>(
-    GatewayModule.forRoot(clients, {
+  // Rate-limit counters: in this process, or shared by every replica through Redis.
+  const redis = env.REDIS_URL ? connectRedis(env.REDIS_URL, logger) : undefined;
+  const rateLimits = new RateLimits(
+    {
+      perCredential: env.GATEWAY_RATE_LIMIT_PER_CREDENTIAL,
+      anonymousPerIp: env.GATEWAY_RATE_LIMIT_ANONYMOUS_PER_IP,
+      windowSeconds: env.GATEWAY_RATE_LIMIT_WINDOW_SECONDS,
+    },
+    redis,
+  );
+  const loginThrottle = new LoginThrottle(
+    {
       maxFailuresPerAccount: env.GATEWAY_LOGIN_MAX_FAILURES_PER_ACCOUNT,
       maxFailuresPerIp: env.GATEWAY_LOGIN_MAX_FAILURES_PER_IP,
       windowSeconds: env.GATEWAY_LOGIN_WINDOW_SECONDS,
-    }),
+    },
+    redis,
+  );
+  const app = await NestFactory.create<NestFastifyApplication>(
+    GatewayModule.forRoot(clients, { loginThrottle, rateLimits, log: logger }),
     adapter,
     {
       logger: ['error', 'warn'],
@@ -80,6 +98,7 @@ async function main() {
   fastify.server.on('checkExpectation', refuseExpectation);
   fastify.setErrorHandler((error, request, reply) => sendProblem(logger, error, request, reply));
   traceRequests(fastify, logger);
+  limitRequests(fastify, rateLimits, app.get(TokenExchange));
   await app.register(helmet, {
     contentSecurityPolicy: { directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
   });
@@ -112,6 +131,7 @@ async function main() {
     clients.auth.close();
     clients.order.close();
     vault.close();
+    redis?.disconnect();
   });
   reportReady({ service: 'gateway', port: env.GATEWAY_PORT });
 }

@@ -16,6 +16,7 @@ import { TokenExchange } from '../session/token-exchange.js';
 import { traceOf } from '../trace.js';
 import { LoginRequestDto, MeResponseDto, TokenResponseDto } from './login.request.dto.js';
 import { LoginThrottle } from './login-throttle.js';
+import { EdgeAudit } from '../edge/edge-audit.js';
 
 @ApiTags('auth')
 @Controller('v1')
@@ -24,6 +25,7 @@ export class AuthController {
     @Inject(AUTH_CLIENT) private readonly auth: ServiceClient,
     private readonly exchange: TokenExchange,
     private readonly throttle: LoginThrottle,
+    private readonly edgeAudit: EdgeAudit,
   ) {}
 
   @Post('auth/login')
@@ -37,7 +39,14 @@ export class AuthController {
     @Body() body: LoginRequestDto,
     @Req() request: FastifyRequest,
   ): Promise<LoginResponse> {
-    await this.throttle.assertAllowed(body.email, request.ip);
+    try {
+      await this.throttle.assertAllowed(body.email, request.ip);
+    } catch (error) {
+      this.edgeAudit.record(request, 'auth.login.throttled', 'too many failed logins', {
+        target: body.email,
+      });
+      throw error;
+    }
     try {
       const token = await this.auth.call<LoginResponse>('Login', body, {
         traceparent: traceOf(request).traceparent,

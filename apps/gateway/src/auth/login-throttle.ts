@@ -1,5 +1,11 @@
 import { HttpException, Injectable } from '@nestjs/common';
-import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import type { Redis } from 'ioredis';
+import {
+  RateLimiterMemory,
+  RateLimiterRedis,
+  RateLimiterRes,
+  type RateLimiterAbstract,
+} from 'rate-limiter-flexible';
 
 export interface LoginThrottleSettings {
   /** Failed logins one account may have in the window before every login to it is refused. */
@@ -18,20 +24,27 @@ export interface LoginThrottleSettings {
  */
 @Injectable()
 export class LoginThrottle {
-  private readonly perAccount: RateLimiterMemory;
-  private readonly perIp: RateLimiterMemory;
+  private readonly perAccount: RateLimiterAbstract;
+  private readonly perIp: RateLimiterAbstract;
 
-  constructor(settings: LoginThrottleSettings) {
-    this.perAccount = new RateLimiterMemory({
-      keyPrefix: 'login-fail-account',
-      points: settings.maxFailuresPerAccount,
-      duration: settings.windowSeconds,
-    });
-    this.perIp = new RateLimiterMemory({
-      keyPrefix: 'login-fail-ip',
-      points: settings.maxFailuresPerIp,
-      duration: settings.windowSeconds,
-    });
+  /** With `redis`, every gateway replica counts the same failures (see RateLimits). */
+  constructor(settings: LoginThrottleSettings, redis?: Redis) {
+    const limiter = (keyPrefix: string, points: number) => {
+      const options = {
+        keyPrefix: `citadel:${keyPrefix}`,
+        points,
+        duration: settings.windowSeconds,
+      };
+      return redis
+        ? new RateLimiterRedis({
+            ...options,
+            storeClient: redis,
+            insuranceLimiter: new RateLimiterMemory(options),
+          })
+        : new RateLimiterMemory(options);
+    };
+    this.perAccount = limiter('login-fail-account', settings.maxFailuresPerAccount);
+    this.perIp = limiter('login-fail-ip', settings.maxFailuresPerIp);
   }
 
   /** Refuses (429) a login whose account or address has used up its failures. */
@@ -44,6 +57,7 @@ export class LoginThrottle {
       [account, this.perAccount.points],
       [address, this.perIp.points],
     ] as const;
+    // (get() resolves null for a key never seen.)
     const blocked = spent
       .filter(([state, points]) => state && state.consumedPoints >= points)
       .map(([state]) => (state as RateLimiterRes).msBeforeNext);

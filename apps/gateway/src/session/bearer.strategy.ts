@@ -5,12 +5,17 @@ import type { Role } from '@citadel/auth';
 import type { Principal } from './principal.js';
 import { InvalidAccessToken, TokenExchange } from './token-exchange.js';
 
-const OPAQUE_TOKEN_SHAPE = /^cit_at_[A-Za-z0-9_-]{43}$/;
+/** An access token (`cit_at_`) or an API key (`cit_ak_`): 256 random bits each. */
+const CREDENTIAL_SHAPE = /^cit_(?:at|ak)_[A-Za-z0-9_-]{43}$/;
 
 /**
- * `Authorization: Bearer cit_at_…`: the token is valid when auth exchanges it. Anything
- * not shaped like a Citadel token (a JWT, garbage) is refused without a call to auth.
+ * `Authorization: Bearer cit_at_…` or `cit_ak_…`: the credential is valid when auth
+ * exchanges it. Anything not shaped like a Citadel credential (a JWT, garbage) is refused
+ * without a call to auth.
  */
+/** The reason a 401 carries when auth refused the credential (and recorded it). */
+export const EXCHANGE_REFUSED = 'credential refused by auth';
+
 @Injectable()
 export class BearerStrategy extends PassportStrategy(Strategy, 'bearer') {
   constructor(private readonly exchange: TokenExchange) {
@@ -18,7 +23,7 @@ export class BearerStrategy extends PassportStrategy(Strategy, 'bearer') {
   }
 
   async validate(token: string): Promise<Principal> {
-    if (!OPAQUE_TOKEN_SHAPE.test(token)) throw new UnauthorizedException();
+    if (!CREDENTIAL_SHAPE.test(token)) throw new UnauthorizedException('not a Citadel credential');
     try {
       const session = await this.exchange.exchange(token, 'order');
       return {
@@ -26,9 +31,12 @@ export class BearerStrategy extends PassportStrategy(Strategy, 'bearer') {
         email: session.email,
         role: session.role as Role,
         accessToken: token,
+        ...(session.scopes ? { scopes: session.scopes } : {}),
+        ...(session.apiKeyId ? { apiKeyId: session.apiKeyId } : {}),
       };
     } catch (error) {
-      if (error instanceof InvalidAccessToken) throw new UnauthorizedException();
+      // Auth has the refused exchange on record already.
+      if (error instanceof InvalidAccessToken) throw new UnauthorizedException(EXCHANGE_REFUSED);
       throw error;
     }
   }

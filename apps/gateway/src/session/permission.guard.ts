@@ -8,11 +8,13 @@ import {
   type ExecutionContext,
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { AuthGuard } from '@nestjs/passport';
 import { ApiBearerAuth, ApiForbiddenResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import { can, type Permission } from '@citadel/auth';
 import { benchBaselineEnabled } from '@citadel/config';
 import { BENCH_BASELINE_USER } from '@citadel/transport';
+import type { FastifyRequest } from 'fastify';
+import { EdgeAudit } from '../edge/edge-audit.js';
+import { BearerAuthGuard } from './bearer-auth.guard.js';
 import type { Principal } from './principal.js';
 
 const PERMISSIONS = 'citadel:gateway-permissions';
@@ -24,14 +26,25 @@ const PERMISSIONS = 'citadel:gateway-permissions';
  */
 @Injectable()
 export class PermissionGuard implements CanActivate {
-  constructor(private readonly reflector: Reflector) {}
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly edgeAudit: EdgeAudit,
+  ) {}
 
   canActivate(ctx: ExecutionContext): boolean {
     const needed =
       this.reflector.get<Permission[] | undefined>(PERMISSIONS, ctx.getHandler()) ?? [];
-    const principal = ctx.switchToHttp().getRequest<{ user?: Principal }>().user;
+    const request = ctx.switchToHttp().getRequest<FastifyRequest & { user?: Principal }>();
+    const principal = request.user;
     if (!principal) return false;
-    if (needed.length > 0 && !needed.some((permission) => can(principal.role, permission))) {
+    // An API key is limited to its scopes as well as its owner's role.
+    if (needed.length > 0 && !needed.some((permission) => can(principal, permission))) {
+      this.edgeAudit.record(
+        request,
+        'http.forbidden',
+        `${principal.apiKeyId ? `API key ${principal.apiKeyId} scoped to [${principal.scopes?.join(' ')}]` : `role ${principal.role}`} lacks ${needed.join(' or ')}`,
+        { actor: principal.id },
+      );
       throw new ForbiddenException();
     }
     return true;
@@ -62,7 +75,7 @@ export const Authenticated = (...permissions: Permission[]) =>
     SetMetadata(PERMISSIONS, permissions),
     benchBaselineEnabled()
       ? UseGuards(new BenchBaselinePrincipalGuard())
-      : UseGuards(AuthGuard('bearer'), PermissionGuard),
+      : UseGuards(BearerAuthGuard, PermissionGuard),
     ApiBearerAuth(),
     ApiUnauthorizedResponse({
       description: 'Missing, invalid, expired or revoked token (problem+json)',

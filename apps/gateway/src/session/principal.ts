@@ -6,8 +6,12 @@ export interface Principal {
   id: string;
   email: string;
   role: Role;
-  /** The opaque token it presented; only ever sent on to auth. */
+  /** The opaque token or API key it presented; only ever sent on to auth. */
   accessToken: string;
+  /** An API key's scopes (the permissions it is limited to); absent for user sessions. */
+  scopes?: string[];
+  /** The API key, when the credential is one. */
+  apiKeyId?: string;
 }
 
 export const CurrentPrincipal = createParamDecorator(

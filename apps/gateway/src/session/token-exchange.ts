@@ -13,7 +13,13 @@ interface CachedExchange {
   userId: string;
   email: string;
   role: string;
+  /** Set for API keys: the permissions the credential is limited to. */
+  scopes?: string[];
+  apiKeyId?: string;
 }
+
+/** The audiences the gateway exchanges for (its downstreams). */
+const KNOWN_AUDIENCES = ['order', 'auth'];
 
 /** A JWT must still have this long to live when it reaches the last hop. */
 const REMAINING_LIFE_MS = 15_000;
@@ -79,6 +85,8 @@ export class TokenExchange {
       userId: response.user_id,
       email: response.email,
       role: response.role,
+      ...(response.scopes?.length ? { scopes: response.scopes } : {}),
+      ...(response.api_key_id ? { apiKeyId: response.api_key_id } : {}),
     };
     if (this.cache.size >= MAX_ENTRIES) this.cache.delete(this.cache.keys().next().value!);
     this.cache.set(key, entry);
@@ -89,6 +97,22 @@ export class TokenExchange {
   evictToken(accessToken: string): void {
     const prefix = `${tokenKey(accessToken)}:`;
     for (const key of this.cache.keys()) if (key.startsWith(prefix)) this.cache.delete(key);
+  }
+
+  /** API key revoked: forget every exchange made with it. */
+  evictApiKey(apiKeyId: string): void {
+    for (const [key, entry] of this.cache) if (entry.apiKeyId === apiKeyId) this.cache.delete(key);
+  }
+
+  /** Whether a usable exchange for this credential is cached (a session known good). */
+  isKnown(accessToken: string): boolean {
+    const prefix = `${tokenKey(accessToken)}:`;
+    const now = Date.now();
+    for (const audience of KNOWN_AUDIENCES) {
+      const entry = this.cache.get(prefix + audience);
+      if (entry && entry.usableUntil > now) return true;
+    }
+    return false;
   }
 
   /** Account deleted: forget every exchange made for this user. */

@@ -1,0 +1,104 @@
+import { Controller, Get, Inject, Query, Req } from '@nestjs/common';
+import { ApiOkResponse, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { IsIn, IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
+import { Type } from 'class-transformer';
+import type { FastifyRequest } from 'fastify';
+import type { AuditVerification, ListAuditResponse } from '@citadel/contracts';
+import { AUTH_CLIENT, ORDER_CLIENT, type ServiceClient } from '../downstream.js';
+import { Authenticated } from '../session/permission.guard.js';
+import { CurrentPrincipal, type Principal } from '../session/principal.js';
+import { TokenExchange } from '../session/token-exchange.js';
+import { traceOf } from '../trace.js';
+
+/** The services whose trails the gateway can reach (payment answers only to order). */
+const AUDITED = ['auth', 'order'] as const;
+type Audited = (typeof AUDITED)[number];
+
+class AuditQueryDto {
+  @ApiProperty({ enum: AUDITED })
+  @IsIn(AUDITED)
+  service!: Audited;
+
+  @ApiProperty({ required: false, description: 'W3C trace id (32 hex digits)' })
+  @IsOptional()
+  @Matches(/^[0-9a-f]{32}$/, { message: 'trace_id must be 32 lower-case hex digits' })
+  trace_id?: string;
+
+  @ApiProperty({ required: false })
+  @IsOptional()
+  @Matches(/^[\w:.@-]{1,64}$/, { message: 'actor must be a user id or service:<name>' })
+  actor?: string;
+
+  @ApiProperty({ required: false, example: 'order.refund' })
+  @IsOptional()
+  @Matches(/^[a-z][a-z.-]{1,63}$/, { message: 'action must look like order.refund' })
+  action?: string;
+
+  @ApiProperty({ required: false, minimum: 1, maximum: 200 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(200)
+  limit?: number;
+}
+
+/**
+ * The audit trails of auth and order, for admins: records, and each chain's verification.
+ * `npm run audit:verify` checks every service's chain, payment's included.
+ */
+@ApiTags('admin')
+@Controller('v1/admin/audit')
+export class AuditController {
+  constructor(
+    @Inject(AUTH_CLIENT) private readonly auth: ServiceClient,
+    @Inject(ORDER_CLIENT) private readonly order: ServiceClient,
+    private readonly exchange: TokenExchange,
+  ) {}
+
+  @Get()
+  @Authenticated('audit:read')
+  @ApiOkResponse({ description: 'The newest matching records, newest first' })
+  async records(
+    @Query() query: AuditQueryDto,
+    @CurrentPrincipal() principal: Principal,
+    @Req() request: FastifyRequest,
+  ) {
+    const { records } = await this.call<ListAuditResponse>(
+      query.service,
+      'ListAudit',
+      principal,
+      request,
+      {
+        trace_id: query.trace_id ?? '',
+        actor: query.actor ?? '',
+        action: query.action ?? '',
+        limit: query.limit ?? 100,
+      },
+    );
+    return records ?? [];
+  }
+
+  @Get('verify')
+  @Authenticated('audit:read')
+  @ApiOkResponse({ description: "Each reachable service's chain: ok, or its first broken record" })
+  async verify(@CurrentPrincipal() principal: Principal, @Req() request: FastifyRequest) {
+    return Promise.all(
+      AUDITED.map((service) =>
+        this.call<AuditVerification>(service, 'VerifyAudit', principal, request, {}),
+      ),
+    );
+  }
+
+  private async call<T>(
+    service: Audited,
+    method: string,
+    principal: Principal,
+    request: FastifyRequest,
+    body: object,
+  ): Promise<T> {
+    const { jwt } = await this.exchange.exchange(principal.accessToken, service);
+    const client = service === 'auth' ? this.auth : this.order;
+    return client.call<T>(method, body, { jwt, traceparent: traceOf(request).traceparent });
+  }
+}

@@ -1,0 +1,76 @@
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Req } from '@nestjs/common';
+import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import type { FastifyRequest } from 'fastify';
+import type { CreatedApiKey, ListApiKeysResponse } from '@citadel/contracts';
+import { AUTH_CLIENT, type ServiceClient } from '../downstream.js';
+import { IdParam } from '../params.js';
+import { Authenticated } from '../session/permission.guard.js';
+import { CurrentPrincipal, type Principal } from '../session/principal.js';
+import { TokenExchange } from '../session/token-exchange.js';
+import { traceOf } from '../trace.js';
+import { ApiKeyDto, CreateApiKeyRequestDto, CreatedApiKeyDto } from './api-keys.request.dto.js';
+
+/**
+ * API keys for machine clients (seed 003). A key is used like an access token
+ * (`Authorization: Bearer cit_ak_…`): same exchange, same rate limits, but limited to its
+ * scopes. Keys cannot manage keys.
+ */
+@ApiTags('api-keys')
+@Controller('v1/api-keys')
+export class ApiKeysController {
+  constructor(
+    @Inject(AUTH_CLIENT) private readonly auth: ServiceClient,
+    private readonly exchange: TokenExchange,
+  ) {}
+
+  @Post()
+  @HttpCode(201)
+  @Authenticated('api-keys:manage')
+  @ApiCreatedResponse({ type: CreatedApiKeyDto })
+  async create(
+    @Body() body: CreateApiKeyRequestDto,
+    @CurrentPrincipal() principal: Principal,
+    @Req() request: FastifyRequest,
+  ): Promise<CreatedApiKeyDto> {
+    const { key, secret } = await this.auth.call<CreatedApiKey>(
+      'CreateApiKey',
+      { name: body.name, scopes: body.scopes, ttl_days: body.ttl_days ?? 0 },
+      await this.options(principal, request),
+    );
+    return { ...key, secret };
+  }
+
+  @Get()
+  @Authenticated('api-keys:manage')
+  @ApiOkResponse({ type: [ApiKeyDto] })
+  async list(
+    @CurrentPrincipal() principal: Principal,
+    @Req() request: FastifyRequest,
+  ): Promise<ApiKeyDto[]> {
+    const { keys } = await this.auth.call<ListApiKeysResponse>(
+      'ListApiKeys',
+      {},
+      await this.options(principal, request),
+    );
+    return keys ?? [];
+  }
+
+  /** Revoked at auth and dropped from the exchange cache: the key is dead at once. */
+  @Delete(':id')
+  @HttpCode(204)
+  @Authenticated('api-keys:manage')
+  @ApiNoContentResponse()
+  async revoke(
+    @Param() { id }: IdParam,
+    @CurrentPrincipal() principal: Principal,
+    @Req() request: FastifyRequest,
+  ): Promise<void> {
+    await this.auth.call('RevokeApiKey', { id }, await this.options(principal, request));
+    this.exchange.evictApiKey(id);
+  }
+
+  private async options(principal: Principal, request: FastifyRequest) {
+    const { jwt } = await this.exchange.exchange(principal.accessToken, 'auth');
+    return { jwt, traceparent: traceOf(request).traceparent };
+  }
+}

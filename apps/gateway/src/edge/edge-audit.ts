@@ -1,0 +1,51 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
+import type { EdgeDenial } from '@citadel/contracts';
+import type { Logger } from '@citadel/observability';
+import { AUTH_CLIENT, type ServiceClient } from '../downstream.js';
+import { traceOf } from '../trace.js';
+
+export const EDGE_LOG = Symbol('EDGE_LOG');
+
+export type EdgeDenialAction =
+  'http.unauthenticated' | 'http.forbidden' | 'http.rate-limited' | 'auth.login.throttled';
+
+/**
+ * Denials the gateway decides on its own (no credential, a role without the route's
+ * permission, a spent rate limit) go on record in auth's audit trail: the gateway keeps
+ * no database. Sent after the answer is decided and never awaited by it; a failure to
+ * record is logged, not turned into a 5xx for the caller.
+ */
+@Injectable()
+export class EdgeAudit {
+  constructor(
+    @Inject(AUTH_CLIENT) private readonly auth: ServiceClient,
+    @Inject(EDGE_LOG) private readonly log: Pick<Logger, 'warn' | 'error'>,
+  ) {}
+
+  record(
+    request: FastifyRequest,
+    action: EdgeDenialAction,
+    detail: string,
+    options: { actor?: string; target?: string } = {},
+  ): void {
+    const trace = traceOf(request);
+    const denial: EdgeDenial = {
+      actor: options.actor ?? '',
+      action,
+      target: options.target ?? `${request.method} ${request.routeOptions?.url ?? request.url}`,
+      detail,
+      trace_id: trace.traceId,
+      client_ip: request.ip,
+    };
+    this.log.warn({ event: 'access.denied', ...denial }, 'access denied at the edge');
+    this.auth
+      .call('RecordEdgeDenial', denial, { traceparent: trace.traceparent })
+      .catch((error: unknown) =>
+        this.log.error(
+          { event: 'audit.edge-record-failed', err: error },
+          'edge denial not recorded',
+        ),
+      );
+  }
+}

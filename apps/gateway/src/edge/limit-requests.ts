@@ -1,0 +1,41 @@
+import type { FastifyInstance } from 'fastify';
+import { Redis } from 'ioredis';
+import type { Logger } from '@citadel/observability';
+import type { KnownCredentials, RateLimits } from './rate-limits.js';
+
+/** Probes stay outside the limits: an orchestrator must always see whether we are up. */
+const UNLIMITED = new Set(['/healthz', '/readyz']);
+
+/**
+ * Spends each request's rate-limit budget before routing, body parsing or any call
+ * downstream, so a flood costs the gateway a counter update and nothing else.
+ */
+export function limitRequests(
+  fastify: FastifyInstance,
+  limits: RateLimits,
+  known: KnownCredentials,
+): void {
+  fastify.addHook('onRequest', async (request) => {
+    if (UNLIMITED.has(request.url)) return;
+    await limits.consume(request.headers.authorization, request.ip, known);
+  });
+}
+
+/** A Redis client for shared counters; commands fail fast (no queue) while it is down. */
+export function connectRedis(url: string, logger: Logger): Redis {
+  const redis = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+  let down = false;
+  redis.on('error', (error: Error) => {
+    if (down) return;
+    down = true;
+    logger.warn(
+      { event: 'redis.unreachable', err: error.message },
+      'Redis unreachable: rate limits fall back to per-replica memory counters',
+    );
+  });
+  redis.on('ready', () => {
+    if (down) logger.info({ event: 'redis.recovered' }, 'Redis reachable again');
+    down = false;
+  });
+  return redis;
+}

@@ -1,0 +1,35 @@
+import { Injectable, UnauthorizedException, type ExecutionContext } from '@nestjs/common';
+import { AuthGuard } from '@nestjs/passport';
+import type { FastifyRequest } from 'fastify';
+import { EdgeAudit } from '../edge/edge-audit.js';
+import { RateLimits } from '../edge/rate-limits.js';
+import { EXCHANGE_REFUSED } from './bearer.strategy.js';
+
+/**
+ * Passport's bearer guard, plus what a failed authentication costs the caller: it is
+ * charged to its address's anonymous rate-limit budget, and, unless auth already has it on
+ * record (a refused exchange), recorded as an edge denial.
+ */
+@Injectable()
+export class BearerAuthGuard extends AuthGuard('bearer') {
+  constructor(
+    private readonly edgeAudit: EdgeAudit,
+    private readonly limits: RateLimits,
+  ) {
+    super();
+  }
+
+  override handleRequest<TUser>(
+    error: unknown,
+    user: TUser | false,
+    _info: unknown,
+    context: ExecutionContext,
+  ): TUser {
+    if (user && !error) return user;
+    const request = context.switchToHttp().getRequest<FastifyRequest>();
+    void this.limits.chargeFailedAuthentication(request.ip);
+    const reason = error instanceof Error ? error.message : 'no bearer credential';
+    if (reason !== EXCHANGE_REFUSED) this.edgeAudit.record(request, 'http.unauthenticated', reason);
+    throw new UnauthorizedException();
+  }
+}
