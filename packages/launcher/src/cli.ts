@@ -12,7 +12,7 @@ import {
   SERVICES,
   servicePort,
 } from '@citadel/config';
-import { bootSystem, DEFAULT_VAULT_PORT } from './system.js';
+import { bootSystem, DEFAULT_VAULT_PORT, type RunningSystem } from './system.js';
 
 // The benchmark's insecure baseline is never reachable from `npm start`.
 const refusal = benchBaselineRefusal();
@@ -43,6 +43,22 @@ function openTelemetryEnv(): Record<string, string> {
   );
 }
 
+/**
+ * The gateway's limits (`GATEWAY_*`, e.g. GATEWAY_RATE_LIMIT_PER_CREDENTIAL) and
+ * `REDIS_URL` (shared rate-limit counters), passed on as given; the gateway validates them.
+ */
+function edgeEnv(): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(process.env).filter(
+      (entry): entry is [string, string] =>
+        (entry[0].startsWith('GATEWAY_RATE_LIMIT_') ||
+          entry[0].startsWith('GATEWAY_LOGIN_') ||
+          entry[0] === 'REDIS_URL') &&
+        entry[1] !== undefined,
+    ),
+  );
+}
+
 /** `npm start`: boots the whole system locally and stops all of it on Ctrl-C. */
 async function main() {
   const started = Date.now();
@@ -63,20 +79,24 @@ async function main() {
   };
   process.on('SIGINT', () => shutdown());
   process.on('SIGTERM', () => shutdown());
+  let running: RunningSystem | undefined;
   const system = await bootSystem({
     home,
     ports: Object.fromEntries(SERVICES.map((service) => [service, servicePort(env, service)])),
     vaultPort: env.VAULT_PORT,
     ...(env.CITADEL_DB_ADMIN_URL ? { databaseAdminUrl: env.CITADEL_DB_ADMIN_URL } : {}),
     ...(vault ? { vault } : {}),
-    env: { LOG_LEVEL: env.LOG_LEVEL, ...openTelemetryEnv() },
+    env: { LOG_LEVEL: env.LOG_LEVEL, ...openTelemetryEnv(), ...edgeEnv() },
     onUnexpectedExit: (service, code) => {
+      // During boot, bootSystem itself fails with the service's log tail.
+      if (!running) return;
       process.stderr.write(
-        `\n${service} exited unexpectedly (code ${code}); stopping Citadel. See ${system.logFile(service)}\n`,
+        `\n${service} exited unexpectedly (code ${code}); stopping Citadel. See ${running.logFile(service)}\n`,
       );
-      void system.stop().then(() => process.exit(1));
+      void running.stop().then(() => process.exit(1));
     },
   });
+  running = system;
   const rel = (file: string) => {
     const relative = path.relative(process.cwd(), file);
     return relative && !relative.startsWith('..') ? relative : file;
