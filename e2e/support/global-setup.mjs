@@ -25,6 +25,8 @@ function e2eUsers() {
     { email: 'ada@citadel.test', password: password(), role: 'admin' },
     { email: 'dave@citadel.test', password: password(), role: 'customer' },
     { email: 'erin@citadel.test', password: password(), role: 'customer' },
+    // Deleted by audit-trail.e2e-spec.ts (customer delete is an audited act).
+    { email: 'gina@citadel.test', password: password(), role: 'customer' },
     // Locked out on purpose by brute-force.e2e-spec.ts; nobody else uses it.
     { email: 'frank@citadel.test', password: password(), role: 'customer' },
   ];

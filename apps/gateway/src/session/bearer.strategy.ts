@@ -2,6 +2,8 @@ import { Injectable, UnauthorizedException } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import { Strategy } from 'passport-http-bearer';
 import type { Role } from '@citadel/auth';
+import type { FastifyRequest } from 'fastify';
+import { traceOf } from '../trace.js';
 import type { Principal } from './principal.js';
 import { InvalidAccessToken, TokenExchange } from './token-exchange.js';
 
@@ -19,13 +21,13 @@ export const EXCHANGE_REFUSED = 'credential refused by auth';
 @Injectable()
 export class BearerStrategy extends PassportStrategy(Strategy, 'bearer') {
   constructor(private readonly exchange: TokenExchange) {
-    super();
+    super({ passReqToCallback: true });
   }
 
-  async validate(token: string): Promise<Principal> {
+  async validate(request: FastifyRequest, token: string): Promise<Principal> {
     if (!CREDENTIAL_SHAPE.test(token)) throw new UnauthorizedException('not a Citadel credential');
     try {
-      const session = await this.exchange.exchange(token, 'order');
+      const session = await this.exchange.exchange(token, 'order', traceOf(request).traceparent);
       return {
         id: session.userId,
         email: session.email,

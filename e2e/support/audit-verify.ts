@@ -1,0 +1,27 @@
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { e2eState } from './state.js';
+
+const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+/** Runs `npm run audit:verify`'s program against the system the support helpers point at. */
+export function auditVerify(): Promise<{ code: number; stdout: string }> {
+  const state = e2eState();
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [path.join(REPO, 'packages/launcher/dist/audit-verify.js')],
+      {
+        env: {
+          PATH: process.env.PATH,
+          CITADEL_HOME: state.home,
+          AUTH_PORT: String(state.ports.auth),
+          ORDER_PORT: String(state.ports.order),
+          PAYMENT_PORT: String(state.ports.payment),
+        },
+      },
+      (error, stdout) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout }),
+    );
+  });
+}
