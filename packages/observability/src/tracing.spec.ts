@@ -130,6 +130,29 @@ describe('initTracing without an exporter', () => {
   });
 });
 
+/** A stand-in OTLP/HTTP collector answering every export with `status`, after `delayMs`. */
+async function collectorAnswering(status: number, delayMs = 0) {
+  const received: { url?: string; body: string }[] = [];
+  const server = http.createServer((request, response) => {
+    let body = '';
+    request.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
+    request.on('end', () => {
+      received.push({ url: request.url, body });
+      setTimeout(
+        () => response.writeHead(status, { 'content-type': 'application/json' }).end('{}'),
+        delayMs,
+      );
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    received,
+    close: () => new Promise((resolve) => server.close(resolve)),
+  };
+}
+
 describe('initTracing with an exporter', () => {
   it('records server spans as children of the caller and exports them on shutdown', async () => {
     const exporter = collectingExporter();
@@ -154,31 +177,55 @@ describe('initTracing with an exporter', () => {
   });
 
   it('posts OTLP/HTTP to OTEL_EXPORTER_OTLP_ENDPOINT', async () => {
-    const received: { url?: string; body: string }[] = [];
-    const collector = http.createServer((request, response) => {
-      let body = '';
-      request.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
-      request.on('end', () => {
-        received.push({ url: request.url, body });
-        response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-      });
-    });
-    await new Promise<void>((resolve) => collector.listen(0, '127.0.0.1', resolve));
-    const { port } = collector.address() as AddressInfo;
+    const collector = await collectorAnswering(200);
     try {
-      const tracing = initTracing('payment', {
-        OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}/`,
-      });
-      expect(tracing.exportUrl).toBe(`http://127.0.0.1:${port}/v1/traces`);
+      const tracing = initTracing('payment', { OTEL_EXPORTER_OTLP_ENDPOINT: `${collector.url}/` });
+      expect(tracing.exportUrl).toBe(`${collector.url}/v1/traces`);
       startServerSpan('x', INCOMING).end();
       await tracing.shutdown();
     } finally {
-      collector.close();
+      await collector.close();
     }
-    expect(received).toHaveLength(1);
-    expect(received[0]?.url).toBe('/v1/traces');
-    expect(received[0]?.body).toContain(TRACE_ID);
-    expect(received[0]?.body).toContain('"payment"');
+    expect(collector.received).toHaveLength(1);
+    expect(collector.received[0]?.url).toBe('/v1/traces');
+    expect(collector.received[0]?.body).toContain(TRACE_ID);
+    expect(collector.received[0]?.body).toContain('"payment"');
+  });
+});
+
+describe('initTracing with a collector that fails', () => {
+  it('says the export failed, and still shuts down', async () => {
+    const collector = await collectorAnswering(400);
+    const { logger, lines } = captureLines();
+    try {
+      const tracing = initTracing('order', { OTEL_EXPORTER_OTLP_ENDPOINT: collector.url, logger });
+      startServerSpan('x', undefined).end();
+      await expect(tracing.shutdown()).resolves.toBeUndefined();
+    } finally {
+      await collector.close();
+    }
+    expect(lines.length).toBeGreaterThanOrEqual(1);
+    expect(lines.every((line) => line.event === 'tracing.error' && line.level === 40)).toBe(true);
+  });
+
+  it('does not hold the service shutdown for a collector that does not answer', async () => {
+    const collector = await collectorAnswering(200, 400);
+    const { logger, lines } = captureLines();
+    try {
+      const tracing = initTracing('order', {
+        OTEL_EXPORTER_OTLP_ENDPOINT: collector.url,
+        logger,
+        shutdownExportMs: 50,
+      });
+      startServerSpan('x', undefined).end();
+      const started = Date.now();
+      await tracing.shutdown();
+      expect(Date.now() - started).toBeLessThan(300);
+      expect(lines[0]).toMatchObject({ event: 'tracing.error', level: 40 });
+      await sleep(500); // the late answer, so nothing is left retrying
+    } finally {
+      await collector.close();
+    }
   });
 });
 

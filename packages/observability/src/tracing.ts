@@ -2,6 +2,7 @@ import {
   context as contextApi,
   diag,
   DiagLogLevel,
+  type DiagLogger,
   propagation,
   trace,
   type Tracer,
@@ -36,6 +37,8 @@ export interface TracingOptions extends TracingEnv {
   logger?: Logger;
   /** Export to this instead of OTLP (tests). */
   exporter?: SpanExporter;
+  /** How long `shutdown()` waits for the last export; default 2 s. */
+  shutdownExportMs?: number;
 }
 
 export interface Tracing {
@@ -62,6 +65,7 @@ export function currentTracer(): Tracer {
  * Without one, spans still get real ids and cost next to nothing.
  */
 export function initTracing(service: string, options: TracingOptions = {}): Tracing {
+  const shutdownExportMs = options.shutdownExportMs ?? 2_000;
   const exportUrl = otlpTracesUrl(options);
   const exporter =
     options.exporter ?? (exportUrl ? new OTLPTraceExporter({ url: exportUrl }) : undefined);
@@ -79,20 +83,31 @@ export function initTracing(service: string, options: TracingOptions = {}): Trac
   contextApi.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   propagation.setGlobalPropagator(new W3CTraceContextPropagator());
   trace.setGlobalTracerProvider(provider);
-  if (options.logger) {
-    const logger = options.logger;
-    const warn = (message: string, ...args: unknown[]) =>
-      logger.warn({ event: 'tracing.error', detail: args.map(String) }, message);
-    diag.setLogger(
-      { error: warn, warn, info: () => {}, debug: () => {}, verbose: () => {} },
-      DiagLogLevel.WARN,
-    );
-  }
+  if (options.logger) diag.setLogger(diagnosticsTo(options.logger), DiagLogLevel.WARN);
   return {
     exportUrl: exporter ? (exportUrl ?? 'custom exporter') : undefined,
     exporting: exporter !== undefined,
+    /**
+     * Never rejects, and waits for the collector at most 2 s: the exporter retries a
+     * collector that is down for ~9 s, and the service's own shutdown comes first.
+     */
     async shutdown() {
-      await sdk?.shutdown();
+      let timer: NodeJS.Timeout | undefined;
+      const gaveUp = new Promise<'timeout'>((resolve) => {
+        timer = setTimeout(() => resolve('timeout'), shutdownExportMs).unref();
+      });
+      try {
+        const outcome = await Promise.race([sdk?.shutdown(), gaveUp]);
+        if (outcome === 'timeout')
+          throw new Error(`collector did not answer in ${shutdownExportMs} ms`);
+      } catch (error) {
+        options.logger?.warn(
+          { event: 'tracing.error', err: error },
+          'spans still queued could not be exported',
+        );
+      } finally {
+        clearTimeout(timer);
+      }
       trace.disable();
       propagation.disable();
       contextApi.disable();
@@ -101,6 +116,25 @@ export function initTracing(service: string, options: TracingOptions = {}): Trac
       tracer = provider.getTracer(TRACER_NAME);
     },
   };
+}
+
+/** A collector that is down fails every batch (every 5 s): said once a minute, not each time. */
+const DIAGNOSTIC_INTERVAL_MS = 60_000;
+
+/** OpenTelemetry's own warnings and errors (export failures), as throttled log warnings. */
+function diagnosticsTo(logger: Logger): DiagLogger {
+  let last = -Infinity;
+  const warn = (message: string) => {
+    const now = Date.now();
+    if (now - last < DIAGNOSTIC_INTERVAL_MS) return;
+    last = now;
+    logger.warn(
+      { event: 'tracing.error', detail: String(message).slice(0, 500) },
+      'tracing: span export failed (said at most once a minute)',
+    );
+  };
+  const quiet = () => {};
+  return { error: warn, warn, info: quiet, debug: quiet, verbose: quiet };
 }
 
 /** The OTLP/HTTP traces URL the standard variables name, if any. */
