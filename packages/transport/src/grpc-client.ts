@@ -1,5 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import { benchBaselineEnabled } from '@citadel/config';
+import { activeTraceparent } from '@citadel/observability';
 import { serviceClientConstructor, type ContractName } from '@citadel/contracts';
 import { BENCH_BASELINE_USER_METADATA } from './bench-baseline.js';
 import { channelCredentials, type ServiceTls } from './mtls.js';
@@ -10,7 +11,7 @@ export interface CallOptions {
    * baseline only, the unsigned user of that mode instead (see `bench-baseline.ts`).
    */
   jwt?: string;
-  /** W3C trace context to continue on the next hop. */
+  /** W3C trace context to continue on the next hop; default: the active span's. */
   traceparent?: string;
   deadlineMs?: number;
 }
@@ -57,7 +58,8 @@ export class ServiceClient {
     const metadata = new grpc.Metadata();
     if (options.jwt && this.baseline) metadata.set(BENCH_BASELINE_USER_METADATA, options.jwt);
     else if (options.jwt) metadata.set('authorization', `Bearer ${options.jwt}`);
-    if (options.traceparent) metadata.set('traceparent', options.traceparent);
+    const traceparent = options.traceparent ?? activeTraceparent();
+    if (traceparent) metadata.set('traceparent', traceparent);
     const deadline = Date.now() + (options.deadlineMs ?? 5_000);
     return new Promise<Res>((resolve, reject) => {
       fn.call(this.client, request, metadata, { deadline }, (error, response) =>
