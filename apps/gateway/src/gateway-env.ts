@@ -17,5 +17,10 @@ export const gatewayEnvSchema = serviceEnvSchema.extend({
     .string()
     .regex(/^rediss?:\/\/\S+$/, 'must be a redis:// or rediss:// URL')
     .optional(),
+  /** Namespace of the counters in Redis (several Citadels may share one Redis). */
+  REDIS_KEY_PREFIX: z
+    .string()
+    .regex(/^[\w:.-]{1,64}$/)
+    .default('citadel'),
 });
 export type GatewayEnv = z.infer<typeof gatewayEnvSchema>;

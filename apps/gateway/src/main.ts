@@ -70,6 +70,7 @@ async function main() {
       perCredential: env.GATEWAY_RATE_LIMIT_PER_CREDENTIAL,
       anonymousPerIp: env.GATEWAY_RATE_LIMIT_ANONYMOUS_PER_IP,
       windowSeconds: env.GATEWAY_RATE_LIMIT_WINDOW_SECONDS,
+      keyPrefix: env.REDIS_KEY_PREFIX,
     },
     redis,
   );
@@ -78,6 +79,7 @@ async function main() {
       maxFailuresPerAccount: env.GATEWAY_LOGIN_MAX_FAILURES_PER_ACCOUNT,
       maxFailuresPerIp: env.GATEWAY_LOGIN_MAX_FAILURES_PER_IP,
       windowSeconds: env.GATEWAY_LOGIN_WINDOW_SECONDS,
+      keyPrefix: env.REDIS_KEY_PREFIX,
     },
     redis,
   );

@@ -53,7 +53,8 @@ function edgeEnv(): Record<string, string> {
       (entry): entry is [string, string] =>
         (entry[0].startsWith('GATEWAY_RATE_LIMIT_') ||
           entry[0].startsWith('GATEWAY_LOGIN_') ||
-          entry[0] === 'REDIS_URL') &&
+          entry[0] === 'REDIS_URL' ||
+          entry[0] === 'REDIS_KEY_PREFIX') &&
         entry[1] !== undefined,
     ),
   );

@@ -13,6 +13,8 @@ export interface LoginThrottleSettings {
   /** Failed logins one client address may have in the window (credential stuffing). */
   maxFailuresPerIp: number;
   windowSeconds: number;
+  /** Counter namespace (in Redis: several Citadels may share one). */
+  keyPrefix?: string;
 }
 
 /**
@@ -31,7 +33,7 @@ export class LoginThrottle {
   constructor(settings: LoginThrottleSettings, redis?: Redis) {
     const limiter = (keyPrefix: string, points: number) => {
       const options = {
-        keyPrefix: `citadel:${keyPrefix}`,
+        keyPrefix: `${settings.keyPrefix ?? 'citadel'}:${keyPrefix}`,
         points,
         duration: settings.windowSeconds,
       };

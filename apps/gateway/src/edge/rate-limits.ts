@@ -14,6 +14,8 @@ export interface RateLimitSettings {
   /** Requests one client address may make per window without a (valid) credential. */
   anonymousPerIp: number;
   windowSeconds: number;
+  /** Counter namespace (in Redis: several Citadels may share one). */
+  keyPrefix?: string;
 }
 
 /** What the limiter needs from the exchange: whether a credential is already known good. */
@@ -44,7 +46,7 @@ export class RateLimits {
   ) {
     const limiter = (keyPrefix: string, points: number) => {
       const options = {
-        keyPrefix: `citadel:${keyPrefix}`,
+        keyPrefix: `${settings.keyPrefix ?? 'citadel'}:${keyPrefix}`,
         points,
         duration: settings.windowSeconds,
       };
