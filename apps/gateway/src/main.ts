@@ -93,13 +93,14 @@ async function main() {
     },
   );
   const fastify = app.getHttpAdapter().getInstance();
+  // First, so every later hook, and any refusal, happens inside the request's trace.
+  traceRequests(fastify, logger);
   // The API speaks JSON only: any other body type is 415, not parsed as a string.
   fastify.removeContentTypeParser(['text/plain']);
   enforceStrictRequests(fastify);
   fastify.server.on('connect', refuseTunnel);
   fastify.server.on('checkExpectation', refuseExpectation);
   fastify.setErrorHandler((error, request, reply) => sendProblem(logger, error, request, reply));
-  traceRequests(fastify, logger);
   limitRequests(fastify, rateLimits, app.get(TokenExchange));
   await app.register(helmet, {
     contentSecurityPolicy: { directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },

@@ -29,8 +29,8 @@ describe('request tracing', () => {
 
   /**
    * A real request (light-my-request's inject needs an ESM module jest cannot load). The
-   * body follows the headers a moment later, as over a network: it is then parsed outside
-   * the request's async context, which the tracing hooks must restore.
+   * body follows the headers a moment later, as over a network: the span entered in
+   * `onRequest` must still be active once it is parsed.
    */
   async function post(traceparent: string, payload: unknown = {}) {
     const { port } = app.server.address() as AddressInfo;

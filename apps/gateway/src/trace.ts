@@ -27,7 +27,8 @@ export function traceOf(request: FastifyRequest): ServerSpan {
 /**
  * One server span per HTTP request, active while it is handled (so every log line
  * written for it carries its trace id), and one access log line once it is answered.
- * The body parser runs outside the hook chain's async context: `preHandler` re-enters it.
+ * Entered once, in `onRequest`: Fastify runs the body parser in the request's async
+ * context too (an AsyncResource), so the span is still active in the handler.
  */
 export function traceRequests(fastify: FastifyInstance, logger: Logger): void {
   fastify.addHook('onRequest', (request, reply, done) => {
@@ -35,7 +36,6 @@ export function traceRequests(fastify: FastifyInstance, logger: Logger): void {
     void reply.header('x-trace-id', span.traceId);
     span.run(done);
   });
-  fastify.addHook('preHandler', (request, _reply, done) => traceOf(request).run(done));
   fastify.addHook('onResponse', (request, reply, done) => {
     const span = traceOf(request);
     const status = reply.statusCode;
