@@ -1,6 +1,6 @@
 // One trace per request: the W3C `traceparent` a client sends is continued by the gateway,
 // carried in gRPC metadata to order and from order to payment, and its trace id is in each
-// hop's JSON logs, in the `x-trace-id` header and in every error body.
+// hop's JSON logs, in the audit record, in the `x-trace-id` header and in every error body.
 import { randomBytes, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -77,6 +77,19 @@ describe('trace propagation', () => {
     // Each hop is its own span of the one trace.
     const spans = [...gateway, ...order, ...payment].map((line) => line.span_id).filter(Boolean);
     expect(new Set(spans).size).toBeGreaterThanOrEqual(2);
+
+    // And the audit record of the act names the same trace.
+    const audit = await api('GET', `/v1/admin/audit?service=order&trace_id=${traceId}`, {
+      token: await tokenFor('ada'),
+    });
+    expect(audit.status).toBe(200);
+    expect(audit.json).toContainEqual(
+      expect.objectContaining({
+        action: 'order.create',
+        target: response.json.id,
+        trace_id: traceId,
+      }),
+    );
   });
 
   it('an error body, its x-trace-id and the logs of every hop it crossed share the trace id', async () => {
