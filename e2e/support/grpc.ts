@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 import { serviceClientConstructor, type ContractName } from '@citadel/contracts';
-import { pkiPaths } from '@citadel/config';
+import { pkiPaths, type ServiceName } from '@citadel/config';
 import { e2eState } from './state.js';
 
 export interface GrpcOutcome {
@@ -11,8 +11,8 @@ export interface GrpcOutcome {
   response?: any;
 }
 
-type Credentials =
-  'plaintext' | 'no-client-cert' | 'foreign-ca' | 'analytics' | 'gateway' | 'order' | 'payment';
+/** An attacker's credentials, or the certificate of any service of the registry. */
+type Credentials = 'plaintext' | 'no-client-cert' | 'foreign-ca' | 'analytics' | ServiceName;
 
 /**
  * A raw gRPC client to one Citadel service, holding whatever credentials an attacker

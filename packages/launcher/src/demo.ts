@@ -8,7 +8,16 @@ import path from 'node:path';
 import tls from 'node:tls';
 import * as grpc from '@grpc/grpc-js';
 import pg from 'pg';
-import { citadelHome, demoUsersFile, DEFAULT_PORTS, pkiPaths, spiffeId } from '@citadel/config';
+import {
+  citadelHome,
+  demoUsersFile,
+  DEFAULT_PORTS,
+  pkiPaths,
+  SERVICES,
+  serviceEnvName,
+  spiffeId,
+  type ServiceName,
+} from '@citadel/config';
 import { serviceClientConstructor, type ContractName } from '@citadel/contracts';
 import { issueCertificate } from '@citadel/pki';
 
@@ -24,12 +33,12 @@ interface Outcome {
 
 const home = citadelHome();
 const pki = pkiPaths(home);
-const ports = {
-  gateway: Number(process.env.GATEWAY_PORT ?? DEFAULT_PORTS.gateway),
-  auth: Number(process.env.AUTH_PORT ?? DEFAULT_PORTS.auth),
-  order: Number(process.env.ORDER_PORT ?? DEFAULT_PORTS.order),
-  payment: Number(process.env.PAYMENT_PORT ?? DEFAULT_PORTS.payment),
-};
+const ports = Object.fromEntries(
+  SERVICES.map((service) => [
+    service,
+    Number(process.env[`${serviceEnvName(service)}_PORT`] ?? DEFAULT_PORTS[service]),
+  ]),
+) as Record<ServiceName, number>;
 const gateway = `https://127.0.0.1:${ports.gateway}`;
 const ca = fs.readFileSync(pki.caCert);
 const users = JSON.parse(fs.readFileSync(demoUsersFile(home), 'utf8')) as {

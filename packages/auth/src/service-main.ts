@@ -1,0 +1,117 @@
+import type { DynamicModule, INestMicroservice, Type } from '@nestjs/common';
+import { AuditLog, type AuditDatabase } from '@citadel/audit';
+import {
+  failStart,
+  grpcAddress,
+  loadServiceEnv,
+  serviceEnvSchema,
+  servicePort,
+  type GrpcServiceName,
+  type ServiceEnv,
+} from '@citadel/config';
+import {
+  openServiceDatabase,
+  type Kysely,
+  type Migration,
+  type ServiceDatabase,
+} from '@citadel/database';
+import { createLogger, type Logger } from '@citadel/observability';
+import { openServiceVault, readDatabaseConfig, readServiceTls } from '@citadel/secrets';
+import { ServiceClient } from '@citadel/transport';
+import { verifierFromAuth } from './jwks-from-auth.js';
+import { runGrpcService } from './run-grpc-service.js';
+
+/** What a service's module gets from {@link serviceMain}, all of it set up securely. */
+export interface ServiceMainDeps<DB, C extends GrpcServiceName> {
+  env: ServiceEnv;
+  logger: Logger;
+  /** The service's own schema (its own login role, or its embedded database), migrated. */
+  db: Kysely<DB>;
+  /** The service's hash-chained audit trail, in that schema; every denial lands in it. */
+  audit: AuditLog;
+  /** Long-lived mTLS clients: auth (for the JWKS) and each service named in `calls`. */
+  clients: Readonly<Record<C | 'auth', ServiceClient>>;
+}
+
+export interface ServiceMainOptions<DB extends AuditDatabase, C extends GrpcServiceName> {
+  /** The service: its name in the service registry (packages/config). */
+  service: GrpcServiceName;
+  /** Its schema, the audit log's migration (AUDIT_LOG_MIGRATION) included. */
+  migrations: Record<string, Migration>;
+  /**
+   * The services it calls besides auth. The east-west policy must allow each call: a
+   * client here only opens a channel, the callee decides.
+   */
+  calls?: readonly C[];
+  /** The service's own Nest module, built from what was set up. */
+  module: (deps: ServiceMainDeps<DB, C>) => Type<unknown> | DynamicModule;
+}
+
+/**
+ * Everything a Citadel gRPC service's `main` does, in one place, so that a service starts
+ * secure by construction: its settings through the shared schema, its Vault session with
+ * its own AppRole (fails closed), its mTLS identity from Vault, its own database with
+ * credentials from Vault (embedded PostgreSQL in local mode), its audit trail, a JWT
+ * verifier whose keys come from auth's JWKS over mTLS, and then {@link runGrpcService}:
+ * mutual TLS, the east-west guard and the internal JWT guard on every method. Exits with a
+ * one-line message when any of it fails. `npm run new:service` generates a `main.ts` that
+ * is one call to this.
+ */
+export function serviceMain<DB extends AuditDatabase, C extends GrpcServiceName = never>(
+  options: ServiceMainOptions<DB, C>,
+): Promise<INestMicroservice> {
+  return startService(options).catch((error: unknown) => failStart(options.service, error));
+}
+
+async function startService<DB extends AuditDatabase, C extends GrpcServiceName>(
+  options: ServiceMainOptions<DB, C>,
+): Promise<INestMicroservice> {
+  const { service } = options;
+  const env = loadServiceEnv(serviceEnvSchema);
+  const logger = createLogger(service, env.LOG_LEVEL);
+  const vault = await openServiceVault(env, service, logger);
+  const clients: Partial<Record<GrpcServiceName, ServiceClient>> = {};
+  let database: ServiceDatabase<DB> | undefined;
+  const release = async () => {
+    for (const client of Object.values(clients)) client?.close();
+    vault.close();
+    await database?.close();
+  };
+  try {
+    const tls = await readServiceTls(vault, service);
+    database = await openServiceDatabase<DB>(
+      service,
+      await readDatabaseConfig(vault, service, env.CITADEL_HOME),
+      options.migrations,
+    );
+    logger.info({ event: 'database.ready', kind: database.kind }, `${service} database ready`);
+    // DB extends AuditDatabase, which Kysely's invariant generics cannot see on their own.
+    const audit = new AuditLog(database.db as unknown as Kysely<AuditDatabase>, service);
+    for (const callee of new Set<GrpcServiceName>(['auth', ...(options.calls ?? [])])) {
+      clients[callee] = new ServiceClient(callee, grpcAddress(env, callee), tls);
+    }
+    const verifier = verifierFromAuth(service, clients.auth!, (error) =>
+      logger.warn({ event: 'jwks.refresh-failed', err: String(error) }, 'JWKS refresh failed'),
+    );
+    return await runGrpcService({
+      service,
+      module: options.module({
+        env,
+        logger,
+        db: database.db,
+        audit,
+        clients: clients as Record<C | 'auth', ServiceClient>,
+      }),
+      audit,
+      env,
+      logger,
+      verifier,
+      tls,
+      port: servicePort(env, service),
+      onClose: release,
+    });
+  } catch (error) {
+    await release().catch(() => undefined);
+    throw error;
+  }
+}

@@ -1,0 +1,214 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { SERVICE_REGISTRY } from '@citadel/config';
+import { EAST_WEST_POLICY, type EastWestPolicy, type MethodGrant } from '@citadel/transport';
+import { constantCase, pascalCase, serviceNameProblem } from './service-name.js';
+import {
+  addComposeService,
+  addExport,
+  addKustomizationResource,
+  addPermission,
+  addPolicyEntries,
+  addRegistryEntry,
+} from './source-edits.js';
+import * as t from './templates.js';
+import type { ServicePlan } from './templates.js';
+
+export class GenerateError extends Error {
+  override name = 'GenerateError';
+}
+
+export interface ServiceRequest {
+  name: string;
+  /** Services that may call it (default: the gateway). */
+  callers?: string[];
+  /** Services it calls besides auth, which it always calls for the JWKS. */
+  calls?: string[];
+}
+
+/** What the registry and the policy say today (defaults: the built ones). */
+export interface ProjectState {
+  registry: readonly { name: string; kind: string; port: number }[];
+  policy: EastWestPolicy;
+}
+
+const CURRENT: ProjectState = { registry: SERVICE_REGISTRY, policy: EAST_WEST_POLICY };
+
+/**
+ * Grants every existing gRPC service gives to an identity that is not a service of the
+ * registry (today the operators' `auditor`, for VerifyAudit): the new one gives them too.
+ */
+function grantsEveryServiceGives(state: ProjectState): Record<string, MethodGrant> {
+  const grpc = state.registry.filter((s) => s.kind === 'grpc').map((s) => s.name);
+  const names = new Set(state.registry.map((s) => s.name));
+  const first = state.policy[grpc[0] ?? ''] ?? {};
+  const common: Record<string, MethodGrant> = {};
+  for (const [caller, grant] of Object.entries(first)) {
+    if (names.has(caller)) continue;
+    const same = grpc.every(
+      (callee) => JSON.stringify(state.policy[callee]?.[caller]) === JSON.stringify(grant),
+    );
+    if (same) common[caller] = grant;
+  }
+  return common;
+}
+
+/** Validates a request against the project and works out everything the templates need. */
+export function planService(request: ServiceRequest, state: ProjectState = CURRENT): ServicePlan {
+  const { name } = request;
+  const services = state.registry.map((s) => s.name);
+  const grpc = state.registry.filter((s) => s.kind === 'grpc').map((s) => s.name);
+  const problem = serviceNameProblem(name, services);
+  if (problem) throw new GenerateError(problem);
+  const callers = [...new Set(request.callers?.length ? request.callers : ['gateway'])];
+  for (const caller of callers) {
+    if (!services.includes(caller))
+      throw new GenerateError(
+        `--callers ${caller}: not a service (known: ${services.join(', ')}); add the service first`,
+      );
+  }
+  const calls = [...new Set(['auth', ...(request.calls ?? [])])];
+  for (const callee of calls) {
+    if (!grpc.includes(callee))
+      throw new GenerateError(`--calls ${callee}: not a gRPC service (known: ${grpc.join(', ')})`);
+  }
+  const port = Math.max(...state.registry.filter((s) => s.kind === 'grpc').map((s) => s.port)) + 1;
+  if (state.registry.some((s) => s.port === port))
+    throw new GenerateError(`port ${port} is taken; give the registry's last service a free one`);
+  // A user JWT reaches the new service through a caller the gateway may get tokens for.
+  const entry = callers.includes('gateway')
+    ? { caller: 'gateway', audience: name }
+    : callers
+        .filter((caller) => state.policy[caller]?.gateway === '*')
+        .map((caller) => ({ caller, audience: caller }))[0];
+  return {
+    name,
+    pascal: pascalCase(name),
+    constant: constantCase(name),
+    port,
+    callers: {
+      ...Object.fromEntries(callers.map((caller): [string, MethodGrant] => [caller, '*'])),
+      ...grantsEveryServiceGives(state),
+    },
+    calls: Object.fromEntries(
+      calls.map((callee): [string, MethodGrant] => [callee, callee === 'auth' ? ['GetJwks'] : '*']),
+    ),
+    permission: `${name}:ping`,
+    ...(entry ? { allowedPath: entry } : {}),
+  };
+}
+
+/** Where each piece goes, relative to the repository root. */
+export function servicePaths(name: string) {
+  return {
+    app: `apps/${name}`,
+    protoDir: `packages/contracts/proto/citadel/${name}`,
+    proto: `packages/contracts/proto/citadel/${name}/v1/${name}.proto`,
+    messages: `packages/contracts/src/${name}.messages.ts`,
+    vaultPolicy: `infra/vault/policies/${name}.hcl`,
+    k8s: `infra/k8s/${name}.yaml`,
+    delivery: `infra/k8s/vault/policies/${name}-delivery.hcl`,
+    e2e: `e2e/${name}.e2e-spec.ts`,
+    // The shared files it adds to.
+    registry: 'packages/config/src/service-registry.ts',
+    policy: 'packages/transport/src/east-west.policy.ts',
+    rbac: 'packages/auth/src/rbac.ts',
+    contractsIndex: 'packages/contracts/src/index.ts',
+    compose: 'docker-compose.yml',
+    kustomization: 'infra/k8s/kustomization.yaml',
+  };
+}
+
+export interface GeneratedService {
+  plan: ServicePlan;
+  created: string[];
+  changed: string[];
+}
+
+/**
+ * Writes the service into the repository at `root`. Refuses to overwrite anything: every
+ * file it creates must be new, and every edit must find its place; all of it is worked out
+ * before the first write, and a failed write rolls back what was written.
+ */
+export function writeService(root: string, plan: ServicePlan): GeneratedService {
+  const p = servicePaths(plan.name);
+  const app = (file: string) => `${p.app}/${file}`;
+  const created: Record<string, string> = {
+    [app('package.json')]: t.appPackageJson(plan),
+    [app('tsconfig.json')]: t.appTsconfig,
+    [app('tsconfig.spec.json')]: t.appTsconfigSpec,
+    [app('jest.config.js')]: t.appJestConfig,
+    [app('README.md')]: t.appReadme(plan),
+    [app('src/main.ts')]: t.appMain(plan),
+    [app('src/app.module.ts')]: t.appModule(plan),
+    [app('src/pings.controller.ts')]: t.appController(plan),
+    [app('src/pings/ping.migrations.ts')]: t.appMigrations(plan),
+    [app('src/pings/ping.repository.ts')]: t.appRepository(plan),
+    [app('src/pings/ping.service.ts')]: t.appService(plan),
+    [app('src/pings/ping.service.spec.ts')]: t.appServiceSpec(plan),
+    [p.proto]: t.proto(plan),
+    [p.messages]: t.messages(plan),
+    [p.vaultPolicy]: t.vaultPolicy(plan),
+    [p.k8s]: t.k8sManifest(plan),
+    [p.delivery]: t.deliveryPolicy(plan),
+    [p.e2e]: t.e2eSpec(plan),
+  };
+  const taken = [p.app, p.protoDir, ...Object.keys(created)].filter((file) =>
+    fs.existsSync(path.join(root, file)),
+  );
+  if (taken.length) throw new GenerateError(`refusing to overwrite: ${taken.join(', ')}`);
+
+  const read = (file: string) => fs.readFileSync(path.join(root, file), 'utf8');
+  const generated = `${plan.name} (npm run new:service)`;
+  const changed: Record<string, string> = {
+    [p.registry]: addRegistryEntry(
+      read(p.registry),
+      `{ name: '${plan.name}', kind: 'grpc', port: ${plan.port}, database: true },`,
+    ),
+    [p.policy]: addPolicyEntries(
+      read(p.policy),
+      plan.name,
+      plan.callers,
+      plan.calls,
+      `${generated}: who may call it.`,
+    ),
+    [p.rbac]: addPermission(
+      read(p.rbac),
+      plan.permission,
+      `${generated}: admins only until a role below is granted it.`,
+    ),
+    [p.contractsIndex]: addExport(
+      read(p.contractsIndex),
+      `export type * from './${plan.name}.messages.js';`,
+    ),
+    [p.compose]: addComposeService(
+      read(p.compose),
+      plan.name,
+      t.composeService(plan),
+      `${plan.name}-vault-credentials:/citadel/home/vault/${plan.name}`,
+    ),
+    [p.kustomization]: addKustomizationResource(read(p.kustomization), `${plan.name}.yaml`),
+  };
+
+  const originals = new Map<string, string>();
+  const written: string[] = [];
+  try {
+    for (const [file, content] of Object.entries(created)) {
+      const target = path.join(root, file);
+      fs.mkdirSync(path.dirname(target), { recursive: true });
+      fs.writeFileSync(target, content, { flag: 'wx' });
+      written.push(file);
+    }
+    for (const [file, content] of Object.entries(changed)) {
+      originals.set(file, read(file));
+      fs.writeFileSync(path.join(root, file), content);
+    }
+  } catch (error) {
+    for (const [file, content] of originals) fs.writeFileSync(path.join(root, file), content);
+    for (const file of written) fs.rmSync(path.join(root, file), { force: true });
+    for (const dir of [p.app, p.protoDir])
+      fs.rmSync(path.join(root, dir), { recursive: true, force: true });
+    throw error;
+  }
+  return { plan, created: Object.keys(created), changed: Object.keys(changed) };
+}
