@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import * as grpc from '@grpc/grpc-js';
 import { activeTraceparent, initTracing, type Tracing } from '@citadel/observability';
 import { traceRpcCalls, type RpcHandledEvent } from './rpc-trace.interceptor.js';
@@ -32,6 +33,7 @@ describe('traceRpcCalls', () => {
         void (async () => {
           await Promise.resolve();
           seen = activeTraceparent();
+          if (call.request.toString() === 'hang') return; // answers nobody
           if (call.request.toString() === 'deny') {
             callback({ code: grpc.status.PERMISSION_DENIED, details: 'no' });
           } else callback(null, call.request);
@@ -52,19 +54,31 @@ describe('traceRpcCalls', () => {
     await tracing.shutdown();
   });
 
-  function echo(body: string, traceparent?: string): Promise<grpc.StatusObject['code']> {
+  function echo(
+    body: string,
+    traceparent?: string,
+    options: grpc.CallOptions & { cancelAfterMs?: number } = {},
+  ): Promise<grpc.StatusObject['code']> {
     const metadata = new grpc.Metadata();
     if (traceparent) metadata.set('traceparent', traceparent);
     return new Promise((resolve) => {
-      client.makeUnaryRequest(
+      const call = client.makeUnaryRequest(
         SERVICE.Echo.path,
         raw.serialize,
         raw.deserialize,
         Buffer.from(body),
         metadata,
+        options,
         (error) => resolve(error ? error.code : grpc.status.OK),
       );
+      if (options.cancelAfterMs) setTimeout(() => call.cancel(), options.cancelAfterMs);
     });
+  }
+
+  /** The server's report arrives after the client has its answer. */
+  async function reported(): Promise<RpcHandledEvent | undefined> {
+    for (let i = 0; i < 100 && handled.length === 0; i++) await sleep(5);
+    return handled[0];
   }
 
   beforeEach(() => {
@@ -86,6 +100,20 @@ describe('traceRpcCalls', () => {
         trace_id: TRACE_ID,
       },
     ]);
+  });
+
+  it('reports a call that outlived its deadline, which grpc-js answered by itself', async () => {
+    const code = await echo('hang', `00-${TRACE_ID}-00f067aa0ba902b7-01`, {
+      deadline: Date.now() + 100,
+    });
+    expect(code).toBe(grpc.status.DEADLINE_EXCEEDED);
+    expect(await reported()).toMatchObject({ status: 'DEADLINE_EXCEEDED', trace_id: TRACE_ID });
+  });
+
+  it('reports a call its caller gave up on', async () => {
+    expect(await echo('hang', undefined, { cancelAfterMs: 50 })).toBe(grpc.status.CANCELLED);
+    expect(await reported()).toMatchObject({ status: 'CANCELLED', code: grpc.status.CANCELLED });
+    expect(handled).toHaveLength(1);
   });
 
   it('starts a trace for a call without one, and reports failures by status name', async () => {

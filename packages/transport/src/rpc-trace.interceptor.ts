@@ -23,8 +23,9 @@ const HEALTH = '/grpc.health.v1.Health/';
  * denial, the handler, a deadline): a server span per call, continuing the caller's
  * `traceparent` metadata, active while the handler runs (the guards read it to hand
  * the next hop its `traceparent`; the logger stamps its trace id); then one
- * `onHandled` event with the final status. Health checks are polled, not served for
- * anyone: they pass through untraced.
+ * `onHandled` event with the final status (or `DEADLINE_EXCEEDED`/`CANCELLED` when the call
+ * ended without one). Health checks are polled, not served for anyone: they pass through
+ * untraced.
  */
 export function traceRpcCalls(
   onHandled?: (event: RpcHandledEvent) => void,
@@ -41,6 +42,22 @@ export function traceRpcCalls(
         'rpc.service': path.slice(1, separator),
         'rpc.method': path.slice(separator + 1),
       });
+    let reported = false;
+    const report = (code: number) => {
+      if (reported) return;
+      reported = true;
+      span ??= begin(undefined);
+      const name = grpc.status[code] ?? String(code);
+      span.end({ 'rpc.grpc.status_code': code }, code === grpc.status.OK ? undefined : name);
+      onHandled?.({
+        method: path.slice(separator + 1),
+        caller: callerServiceOf(call),
+        status: name,
+        code,
+        duration_ms: Math.round((performance.now() - started) * 1000) / 1000,
+        trace_id: span.traceId,
+      });
+    };
     return new grpc.ServerInterceptingCall(call, {
       start: (next) =>
         next({
@@ -50,22 +67,22 @@ export function traceRpcCalls(
           },
           // A unary handler (guards included) is invoked from inside the half-close.
           onReceiveHalfClose: (nextHalfClose) => (span ? span.run(nextHalfClose) : nextHalfClose()),
+          // grpc-js reports every closed stream here, after the status when there was one.
+          // Without one, the deadline passed (grpc-js answered by itself) or the caller left.
+          onCancel: () => {
+            if (!reported)
+              report(pastDeadline(call) ? grpc.status.DEADLINE_EXCEEDED : grpc.status.CANCELLED);
+          },
         }),
       sendStatus: (status, nextStatus) => {
-        span ??= begin(undefined);
-        const code = status.code ?? grpc.status.UNKNOWN;
-        const name = grpc.status[code] ?? String(code);
-        span.end({ 'rpc.grpc.status_code': code }, code === grpc.status.OK ? undefined : name);
-        onHandled?.({
-          method: path.slice(separator + 1),
-          caller: callerServiceOf(call),
-          status: name,
-          code,
-          duration_ms: Math.round((performance.now() - started) * 1000) / 1000,
-          trace_id: span.traceId,
-        });
+        report(status.code ?? grpc.status.UNKNOWN);
         nextStatus(status);
       },
     });
   };
+}
+
+function pastDeadline(call: grpc.ServerInterceptingCallInterface): boolean {
+  const deadline = call.getDeadline();
+  return (deadline instanceof Date ? deadline.getTime() : deadline) <= Date.now();
 }
