@@ -8,6 +8,7 @@ import {
   serviceEnvName,
   serviceFromSpiffeId,
   spiffeId,
+  TRUST_DOMAIN,
 } from './services.js';
 
 describe('the service registry', () => {
@@ -44,17 +45,18 @@ describe('the service registry', () => {
 
 describe('workload identities', () => {
   it('round-trips a service name through its SPIFFE ID', () => {
-    expect(spiffeId('order')).toBe('spiffe://citadel.local/service/order');
+    expect(spiffeId('order')).toBe(`spiffe://${TRUST_DOMAIN}/service/order`);
     expect(serviceFromSpiffeId(spiffeId('order'))).toBe('order');
   });
 
   it.each([
     'spiffe://evil.example/service/order',
-    'spiffe://citadel.local/user/order',
-    'spiffe://citadel.local/service/',
-    'spiffe://citadel.local/service/Order',
-    'spiffe://citadel.local/service/order/../payment',
-    'https://citadel.local/service/order',
+    `spiffe://${TRUST_DOMAIN}/user/order`,
+    `spiffe://${TRUST_DOMAIN}/service/`,
+    `spiffe://${TRUST_DOMAIN}/service/Order`,
+    `spiffe://${TRUST_DOMAIN}/service/order/../payment`,
+    `https://${TRUST_DOMAIN}/service/order`,
+    `spiffe://${TRUST_DOMAIN}.evil.example/service/order`,
   ])('rejects an identity outside the trust domain or malformed: %s', (uri) => {
     expect(serviceFromSpiffeId(uri)).toBeUndefined();
   });

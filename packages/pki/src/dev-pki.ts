@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto';
 import fs from 'node:fs';
 import { pkiPaths, spiffeId } from '@citadel/config';
 import {
@@ -11,8 +12,9 @@ import {
 /**
  * Makes sure `$CITADEL_HOME/pki` holds a development CA and one certificate per
  * service (URI SAN `spiffe://citadel.local/service/<name>`). Existing, still valid
- * material is kept, so restarts do not churn certificates; anything missing, expiring
- * or signed by another CA is reissued.
+ * material is kept, so restarts do not churn certificates; anything missing, expiring,
+ * signed by another CA or naming another identity (e.g. after the trust domain was
+ * renamed) is reissued.
  */
 export async function ensureDevPki(home: string, services: readonly string[]): Promise<void> {
   const paths = pkiPaths(home);
@@ -42,7 +44,8 @@ export async function ensureDevPki(home: string, services: readonly string[]): P
       if (
         fs.existsSync(certFile) &&
         fs.existsSync(paths.key(service)) &&
-        isCertificateUsable(fs.readFileSync(certFile, 'utf8'), ca.certPem)
+        isCertificateUsable(fs.readFileSync(certFile, 'utf8'), ca.certPem) &&
+        carriesIdentity(fs.readFileSync(certFile, 'utf8'), spiffeId(service))
       ) {
         return;
       }
@@ -51,4 +54,10 @@ export async function ensureDevPki(home: string, services: readonly string[]): P
       writePrivateFile(paths.key(service), issued.keyPem);
     }),
   );
+}
+
+/** Whether a certificate's URI SAN is exactly `uri`. */
+function carriesIdentity(certPem: string, uri: string): boolean {
+  const sans = new X509Certificate(certPem).subjectAltName?.split(', ') ?? [];
+  return sans.includes(`URI:${uri}`);
 }
