@@ -33,7 +33,13 @@ async function main() {
   );
   await runGrpcService({
     service: 'order',
-    module: OrderModule.forRoot({ db: database.db, payments, audit, detector }),
+    module: OrderModule.forRoot({
+      db: database.db,
+      payments,
+      audit,
+      detector,
+      cacheReads: database.kind !== 'postgres',
+    }),
     audit,
     env,
     logger,
