@@ -29,6 +29,12 @@ const hostVariables = Object.fromEntries(
   GRPC_SERVICES.map((service) => [hostVariable(service), z.string().min(1).optional()]),
 ) as HostVariables;
 
+/** An OTLP URL; empty counts as unset, as the OpenTelemetry environment spec says. */
+const otlpUrl = z.preprocess(
+  (value) => (value === '' ? undefined : value),
+  z.string().url().optional(),
+);
+
 /**
  * Settings every Citadel process shares: where state lives and where each service listens.
  *
@@ -62,8 +68,8 @@ export const serviceEnvSchema = z.object({
    * OpenTelemetry trace export over OTLP/HTTP, off when neither is set: a collector's base
    * URL (e.g. `http://localhost:4318`; `/v1/traces` is appended) or its full traces URL.
    */
-  OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),
-  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.string().url().optional(),
+  OTEL_EXPORTER_OTLP_ENDPOINT: otlpUrl,
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: otlpUrl,
 });
 export type ServiceEnv = z.infer<typeof serviceEnvSchema>;
 
