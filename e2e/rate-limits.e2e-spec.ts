@@ -1,7 +1,8 @@
 // Seeds 002 and 004: the gateway holds under floods. Limits per access token or API key,
 // per client address for anonymous traffic, 429 + Retry-After past them. With Redis
 // (127.0.0.1:6379, which .ci/run starts) the counters are shared by every gateway replica:
-// a restarted gateway, like any other replica, still sees them.
+// a restarted gateway, like any other replica, still sees them. CORS stays closed unless
+// origins are configured, and then opens to those alone.
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { api, expectProblem, tokenFor, type ApiResponse } from './support/http.js';
@@ -52,6 +53,7 @@ describe('rate limits at the gateway', () => {
         GATEWAY_RATE_LIMIT_PER_CREDENTIAL: String(PER_CREDENTIAL),
         GATEWAY_RATE_LIMIT_ANONYMOUS_PER_IP: String(ANONYMOUS_PER_IP),
         GATEWAY_RATE_LIMIT_WINDOW_SECONDS: '60',
+        GATEWAY_CORS_ORIGINS: 'https://shop.example.test',
         ...(withRedis ? { REDIS_URL, REDIS_KEY_PREFIX: KEY_PREFIX } : {}),
       },
     });
@@ -118,6 +120,17 @@ describe('rate limits at the gateway', () => {
     expect((await api('GET', '/v1/me', { token: bob, localAddress: '127.0.0.15' })).status).toBe(
       200,
     );
+  });
+
+  it('answers CORS for the configured origin only', async () => {
+    const from = (origin: string) =>
+      api('GET', '/v1/products', { headers: { origin }, localAddress: '127.0.0.16' });
+    const shop = await from('https://shop.example.test');
+    expect(shop.headers['access-control-allow-origin']).toBe('https://shop.example.test');
+    expect(shop.headers['access-control-expose-headers']).toMatch(/x-trace-id/);
+    const evil = await from('https://evil.example.test');
+    expect(evil.status).toBe(200);
+    expect(evil.headers['access-control-allow-origin']).toBeUndefined();
   });
 
   (withRedis ? it : it.skip)(

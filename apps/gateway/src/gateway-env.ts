@@ -12,6 +12,27 @@ export const gatewayEnvSchema = serviceEnvSchema.extend({
   GATEWAY_RATE_LIMIT_PER_CREDENTIAL: z.coerce.number().int().min(1).max(10_000_000).default(600),
   GATEWAY_RATE_LIMIT_ANONYMOUS_PER_IP: z.coerce.number().int().min(1).max(10_000_000).default(120),
   GATEWAY_RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
+  /**
+   * Browser origins allowed to call the API (comma-separated, e.g.
+   * `https://shop.example.com`). Unset: no CORS headers at all, so browsers on other
+   * origins cannot read any answer.
+   */
+  GATEWAY_CORS_ORIGINS: z
+    .string()
+    .transform((value) =>
+      value
+        .split(',')
+        .map((origin) => origin.trim())
+        .filter(Boolean),
+    )
+    .pipe(
+      z.array(
+        z
+          .string()
+          .regex(/^https:\/\/[a-z0-9.-]+(:\d{1,5})?$/, 'each origin must be https://host[:port]'),
+      ),
+    )
+    .optional(),
   /** Shared counters for several gateway replicas; in-process counters when unset. */
   REDIS_URL: z
     .string()

@@ -105,6 +105,17 @@ async function main() {
   await app.register(helmet, {
     contentSecurityPolicy: { directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
   });
+  // CORS is closed unless origins are configured: then only those, and only what the API uses.
+  if (env.GATEWAY_CORS_ORIGINS?.length) {
+    app.enableCors({
+      origin: env.GATEWAY_CORS_ORIGINS,
+      methods: ['GET', 'POST', 'PUT', 'DELETE'],
+      allowedHeaders: ['authorization', 'content-type', 'idempotency-key', 'traceparent'],
+      exposedHeaders: ['x-trace-id', 'retry-after'],
+      credentials: false,
+      maxAge: 600,
+    });
+  }
   app.useGlobalFilters(new ProblemFilter(logger));
   app.useGlobalPipes(strictValidation);
   app.enableShutdownHooks();

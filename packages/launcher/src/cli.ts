@@ -44,15 +44,14 @@ function openTelemetryEnv(): Record<string, string> {
 }
 
 /**
- * The gateway's limits (`GATEWAY_*`, e.g. GATEWAY_RATE_LIMIT_PER_CREDENTIAL) and
+ * The gateway's settings (`GATEWAY_*`: limits, CORS origins, body size) and
  * `REDIS_URL` (shared rate-limit counters), passed on as given; the gateway validates them.
  */
 function edgeEnv(): Record<string, string> {
   return Object.fromEntries(
     Object.entries(process.env).filter(
       (entry): entry is [string, string] =>
-        (entry[0].startsWith('GATEWAY_RATE_LIMIT_') ||
-          entry[0].startsWith('GATEWAY_LOGIN_') ||
+        (entry[0].startsWith('GATEWAY_') ||
           entry[0] === 'REDIS_URL' ||
           entry[0] === 'REDIS_KEY_PREFIX') &&
         entry[1] !== undefined,

@@ -49,7 +49,11 @@ export class LoginThrottle {
     this.perIp = limiter('login-fail-ip', settings.maxFailuresPerIp);
   }
 
-  /** Refuses (429) a login whose account or address has used up its failures. */
+  /**
+   * Refuses (429) a login whose account or address has used up its failures, and slows
+   * the ones before that: from the second failure for an account on, each further attempt
+   * waits 250 ms, 500 ms, 1 s ... (at most 2 s) before it is even checked.
+   */
   async assertAllowed(email: string, ip: string): Promise<void> {
     const [account, address] = await Promise.all([
       this.perAccount.get(accountKey(email)),
@@ -64,6 +68,8 @@ export class LoginThrottle {
       .filter(([state, points]) => state && state.consumedPoints >= points)
       .map(([state]) => (state as RateLimiterRes).msBeforeNext);
     if (blocked.length > 0) throw tooManyAttempts(Math.max(...blocked));
+    const failures = account?.consumedPoints ?? 0;
+    if (failures >= 2) await sleep(Math.min(250 * 2 ** (failures - 2), MAX_SLOWDOWN_MS));
   }
 
   async recordFailure(email: string, ip: string): Promise<void> {
@@ -76,6 +82,8 @@ export class LoginThrottle {
 }
 
 const accountKey = (email: string) => email.trim().toLowerCase();
+const MAX_SLOWDOWN_MS = 2_000;
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 function tooManyAttempts(msBeforeNext: number): HttpException {
   const seconds = Math.max(1, Math.ceil(msBeforeNext / 1000));
