@@ -38,6 +38,10 @@ function copyRepository(target: string): void {
       fs.symlinkSync(path.join(REPO_ROOT, 'node_modules', entry), path.join(modules, entry));
   }
   linkWorkspaces(target);
+  // Turbo's cache too: what the suite already built here need not be built again there.
+  const cache = path.join(REPO_ROOT, '.turbo', 'cache');
+  if (fs.existsSync(cache))
+    fs.cpSync(cache, path.join(target, '.turbo', 'cache'), { recursive: true });
 }
 
 /** `node_modules/@citadel/<x>` → the workspace, for every workspace of the root package.json. */
@@ -252,7 +256,8 @@ describe(`npm run new:service -- ${NAME}: secure by default`, () => {
 
   it('refuses to generate it twice, changing nothing', async () => {
     const registry = fs.readFileSync(from('packages/config/src/service-registry.ts'), 'utf8');
-    const again = await run(scratch, 'npm', ['run', 'new:service', '--', NAME], MINUTE);
+    const cli = from('tools/new-service/dist/cli.js');
+    const again = await run(scratch, process.execPath, [cli, NAME], MINUTE);
     expect(again.status).not.toBe(0);
     expect(again.output).toContain(`"${NAME}" is already a service`);
     expect(fs.readFileSync(from('packages/config/src/service-registry.ts'), 'utf8')).toBe(registry);
@@ -333,12 +338,9 @@ describe(`npm run new:service -- ${NAME}: secure by default`, () => {
             'run',
             'typecheck',
             '--output-logs=errors-only',
+            // The builds type-checked every other workspace's sources with it in the tree.
             `--filter=@citadel/${NAME}-service`,
             '--filter=@citadel/e2e',
-            '--filter=@citadel/contracts',
-            '--filter=@citadel/auth',
-            '--filter=@citadel/transport',
-            '--filter=@citadel/config',
           ],
           3 * MINUTE,
         ),
