@@ -8,11 +8,17 @@ export function reportReady(details: Record<string, unknown> = {}): void {
 }
 
 export function exitWithLauncher(shutdown: () => Promise<void>): void {
+  let stopping = false;
   const stop = () => {
+    if (stopping) return;
+    stopping = true;
     void shutdown().finally(() => process.exit(0));
   };
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
+  // Listening for good (not once): Nest's shutdown hooks re-raise the signal once Nest is
+  // closed, which would kill the process before the rest of `shutdown` (flushing traces,
+  // closing Vault and the database) is done. The launcher's SIGKILL bounds the wait.
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
   if (process.connected) process.once('disconnect', stop);
 }
 

@@ -1,0 +1,86 @@
+// With an OTLP collector configured, every hop exports its span of the request's trace, each
+// the child of the hop before it: client → gateway → order → payment. (Export is off by
+// default; the suite's shared system runs without it.)
+import { randomBytes } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { bootOwnSystem } from './support/own-system.js';
+import { api, tokenFor } from './support/http.js';
+
+interface ExportedSpan {
+  service: string;
+  traceId: string;
+  spanId: string;
+  parentSpanId?: string;
+  name: string;
+  kind: number;
+}
+
+interface OtlpJson {
+  resourceSpans?: {
+    resource?: { attributes?: { key: string; value: { stringValue?: string } }[] };
+    scopeSpans?: { spans?: Omit<ExportedSpan, 'service'>[] }[];
+  }[];
+}
+
+/** A stand-in OTLP/HTTP collector: keeps every span posted to /v1/traces (JSON encoding). */
+async function startCollector() {
+  const spans: ExportedSpan[] = [];
+  const server = http.createServer((request, response) => {
+    let body = '';
+    request.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
+    request.on('end', () => {
+      if (request.url === '/v1/traces') {
+        for (const resource of (JSON.parse(body) as OtlpJson).resourceSpans ?? []) {
+          const service =
+            resource.resource?.attributes?.find((a) => a.key === 'service.name')?.value
+              .stringValue ?? '?';
+          for (const scope of resource.scopeSpans ?? [])
+            for (const span of scope.spans ?? []) spans.push({ service, ...span });
+        }
+      }
+      response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    spans,
+    close: () => new Promise((resolve) => server.close(resolve)),
+  };
+}
+
+describe('trace export (OTLP/HTTP)', () => {
+  it('one order is one trace: gateway, order and payment spans, each the child of the last', async () => {
+    const collector = await startCollector();
+    const traceId = randomBytes(16).toString('hex');
+    const clientSpanId = randomBytes(8).toString('hex');
+    const own = await bootOwnSystem({ env: { OTEL_EXPORTER_OTLP_ENDPOINT: collector.url } });
+    try {
+      const response = await api('POST', '/v1/orders', {
+        token: await tokenFor('alice'),
+        body: { items: [{ sku: 'CIT-MUG', quantity: 1 }] },
+        headers: { traceparent: `00-${traceId}-${clientSpanId}-01` },
+      });
+      expect(response.status).toBe(201);
+    } finally {
+      // Each service exports what is still queued as it stops.
+      await own.dispose();
+      await collector.close();
+    }
+    const spans = collector.spans.filter((span) => span.traceId === traceId);
+    const only = (service: string, name: string) => {
+      const found = spans.filter((span) => span.service === service && span.name === name);
+      expect(found).toHaveLength(1);
+      return found[0]!;
+    };
+    const gateway = only('gateway', 'POST /v1/orders');
+    const order = only('order', 'citadel.order.v1.OrderService/CreateOrder');
+    const payment = only('payment', 'citadel.payment.v1.PaymentService/Charge');
+    expect(gateway.parentSpanId).toBe(clientSpanId);
+    expect(order.parentSpanId).toBe(gateway.spanId);
+    expect(payment.parentSpanId).toBe(order.spanId);
+    // Server spans (OTLP SpanKind 2).
+    expect([gateway.kind, order.kind, payment.kind]).toEqual([2, 2, 2]);
+  }, 90_000);
+});
