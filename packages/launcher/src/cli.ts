@@ -79,7 +79,8 @@ async function main() {
   };
   process.on('SIGINT', () => shutdown());
   process.on('SIGTERM', () => shutdown());
-  let running: RunningSystem | undefined;
+  // Filled in once boot completed; a service exiting before that fails the boot itself.
+  const booted: { system?: RunningSystem } = {};
   const system = await bootSystem({
     home,
     ports: Object.fromEntries(SERVICES.map((service) => [service, servicePort(env, service)])),
@@ -88,7 +89,7 @@ async function main() {
     ...(vault ? { vault } : {}),
     env: { LOG_LEVEL: env.LOG_LEVEL, ...openTelemetryEnv(), ...edgeEnv() },
     onUnexpectedExit: (service, code) => {
-      // During boot, bootSystem itself fails with the service's log tail.
+      const running = booted.system;
       if (!running) return;
       process.stderr.write(
         `\n${service} exited unexpectedly (code ${code}); stopping Citadel. See ${running.logFile(service)}\n`,
@@ -96,7 +97,7 @@ async function main() {
       void running.stop().then(() => process.exit(1));
     },
   });
-  running = system;
+  booted.system = system;
   const rel = (file: string) => {
     const relative = path.relative(process.cwd(), file);
     return relative && !relative.startsWith('..') ? relative : file;
