@@ -63,7 +63,9 @@ export function grpcClient(target: ContractName, as: Credentials) {
           client,
           request,
           metadata,
-          { deadline: Date.now() + 3_000 },
+          // Longer than the JWKS refresh window (5 s): a verifier meeting an unknown kid may
+          // wait for the next refresh before it refuses (see jwks-cache.ts).
+          { deadline: Date.now() + 8_000 },
           (error: grpc.ServiceError | null, response: unknown) =>
             resolve(
               error
