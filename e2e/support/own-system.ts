@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { SERVICES } from '@citadel/config';
+import { SERVICES, type ServiceName } from '@citadel/config';
 import {
   bootSystem,
   freePort,
@@ -51,12 +51,9 @@ export async function bootOwnSystem(
   };
 }
 
-/** The pid a process logged when it last started (every log line carries it). */
-export function pidOf(system: RunningSystem, service: 'auth' | 'order' | 'payment' | 'gateway') {
-  const started = fs
-    .readFileSync(system.logFile(service), 'utf8')
-    .split('\n')
-    .filter((line) => line.includes('"service.started"'))
-    .at(-1);
-  return (JSON.parse(started!) as { pid: number }).pid;
+/** The pid of one of the system's running processes. */
+export function pidOf(system: RunningSystem, service: ServiceName): number {
+  const pid = system.pidOf(service);
+  if (pid === undefined) throw new Error(`${service} is not running`);
+  return pid;
 }

@@ -27,6 +27,8 @@ export interface ServiceMainDeps<DB, C extends GrpcServiceName> {
   logger: Logger;
   /** The service's own schema (its own login role, or its embedded database), migrated. */
   db: Kysely<DB>;
+  /** `embedded` (this process is the database's one writer) or `postgres` (shared). */
+  databaseKind: ServiceDatabase<DB>['kind'];
   /** The service's hash-chained audit trail, in that schema; every denial lands in it. */
   audit: AuditLog;
   /** Long-lived mTLS clients: auth (for the JWKS) and each service named in `calls`. */
@@ -99,6 +101,7 @@ async function startService<DB extends AuditDatabase, C extends GrpcServiceName>
         env,
         logger,
         db: database.db,
+        databaseKind: database.kind,
         audit,
         clients: clients as Record<C | 'auth', ServiceClient>,
       }),

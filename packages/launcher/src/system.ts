@@ -67,6 +67,8 @@ export interface RunningSystem {
   /** Where Vault is, and whether it is the local development server. */
   vault: { addr: string; local: boolean };
   logFile(service: ProcessName): string;
+  /** The pid of a running process of the system (undefined when it is not running). */
+  pidOf(service: ProcessName): number | undefined;
   /** Stops one process (for tests that restart a piece of the system). */
   stopService(service: ProcessName): Promise<void>;
   startService(service: ProcessName): Promise<void>;
@@ -200,6 +202,7 @@ export async function bootSystem(options: SystemOptions): Promise<RunningSystem>
     demoUsers: demo.users,
     vault: { addr: vaultAddr, local: !options.vault },
     logFile,
+    pidOf: (service: ProcessName) => children.get(service)?.pid,
     stopService,
     startService: start,
     stop,
