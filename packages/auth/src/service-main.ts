@@ -45,6 +45,8 @@ export interface ServiceMainOptions<DB extends AuditDatabase, C extends GrpcServ
    * client here only opens a channel, the callee decides.
    */
   calls?: readonly C[];
+  /** Runs once the database is open, before the service listens (seed data, checks). */
+  prepare?: (deps: ServiceMainDeps<DB, C>) => Promise<void>;
   /** The service's own Nest module, built from what was set up. */
   module: (deps: ServiceMainDeps<DB, C>) => Type<unknown> | DynamicModule;
 }
@@ -95,16 +97,18 @@ async function startService<DB extends AuditDatabase, C extends GrpcServiceName>
     const verifier = verifierFromAuth(service, clients.auth!, (error) =>
       logger.warn({ event: 'jwks.refresh-failed', err: String(error) }, 'JWKS refresh failed'),
     );
+    const deps: ServiceMainDeps<DB, C> = {
+      env,
+      logger,
+      db: database.db,
+      databaseKind: database.kind,
+      audit,
+      clients: clients as Record<C | 'auth', ServiceClient>,
+    };
+    await options.prepare?.(deps);
     return await runGrpcService({
       service,
-      module: options.module({
-        env,
-        logger,
-        db: database.db,
-        databaseKind: database.kind,
-        audit,
-        clients: clients as Record<C | 'auth', ServiceClient>,
-      }),
+      module: options.module(deps),
       audit,
       env,
       logger,

@@ -70,6 +70,11 @@ export const serviceEnvSchema = z.object({
    */
   OTEL_EXPORTER_OTLP_ENDPOINT: otlpUrl,
   OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: otlpUrl,
+  /**
+   * The order service's catalogue: a JSON file `[{sku, name, price_cents, currency}]` that
+   * replaces the demo products at start (products not in it are withdrawn from sale).
+   */
+  ORDER_CATALOGUE_FILE: z.string().min(1).optional(),
 });
 export type ServiceEnv = z.infer<typeof serviceEnvSchema>;
 

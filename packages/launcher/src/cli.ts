@@ -87,7 +87,15 @@ async function main() {
     vaultPort: env.VAULT_PORT,
     ...(env.CITADEL_DB_ADMIN_URL ? { databaseAdminUrl: env.CITADEL_DB_ADMIN_URL } : {}),
     ...(vault ? { vault } : {}),
-    env: { LOG_LEVEL: env.LOG_LEVEL, ...openTelemetryEnv(), ...edgeEnv() },
+    env: {
+      LOG_LEVEL: env.LOG_LEVEL,
+      ...openTelemetryEnv(),
+      ...edgeEnv(),
+      // Services may run from another directory: the catalogue file goes as an absolute path.
+      ...(env.ORDER_CATALOGUE_FILE
+        ? { ORDER_CATALOGUE_FILE: path.resolve(env.ORDER_CATALOGUE_FILE) }
+        : {}),
+    },
     onUnexpectedExit: (service, code) => {
       const running = booted.system;
       if (!running) return;

@@ -28,6 +28,36 @@ export class Catalogue {
     return row && toProduct(row);
   }
 
+  /**
+   * Makes the catalogue exactly `products` (ORDER_CATALOGUE_FILE): new ones added, listed
+   * ones updated, the rest withdrawn from sale. Orders keep the prices they were placed at.
+   */
+  async replaceWith(products: readonly Product[]): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      for (const product of products) {
+        await trx
+          .insertInto('products')
+          .values(product)
+          .onConflict((conflict) =>
+            conflict.column('sku').doUpdateSet({
+              name: product.name,
+              price_cents: product.price_cents,
+              currency: product.currency,
+            }),
+          )
+          .execute();
+      }
+      await trx
+        .deleteFrom('products')
+        .where(
+          'sku',
+          'not in',
+          products.map((product) => product.sku),
+        )
+        .execute();
+    });
+  }
+
   /** A price change is a sensitive act (seed 004: only admins modify pricing): audited. */
   async setPrice(
     sku: string,
