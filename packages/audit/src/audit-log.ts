@@ -87,7 +87,7 @@ export class AuditLog {
         prevHash: last?.hash ?? GENESIS_HASH,
       };
       const record: AuditRecord = { ...unhashed, hash: chainHash(unhashed) };
-      await trx.insertInto('audit_log').values(toRow(record)).execute();
+      await trx.insertInto('audit_log').values(toAuditRow(record)).execute();
       return record;
     });
   }
@@ -143,7 +143,8 @@ export class AuditLog {
   }
 }
 
-function toRow(record: AuditRecord): AuditLogTable {
+/** A record as stored (and as `citadel.audit.v1.AuditRecord` carries it): snake_case. */
+export function toAuditRow(record: AuditRecord): AuditLogTable {
   return {
     seq: record.seq,
     time: record.time,

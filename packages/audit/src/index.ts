@@ -9,6 +9,7 @@ export {
 } from './audit-chain.js';
 export {
   AuditLog,
+  toAuditRow,
   type AuditListener,
   type AuditQuery,
   type ChainVerification,

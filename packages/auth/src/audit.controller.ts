@@ -1,6 +1,6 @@
 import { Controller, Inject, type Type } from '@nestjs/common';
 import { GrpcMethod } from '@nestjs/microservices';
-import { AuditLog } from '@citadel/audit';
+import { AuditLog, toAuditRow } from '@citadel/audit';
 import type {
   AuditRecord,
   AuditVerification,
@@ -42,22 +42,8 @@ export function auditControllerFor(grpcService: string): Type<unknown> {
         action: request.action || undefined,
         limit: request.limit || undefined,
       });
-      return {
-        records: records.map((record): AuditRecord => ({
-          seq: record.seq,
-          time: record.time,
-          service: record.service,
-          actor: record.actor,
-          action: record.action,
-          target: record.target,
-          outcome: record.outcome,
-          caller_service: record.callerService,
-          trace_id: record.traceId,
-          detail: record.detail,
-          prev_hash: record.prevHash,
-          hash: record.hash,
-        })),
-      };
+      // The stored row is already the message's shape (snake_case, int64 seq as number).
+      return { records: records.map((record): AuditRecord => ({ ...toAuditRow(record), seq: record.seq })) };
     }
   }
   return AuditController;

@@ -1,11 +1,7 @@
 import { HttpException, Injectable } from '@nestjs/common';
 import type { Redis } from 'ioredis';
-import {
-  RateLimiterMemory,
-  RateLimiterRedis,
-  RateLimiterRes,
-  type RateLimiterAbstract,
-} from 'rate-limiter-flexible';
+import { RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import { counter } from '../edge/counter-store.js';
 
 export interface LoginThrottleSettings {
   /** Failed logins one account may have in the window before every login to it is refused. */
@@ -31,22 +27,24 @@ export class LoginThrottle {
 
   /** With `redis`, every gateway replica counts the same failures (see RateLimits). */
   constructor(settings: LoginThrottleSettings, redis?: Redis) {
-    const limiter = (keyPrefix: string, points: number) => {
-      const options = {
-        keyPrefix: `${settings.keyPrefix ?? 'citadel'}:${keyPrefix}`,
-        points,
-        duration: settings.windowSeconds,
-      };
-      return redis
-        ? new RateLimiterRedis({
-            ...options,
-            storeClient: redis,
-            insuranceLimiter: new RateLimiterMemory(options),
-          })
-        : new RateLimiterMemory(options);
-    };
-    this.perAccount = limiter('login-fail-account', settings.maxFailuresPerAccount);
-    this.perIp = limiter('login-fail-ip', settings.maxFailuresPerIp);
+    this.perAccount = counter(
+      {
+        namespace: settings.keyPrefix,
+        name: 'login-fail-account',
+        points: settings.maxFailuresPerAccount,
+        windowSeconds: settings.windowSeconds,
+      },
+      redis,
+    );
+    this.perIp = counter(
+      {
+        namespace: settings.keyPrefix,
+        name: 'login-fail-ip',
+        points: settings.maxFailuresPerIp,
+        windowSeconds: settings.windowSeconds,
+      },
+      redis,
+    );
   }
 
   /**

@@ -1,12 +1,8 @@
 import crypto from 'node:crypto';
 import { HttpException } from '@nestjs/common';
 import type { Redis } from 'ioredis';
-import {
-  RateLimiterMemory,
-  RateLimiterRedis,
-  RateLimiterRes,
-  type RateLimiterAbstract,
-} from 'rate-limiter-flexible';
+import { RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import { counter } from './counter-store.js';
 
 export interface RateLimitSettings {
   /** Requests one access token or API key may make per window, from anywhere. */
@@ -44,22 +40,24 @@ export class RateLimits {
     readonly settings: RateLimitSettings,
     redis?: Redis,
   ) {
-    const limiter = (keyPrefix: string, points: number) => {
-      const options = {
-        keyPrefix: `${settings.keyPrefix ?? 'citadel'}:${keyPrefix}`,
-        points,
-        duration: settings.windowSeconds,
-      };
-      return redis
-        ? new RateLimiterRedis({
-            ...options,
-            storeClient: redis,
-            insuranceLimiter: new RateLimiterMemory(options),
-          })
-        : new RateLimiterMemory(options);
-    };
-    this.perCredential = limiter('rl-credential', settings.perCredential);
-    this.anonymous = limiter('rl-anonymous', settings.anonymousPerIp);
+    this.perCredential = counter(
+      {
+        namespace: settings.keyPrefix,
+        name: 'rl-credential',
+        points: settings.perCredential,
+        windowSeconds: settings.windowSeconds,
+      },
+      redis,
+    );
+    this.anonymous = counter(
+      {
+        namespace: settings.keyPrefix,
+        name: 'rl-anonymous',
+        points: settings.anonymousPerIp,
+        windowSeconds: settings.windowSeconds,
+      },
+      redis,
+    );
   }
 
   /**

@@ -1,6 +1,7 @@
 import {
   AUDIT_LOG_MIGRATION,
   chainHash,
+  toAuditRow,
   GENESIS_HASH,
   type AuditDatabase,
   type AuditOutcome,
@@ -151,20 +152,7 @@ ORDER_MIGRATIONS['003-hash-chained-audit'] = {
       const hash = chainHash(record);
       await db
         .insertInto('audit_log')
-        .values({
-          seq: record.seq,
-          time: record.time,
-          service: record.service,
-          actor: record.actor,
-          action: record.action,
-          target: record.target,
-          outcome: record.outcome,
-          caller_service: record.callerService,
-          trace_id: record.traceId,
-          detail: record.detail,
-          prev_hash: record.prevHash,
-          hash,
-        })
+        .values(toAuditRow({ ...record, hash }))
         .execute();
       prevHash = hash;
     }
