@@ -43,7 +43,9 @@ export function auditControllerFor(grpcService: string): Type<unknown> {
         limit: request.limit || undefined,
       });
       // The stored row is already the message's shape (snake_case, int64 seq as number).
-      return { records: records.map((record): AuditRecord => ({ ...toAuditRow(record), seq: record.seq })) };
+      return {
+        records: records.map((record): AuditRecord => ({ ...toAuditRow(record), seq: record.seq })),
+      };
     }
   }
   return AuditController;
