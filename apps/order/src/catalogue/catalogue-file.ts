@@ -30,6 +30,7 @@ export function readCatalogueFile(file: string): Product[] {
   } catch (error) {
     throw new Error(
       `ORDER_CATALOGUE_FILE ${file}: ${error instanceof Error ? error.message : String(error)}`,
+      { cause: error },
     );
   }
   const result = catalogueSchema.safeParse(parsed);
