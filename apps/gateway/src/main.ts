@@ -64,7 +64,7 @@ async function main() {
     frameworkErrors: routerErrorHandler(logger),
   });
   // Rate-limit counters: in this process, or shared by every replica through Redis.
-  const redis = env.REDIS_URL ? connectRedis(env.REDIS_URL, logger) : undefined;
+  const redis = env.REDIS_URL ? await connectRedis(env.REDIS_URL, logger) : undefined;
   const rateLimits = new RateLimits(
     {
       perCredential: env.GATEWAY_RATE_LIMIT_PER_CREDENTIAL,

@@ -21,8 +21,13 @@ export function limitRequests(
   });
 }
 
-/** A Redis client for shared counters; commands fail fast (no queue) while it is down. */
-export function connectRedis(url: string, logger: Logger): Redis {
+/**
+ * A Redis client for shared counters; commands fail fast (no queue) while it is down, and
+ * the limits fall back to per-replica memory counters. At start the gateway waits for the
+ * connection (a few seconds at most), so a fresh replica does not begin on empty
+ * counters while every other replica has full ones.
+ */
+export async function connectRedis(url: string, logger: Logger, waitMs = 5_000): Promise<Redis> {
   const redis = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
   let down = false;
   redis.on('error', (error: Error) => {
@@ -36,6 +41,13 @@ export function connectRedis(url: string, logger: Logger): Redis {
   redis.on('ready', () => {
     if (down) logger.info({ event: 'redis.recovered' }, 'Redis reachable again');
     down = false;
+  });
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, waitMs);
+    redis.once('ready', () => {
+      clearTimeout(timer);
+      resolve();
+    });
   });
   return redis;
 }
