@@ -34,10 +34,14 @@ export const gatewayEnvSchema = serviceEnvSchema.extend({
     )
     .optional(),
   /** Shared counters for several gateway replicas; in-process counters when unset. */
-  REDIS_URL: z
-    .string()
-    .regex(/^rediss?:\/\/\S+$/, 'must be a redis:// or rediss:// URL')
-    .optional(),
+  REDIS_URL: z.preprocess(
+    // Empty means unset, so a compose file can pass `${REDIS_URL:-}` through.
+    (value) => (value === '' ? undefined : value),
+    z
+      .string()
+      .regex(/^rediss?:\/\/\S+$/, 'must be a redis:// or rediss:// URL')
+      .optional(),
+  ),
   /** Namespace of the counters in Redis (several Citadels may share one Redis). */
   REDIS_KEY_PREFIX: z
     .string()
