@@ -1,5 +1,4 @@
 import 'reflect-metadata';
-import helmet from '@fastify/helmet';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
@@ -28,6 +27,7 @@ import { ProblemFilter, sendProblem } from './problem/problem.filter.js';
 import { enforceStrictRequests } from './strict-request.js';
 import { traceRequests } from './trace.js';
 import { LoginThrottle } from './auth/login-throttle.js';
+import { helmetHeaders, sendSecurityHeaders } from './edge/helmet-headers.js';
 import { connectRedis, limitRequests } from './edge/limit-requests.js';
 import { RateLimits } from './edge/rate-limits.js';
 import { TokenExchange } from './session/token-exchange.js';
@@ -102,9 +102,12 @@ async function main() {
   fastify.server.on('checkExpectation', refuseExpectation);
   fastify.setErrorHandler((error, request, reply) => sendProblem(logger, error, request, reply));
   limitRequests(fastify, rateLimits, app.get(TokenExchange));
-  await app.register(helmet, {
-    contentSecurityPolicy: { directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
-  });
+  sendSecurityHeaders(
+    fastify,
+    helmetHeaders({
+      contentSecurityPolicy: { directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
+    }),
+  );
   // CORS is closed unless origins are configured: then only those, and only what the API uses.
   if (env.GATEWAY_CORS_ORIGINS?.length) {
     app.enableCors({
