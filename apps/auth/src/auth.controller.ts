@@ -20,6 +20,7 @@ import {
   CurrentCall,
   invalidArgument,
   permissionDenied,
+  traceIdOfCall,
   type CallContext,
 } from '@citadel/transport';
 import { ApiKeyService } from './api-keys/api-key.service.js';
@@ -33,8 +34,6 @@ const text = (value: unknown, field: string, max: number): string => {
   }
   return value;
 };
-
-const traceIdOf = (call: CallContext) => call.traceparent?.split('-')[1];
 
 /** What the gateway may record in auth's trail: denials it decided at the edge. */
 const EDGE_DENIALS = new Set([
@@ -61,14 +60,14 @@ export class AuthController {
     return this.tokens.login(
       text(request.email, 'email', 254),
       text(request.password, 'password', 1024),
-      traceIdOf(call),
+      traceIdOfCall(call),
     );
   }
 
   @GrpcMethod('AuthService', 'Logout')
   @PublicMethod()
   async logout(@Payload() request: LogoutRequest, @CurrentCall() call: CallContext) {
-    await this.tokens.logout(text(request.access_token, 'access_token', 256), traceIdOf(call));
+    await this.tokens.logout(text(request.access_token, 'access_token', 256), traceIdOfCall(call));
     return {};
   }
 
@@ -80,7 +79,7 @@ export class AuthController {
       text(request.access_token, 'access_token', 256),
       text(request.audience, 'audience', 64),
       Number.isSafeInteger(request.ttl_seconds) ? request.ttl_seconds : 0,
-      traceIdOf(call),
+      traceIdOfCall(call),
     );
   }
 
@@ -102,7 +101,7 @@ export class AuthController {
     @Payload() request: DeleteCustomerRequest,
     @CurrentCall() call: CallContext,
   ) {
-    await this.customers.delete(text(request.id, 'id', 64), call.user!.id, traceIdOf(call));
+    await this.customers.delete(text(request.id, 'id', 64), call.user!.id, traceIdOfCall(call));
     return {};
   }
 
@@ -122,7 +121,7 @@ export class AuthController {
         scopes: request.scopes,
         ttlDays: Number(request.ttl_days ?? 0),
       },
-      traceIdOf(call),
+      traceIdOfCall(call),
     );
   }
 
@@ -135,7 +134,7 @@ export class AuthController {
   @GrpcMethod('AuthService', 'RevokeApiKey')
   @RequirePermission('api-keys:manage')
   async revokeApiKey(@Payload() request: RevokeApiKeyRequest, @CurrentCall() call: CallContext) {
-    await this.apiKeys.revoke(call.user!, text(request.id, 'id', 64), traceIdOf(call));
+    await this.apiKeys.revoke(call.user!, text(request.id, 'id', 64), traceIdOfCall(call));
     return {};
   }
 

@@ -2,7 +2,7 @@ import { Controller } from '@nestjs/common';
 import { GrpcMethod, Payload } from '@nestjs/microservices';
 import { RequirePermission } from '@citadel/auth';
 import type { ChargeRequest, GetPaymentRequest, RefundRequest } from '@citadel/contracts';
-import { CurrentCall, type CallContext } from '@citadel/transport';
+import { type CallContext, CurrentCall, traceIdOfCall } from '@citadel/transport';
 import { PaymentService } from './payments/payment.service.js';
 
 /** gRPC transport for payments. The guards have already checked caller and user. */
@@ -13,12 +13,12 @@ export class PaymentsController {
   @GrpcMethod('PaymentService', 'Charge')
   @RequirePermission('orders:create')
   charge(@Payload() request: ChargeRequest, @CurrentCall() call: CallContext) {
-    return this.payments.charge(call.user!, request, call.traceparent?.split('-')[1]);
+    return this.payments.charge(call.user!, request, traceIdOfCall(call));
   }
 
   @GrpcMethod('PaymentService', 'Refund')
   refund(@Payload() request: RefundRequest, @CurrentCall() call: CallContext) {
-    return this.payments.refund(call.user!, request.payment_id, call.traceparent?.split('-')[1]);
+    return this.payments.refund(call.user!, request.payment_id, traceIdOfCall(call));
   }
 
   @GrpcMethod('PaymentService', 'GetPayment')

@@ -26,6 +26,11 @@ export function setCallContext(call: object, context: CallContext): void {
   contexts.set(call, context);
 }
 
+/** The W3C trace id of the call (from its traceparent), for audit records and logs. */
+export function traceIdOfCall(context: CallContext): string | undefined {
+  return context.traceparent?.split('-')[1];
+}
+
 export function callContextOf(call: object): CallContext | undefined {
   return contexts.get(call);
 }

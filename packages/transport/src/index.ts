@@ -19,6 +19,7 @@ export {
   CurrentCall,
   callContextOf,
   setCallContext,
+  traceIdOfCall,
   type CallContext,
   type UserContext,
 } from './call-context.js';

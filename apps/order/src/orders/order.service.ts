@@ -5,13 +5,14 @@ import { can, canActOn } from '@citadel/auth';
 import type { CreateOrderRequest, Order, OrderItem } from '@citadel/contracts';
 import {
   alreadyExists,
+  type CallContext,
   failedPrecondition,
   invalidArgument,
   isServiceError,
   notFound,
   permissionDenied,
+  traceIdOfCall,
   unavailable,
-  type CallContext,
   type UserContext,
 } from '@citadel/transport';
 import { AnomalyDetector, AuditLog } from '@citadel/audit';
@@ -142,7 +143,7 @@ export class OrderService {
       target,
       outcome: 'ok',
       callerService: call.caller,
-      traceId: call.traceparent?.split('-')[1],
+      traceId: traceIdOfCall(call),
     });
   }
 
