@@ -67,10 +67,9 @@ export class TokenService {
 
   async logout(accessToken: string, traceId?: string): Promise<void> {
     if (!isOpaqueTokenShape(accessToken)) return;
-    const hash = hashOpaqueToken(accessToken);
-    const stored = await this.tokens.find(hash);
-    if (!stored) return;
-    await this.tokens.revoke(hash);
+    const stored = await this.tokens.revoke(hashOpaqueToken(accessToken));
+    // An expired token was already dead: nothing was logged out.
+    if (!stored || stored.expiresAt <= Date.now()) return;
     await this.audit.append({
       actor: stored.userId,
       action: 'auth.logout',

@@ -34,8 +34,16 @@ export class TokenStore {
     return { hash: row.hash, userId: row.user_id, expiresAt };
   }
 
-  async revoke(hash: string): Promise<void> {
-    await this.db.deleteFrom('access_tokens').where('hash', '=', hash).execute();
+  /** Deletes the token; what it was (expired or not), or nothing when there was none. */
+  async revoke(hash: string): Promise<StoredToken | undefined> {
+    const row = await this.db
+      .deleteFrom('access_tokens')
+      .where('hash', '=', hash)
+      .returningAll()
+      .executeTakeFirst();
+    return (
+      row && { hash: row.hash, userId: row.user_id, expiresAt: new Date(row.expires_at).getTime() }
+    );
   }
 
   async revokeAllFor(userId: string): Promise<number> {
