@@ -1,7 +1,7 @@
-import crypto from 'node:crypto';
 import { HttpException } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import { credentialKey } from '../session/credential-key.js';
 import { counter } from './counter-store.js';
 
 export interface RateLimitSettings {
@@ -92,10 +92,6 @@ export class RateLimits {
     await this.anonymous.penalty(ip, 1).catch(() => undefined);
   }
 }
-
-/** Counters are keyed by a hash: Redis never holds a usable credential. */
-const credentialKey = (credential: string) =>
-  crypto.createHash('sha256').update(credential).digest('base64url');
 
 function tooManyRequests(msBeforeNext: number): HttpException {
   const seconds = Math.max(1, Math.ceil(msBeforeNext / 1000));

@@ -1,10 +1,10 @@
-import crypto from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { isRole } from '@citadel/auth';
 import { benchBaselineEnabled } from '@citadel/config';
 import type { ExchangeTokenResponse } from '@citadel/contracts';
 import { BENCH_BASELINE_USER, encodeBaselineUser } from '@citadel/transport';
 import { AUTH_CLIENT, type ServiceClient } from '../downstream.js';
+import { credentialKey } from './credential-key.js';
 
 interface CachedExchange {
   jwt: string;
@@ -47,7 +47,7 @@ export class TokenExchange {
     traceparent?: string,
   ): Promise<CachedExchange> {
     if (this.baseline) return this.baseline;
-    const key = `${tokenKey(accessToken)}:${audience}`;
+    const key = `${credentialKey(accessToken)}:${audience}`;
     const cached = this.cache.get(key);
     if (cached && cached.usableUntil > Date.now()) return cached;
     let pending = this.inflight.get(key);
@@ -95,7 +95,7 @@ export class TokenExchange {
 
   /** Logout: forget every exchange made for this token. */
   evictToken(accessToken: string): void {
-    const prefix = `${tokenKey(accessToken)}:`;
+    const prefix = `${credentialKey(accessToken)}:`;
     for (const key of this.cache.keys()) if (key.startsWith(prefix)) this.cache.delete(key);
   }
 
@@ -106,7 +106,7 @@ export class TokenExchange {
 
   /** Whether a usable exchange for this credential is cached (a session known good). */
   isKnown(accessToken: string): boolean {
-    const prefix = `${tokenKey(accessToken)}:`;
+    const prefix = `${credentialKey(accessToken)}:`;
     const now = Date.now();
     for (const audience of KNOWN_AUDIENCES) {
       const entry = this.cache.get(prefix + audience);
@@ -128,13 +128,3 @@ const BASELINE_EXCHANGE: CachedExchange = {
   email: BENCH_BASELINE_USER.email,
   role: BENCH_BASELINE_USER.role,
 };
-
-/**
- * Cache keys are hashes, so a heap dump of the gateway holds no usable tokens. Hashed twice
- * per request (bearer guard, then controller), so the one-shot `crypto.hash` (Node ≥ 20.12,
- * no Hash object per call) is used where it exists; the digest is the same.
- */
-const tokenKey: (accessToken: string) => string =
-  typeof crypto.hash === 'function'
-    ? (accessToken) => crypto.hash('sha256', accessToken, 'base64url')
-    : (accessToken) => crypto.createHash('sha256').update(accessToken).digest('base64url');
