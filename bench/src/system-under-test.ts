@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import {
@@ -7,7 +6,13 @@ import {
   BENCH_BASELINE_VAR,
   SERVICES as REGISTERED_SERVICES,
 } from '@citadel/config';
-import { bootSystem, freePort, freePorts, type RunningSystem } from '@citadel/launcher';
+import {
+  bootSystem,
+  freePort,
+  freePorts,
+  gatewayRequest,
+  type RunningSystem,
+} from '@citadel/launcher';
 
 export type Mode = 'secured' | 'baseline';
 export const SERVICES = ['gateway', 'auth', 'order', 'payment'] as const;
@@ -70,9 +75,9 @@ export async function bootSystemUnderTest(
     const orderId = (order as { id: string }).id;
     await request(system, ca, 'GET', `/v1/orders/${orderId}`, token);
     const pids = Object.fromEntries(
-      SERVICES.map((service) => [service, startedPid(system.logFile(service))]),
+      SERVICES.map((service) => [service, pidOf(system, service)]),
     ) as Record<Service, number>;
-    const vaultPid = startedPid(system.logFile('vault'));
+    const vaultPid = pidOf(system, 'vault');
     return { mode, system, ca, pids, vaultPid, token, orderId, stop };
   } catch (error) {
     await stop();
@@ -83,7 +88,7 @@ export async function bootSystemUnderTest(
 export const ORDER_BODY = { items: [{ sku: 'CIT-MUG', quantity: 1 }] };
 
 /** One HTTPS call that must succeed: the bench measures a working system or nothing. */
-function request(
+async function request(
   system: RunningSystem,
   ca: Buffer,
   method: string,
@@ -91,41 +96,18 @@ function request(
   token?: string,
   body?: object,
 ): Promise<unknown> {
-  const payload = body === undefined ? undefined : JSON.stringify(body);
-  return new Promise((resolve, reject) => {
-    const req = https.request(
-      `${system.gatewayUrl}${urlPath}`,
-      {
-        method,
-        ca,
-        headers: {
-          ...(payload ? { 'content-type': 'application/json' } : {}),
-          ...(token ? { authorization: `Bearer ${token}` } : {}),
-        },
-      },
-      (response) => {
-        let text = '';
-        response.on('data', (chunk: Buffer) => (text += chunk.toString()));
-        response.on('end', () => {
-          const status = response.statusCode ?? 0;
-          if (status >= 200 && status < 300) resolve(text ? JSON.parse(text) : undefined);
-          else reject(new Error(`${method} ${urlPath}: HTTP ${status} ${text}`));
-        });
-      },
-    );
-    req.on('error', reject);
-    req.end(payload);
-  });
+  const answer = await gatewayRequest(system.gatewayUrl, ca, method, urlPath, { token, body });
+  if (answer.status < 200 || answer.status >= 300) {
+    throw new Error(`${method} ${urlPath}: HTTP ${answer.status} ${answer.text}`);
+  }
+  return answer.json;
 }
 
-/** The pid a service logged when it started (every log line carries it). */
-function startedPid(logFile: string): number {
-  for (const line of fs.readFileSync(logFile, 'utf8').split('\n').reverse()) {
-    if (!line.startsWith('{')) continue;
-    const entry = JSON.parse(line) as { event?: string; pid?: number };
-    if (entry.event === 'service.started' && entry.pid) return entry.pid;
-  }
-  throw new Error(`no service.started line in ${logFile}`);
+/** The pid of one of the system's processes, as the launcher started it. */
+function pidOf(system: RunningSystem, process: Service | 'vault'): number {
+  const pid = system.pidOf(process);
+  if (pid === undefined) throw new Error(`${process} is not running`);
+  return pid;
 }
 
 /** CPU time (user + system, all threads) a process has used so far, in µs; Linux only. */

@@ -3,7 +3,6 @@
 // (`npm start` in another terminal). Each step tries an attack the way an attacker would,
 // and says what happened. It ends with a table, and exits non-zero if any attack got through.
 import fs from 'node:fs';
-import https from 'node:https';
 import path from 'node:path';
 import tls from 'node:tls';
 import * as grpc from '@grpc/grpc-js';
@@ -20,6 +19,7 @@ import {
 } from '@citadel/config';
 import { serviceClientConstructor, type ContractName } from '@citadel/contracts';
 import { issueCertificate } from '@citadel/pki';
+import { gatewayRequest, type GatewayAnswer } from './gateway-client.js';
 
 // Like every Citadel process: nothing older than TLS 1.3 (the services refuse it anyway).
 tls.DEFAULT_MIN_VERSION = 'TLSv1.3';
@@ -47,41 +47,8 @@ const users = JSON.parse(fs.readFileSync(demoUsersFile(home), 'utf8')) as {
 }[];
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
-interface HttpAnswer {
-  status: number;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON of several shapes
-  json: any;
-  headers: Record<string, unknown>;
-}
-
 function http(method: string, route: string, token?: string, body?: unknown) {
-  return new Promise<HttpAnswer>((resolve, reject) => {
-    const payload = body === undefined ? undefined : JSON.stringify(body);
-    const request = https.request(
-      `${gateway}${route}`,
-      {
-        method,
-        ca,
-        headers: {
-          ...(payload ? { 'content-type': 'application/json' } : {}),
-          ...(token ? { authorization: `Bearer ${token}` } : {}),
-        },
-      },
-      (response) => {
-        let text = '';
-        response.on('data', (chunk) => (text += chunk));
-        response.on('end', () =>
-          resolve({
-            status: response.statusCode ?? 0,
-            json: text ? JSON.parse(text) : undefined,
-            headers: response.headers,
-          }),
-        );
-      },
-    );
-    request.on('error', reject);
-    request.end(payload);
-  });
+  return gatewayRequest(gateway, ca, method, route, { token, body });
 }
 
 async function login(name: string): Promise<string> {
@@ -278,7 +245,7 @@ async function rbac(): Promise<Outcome[]> {
 
 async function bruteForce(): Promise<Outcome[]> {
   const target = `mallory-${Date.now()}@citadel.test`;
-  let last: HttpAnswer = { status: 0, json: undefined, headers: {} };
+  let last: GatewayAnswer = { status: 0, json: undefined, text: '', headers: {} };
   for (let attempt = 1; attempt <= 6; attempt++) {
     last = await http('POST', '/v1/auth/login', undefined, {
       email: target,

@@ -1,3 +1,4 @@
 export { bootSystem, type RunningSystem, type SystemOptions } from './system.js';
 export { ensureDemoUsers, type DemoUser } from './demo-users.js';
 export { freePort, freePorts } from './free-port.js';
+export { gatewayRequest, type GatewayAnswer } from './gateway-client.js';
