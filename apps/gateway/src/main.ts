@@ -59,6 +59,9 @@ async function main() {
     bodyLimit: env.GATEWAY_BODY_LIMIT_BYTES,
     maxParamLength: 200,
     trustProxy: false,
+    // Citadel has no Nest middleware (its edge checks are Fastify hooks): without this,
+    // every request would still pass through @fastify/middie, ~2.5% of the gateway's CPU.
+    skipMiddie: true,
     // What Node's parser and Fastify's router refuse gets the problem shape too.
     clientErrorHandler: clientErrorHandler(logger),
     frameworkErrors: routerErrorHandler(logger),

@@ -1,9 +1,9 @@
-import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Req } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Post, Req } from '@nestjs/common';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import type { CreatedApiKey, ListApiKeysResponse } from '@citadel/contracts';
 import { AUTH_CLIENT, type ServiceClient } from '../downstream.js';
-import { IdParam } from '../params.js';
+import { ApiPathId, PathId } from '../params.js';
 import { Authenticated } from '../session/permission.guard.js';
 import { CurrentPrincipal, type Principal } from '../session/principal.js';
 import { TokenExchange } from '../session/token-exchange.js';
@@ -57,11 +57,12 @@ export class ApiKeysController {
 
   /** Revoked at auth and dropped from the exchange cache: the key is dead at once. */
   @Delete(':id')
+  @ApiPathId()
   @HttpCode(204)
   @Authenticated('api-keys:manage')
   @ApiNoContentResponse()
   async revoke(
-    @Param() { id }: IdParam,
+    @PathId() id: string,
     @CurrentPrincipal() principal: Principal,
     @Req() request: FastifyRequest,
   ): Promise<void> {

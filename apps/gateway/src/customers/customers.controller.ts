@@ -1,10 +1,10 @@
-import { Controller, Delete, Get, HttpCode, Inject, Param, Req } from '@nestjs/common';
+import { Controller, Delete, Get, HttpCode, Inject, Req } from '@nestjs/common';
 import { ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import type { Customer, ListCustomersResponse } from '@citadel/contracts';
 import { MeResponseDto } from '../auth/login.request.dto.js';
 import { AUTH_CLIENT, type ServiceClient } from '../downstream.js';
-import { IdParam } from '../params.js';
+import { ApiPathId, PathId } from '../params.js';
 import { Authenticated } from '../session/permission.guard.js';
 import { CurrentPrincipal, type Principal } from '../session/principal.js';
 import { TokenExchange } from '../session/token-exchange.js';
@@ -37,11 +37,12 @@ export class CustomersController {
 
   /** Deletes the account and kills its tokens, here and at auth, at once. */
   @Delete(':id')
+  @ApiPathId()
   @HttpCode(204)
   @Authenticated('customers:delete')
   @ApiNoContentResponse()
   async delete(
-    @Param() { id }: IdParam,
+    @PathId() id: string,
     @CurrentPrincipal() principal: Principal,
     @Req() request: FastifyRequest,
   ): Promise<void> {

@@ -7,7 +7,6 @@ import {
   HttpCode,
   HttpException,
   Inject,
-  Param,
   Post,
   Req,
 } from '@nestjs/common';
@@ -23,7 +22,7 @@ import {
 import type { FastifyRequest } from 'fastify';
 import type { ListOrdersResponse, Order } from '@citadel/contracts';
 import { ORDER_CLIENT, type ServiceClient } from '../downstream.js';
-import { IdParam } from '../params.js';
+import { ApiPathId, PathId } from '../params.js';
 import { Authenticated } from '../session/permission.guard.js';
 import { CurrentPrincipal, type Principal } from '../session/principal.js';
 import { TokenExchange } from '../session/token-exchange.js';
@@ -108,11 +107,12 @@ export class OrdersController {
   }
 
   @Get(':id')
+  @ApiPathId()
   @Authenticated('orders:read:own', 'orders:read:any')
   @ApiOkResponse({ type: OrderDto })
   @ApiNotFoundResponse({ description: 'No such order, or not yours (existence is not leaked)' })
   get(
-    @Param() { id }: IdParam,
+    @PathId() id: string,
     @CurrentPrincipal() principal: Principal,
     @Req() request: FastifyRequest,
   ) {
@@ -120,11 +120,12 @@ export class OrdersController {
   }
 
   @Post(':id/cancel')
+  @ApiPathId()
   @HttpCode(200)
   @Authenticated('orders:cancel:own', 'orders:cancel:any')
   @ApiOkResponse({ type: OrderDto, description: 'Cancelled and refunded' })
   cancel(
-    @Param() { id }: IdParam,
+    @PathId() id: string,
     @CurrentPrincipal() principal: Principal,
     @Req() request: FastifyRequest,
   ) {
@@ -132,11 +133,12 @@ export class OrdersController {
   }
 
   @Post(':id/refund')
+  @ApiPathId()
   @HttpCode(200)
   @Authenticated('orders:refund')
   @ApiOkResponse({ type: OrderDto })
   refund(
-    @Param() { id }: IdParam,
+    @PathId() id: string,
     @CurrentPrincipal() principal: Principal,
     @Req() request: FastifyRequest,
   ) {
