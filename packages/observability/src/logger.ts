@@ -36,15 +36,5 @@ export function createLogger(
     mixinMergeStrategy: (fields, mixin) =>
       mixin === NO_TRACE ? fields : Object.assign(mixin, fields),
   };
-  return pino(options, destination ?? stdoutDestination());
-}
-
-/**
- * Standard output, written asynchronously: a line is queued and the lines queued meanwhile
- * go out in one write, instead of one blocking write(2) per line (under load that was ~5% of
- * a service's CPU, the access log alone). pino flushes what is queued synchronously when the
- * process exits, so a crash or `process.exit` loses nothing; only SIGKILL can.
- */
-function stdoutDestination(): DestinationStream {
-  return pino.destination({ dest: 1, sync: false });
+  return destination ? pino(options, destination) : pino(options);
 }
