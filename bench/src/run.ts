@@ -9,6 +9,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { BENCH_BASELINE_VAR, REPO_ROOT } from '@citadel/config';
 import type autocannon from 'autocannon';
+import { startFloor, type Floor } from './floor.js';
 import { runLoad, round, type LoadResult } from './load.js';
 import { runMicroBenchmarks, type MicroResult } from './micro.js';
 import {
@@ -16,7 +17,6 @@ import {
   cpuMicros,
   machineBusyMicros,
   ORDER_BODY,
-  SERVICES,
   type Mode,
   type Service,
   type SystemUnderTest,
@@ -26,6 +26,7 @@ import {
   markdownReport,
   median,
   type BenchReport,
+  type FloorReport,
   type PathReport,
 } from './report.js';
 
@@ -108,11 +109,23 @@ function requestsFor(pathName: PathName, sut: SystemUnderTest): autocannon.Reque
   }
 }
 
+/** The processes whose CPU a run reports: a system's services, or the floor's two. */
+type Measured = Service | 'floor front' | 'floor backend';
+
 export interface RunResult extends LoadResult {
   /** CPU µs per successful request, per process (the load generator included). */
-  cpuUsPerRequest: Partial<Record<Service | 'loadgen', number>>;
+  cpuUsPerRequest: Partial<Record<Measured | 'loadgen', number>>;
   /** Share of the machine (all cores) that processes outside the bench used during the run. */
   foreignCpuPct?: number;
+}
+
+/** What one run drives: a booted system, or the floor. */
+interface LoadTarget {
+  name: Mode | 'floor';
+  url: string;
+  ca: Buffer;
+  requests: autocannon.Request[];
+  pids: Partial<Record<Measured, number>>;
 }
 
 /**
@@ -123,31 +136,32 @@ export interface RunResult extends LoadResult {
 const MAX_FOREIGN_CPU_PCT = 15;
 const MAX_ATTEMPTS = 3;
 
-type DiscardedRun = RunResult & { path: PathName; mode: Mode };
+type DiscardedRun = RunResult & { path: PathName; mode: Mode | 'floor' };
 
 async function measure(
-  sut: SystemUnderTest,
-  everything: SystemUnderTest[],
+  target: LoadTarget,
+  /** Every process the bench started (both systems, the floor): not "others". */
+  ours: number[],
   pathName: PathName,
   s: Settings,
   discarded: DiscardedRun[],
   log: (message: string) => void,
 ): Promise<RunResult> {
   const load = {
-    url: sut.system.gatewayUrl,
-    ca: sut.ca,
-    requests: requestsFor(pathName, sut),
+    url: target.url,
+    ca: target.ca,
+    requests: target.requests,
     connections: s.connections,
   };
   for (let attempt = 1; ; attempt++) {
     await runLoad({ ...load, durationS: s.warmupS });
-    const before = snapshotCpu(sut, everything);
+    const before = snapshotCpu(target, ours);
     const started = performance.now();
     const result = await runLoad({ ...load, durationS: s.durationS });
     const wallMicros = (performance.now() - started) * 1000;
-    const after = snapshotCpu(sut, everything);
+    const after = snapshotCpu(target, ours);
     const cpuUsPerRequest: RunResult['cpuUsPerRequest'] = {};
-    for (const name of ['loadgen', ...SERVICES] as const) {
+    for (const name of Object.keys(after.perProcess) as (Measured | 'loadgen')[]) {
       const [start, end] = [before.perProcess[name], after.perProcess[name]];
       if (start !== undefined && end !== undefined && result.requests > 0)
         cpuUsPerRequest[name] = round((end - start) / result.requests, 1);
@@ -163,37 +177,35 @@ async function measure(
     const run = { ...result, cpuUsPerRequest, foreignCpuPct };
     if (foreignCpuPct === undefined || foreignCpuPct <= MAX_FOREIGN_CPU_PCT) return run;
     if (attempt >= MAX_ATTEMPTS) {
-      log(`${pathName} ${sut.mode}: still ${foreignCpuPct}% taken by others; keeping this run`);
+      log(`${pathName} ${target.name}: still ${foreignCpuPct}% taken by others; keeping this run`);
       return run;
     }
-    discarded.push({ ...run, path: pathName, mode: sut.mode });
+    discarded.push({ ...run, path: pathName, mode: target.name });
     log(
-      `${pathName} ${sut.mode}: other processes took ${foreignCpuPct}% of the machine ` +
+      `${pathName} ${target.name}: other processes took ${foreignCpuPct}% of the machine ` +
         `(${result.rps} req/s); run discarded and repeated`,
     );
   }
 }
 
 interface CpuSnapshot {
-  /** Per process of the system under test, and the load generator (this process). */
-  perProcess: Partial<Record<Service | 'loadgen', number>>;
-  /** Every process the bench owns, both systems included. */
+  /** Per measured process, and the load generator (this process). */
+  perProcess: Partial<Record<Measured | 'loadgen', number>>;
+  /** Every process the bench owns, this one included. */
   ours: number;
   machine: number | undefined;
 }
 
-function snapshotCpu(sut: SystemUnderTest, everything: SystemUnderTest[]): CpuSnapshot {
+function snapshotCpu(target: LoadTarget, ours: number[]): CpuSnapshot {
   const usage = process.cpuUsage();
   const perProcess: CpuSnapshot['perProcess'] = { loadgen: usage.user + usage.system };
-  for (const service of SERVICES) {
-    const micros = cpuMicros(sut.pids[service]);
-    if (micros !== undefined) perProcess[service] = micros;
+  for (const [name, pid] of Object.entries(target.pids) as [Measured, number][]) {
+    const micros = cpuMicros(pid);
+    if (micros !== undefined) perProcess[name] = micros;
   }
-  let ours = perProcess.loadgen!;
-  for (const system of everything) {
-    for (const pid of [...Object.values(system.pids), system.vaultPid]) ours += cpuMicros(pid) ?? 0;
-  }
-  return { perProcess, ours, machine: machineBusyMicros() };
+  let total = perProcess.loadgen!;
+  for (const pid of ours) total += cpuMicros(pid) ?? 0;
+  return { perProcess, ours: total, machine: machineBusyMicros() };
 }
 
 /**
@@ -251,7 +263,9 @@ async function main() {
     write: { secured: [], baseline: [] },
     login: { secured: [], baseline: [] },
   };
+  const floorRuns: RunResult[] = [];
   const systems: Partial<Record<Mode, SystemUnderTest>> = {};
+  let floor: Floor | undefined;
   const discarded: DiscardedRun[] = [];
   try {
     // Both systems stay up for the whole run and take turns, so both see the same
@@ -260,37 +274,66 @@ async function main() {
       log(`booting the ${mode} system ...`);
       systems[mode] = await bootSystemUnderTest(mode, extraEnv);
     }
+    const targets = (pathName: PathName): LoadTarget[] => [
+      ...MODES.map((mode) => {
+        const sut = systems[mode]!;
+        return {
+          name: mode,
+          url: sut.system.gatewayUrl,
+          ca: sut.ca,
+          requests: requestsFor(pathName, sut),
+          pids: sut.pids,
+        };
+      }),
+      // The read path is also measured on this machine's floor, with the same request.
+      ...(pathName === 'read' && floor
+        ? [
+            {
+              name: 'floor' as const,
+              url: floor.url,
+              ca: floor.ca,
+              requests: requestsFor('read', systems.secured!),
+              pids: { 'floor front': floor.pids.front, 'floor backend': floor.pids.backend },
+            },
+          ]
+        : []),
+    ];
+    if (s.paths.includes('read')) {
+      log('starting the floor (hand-built HTTPS front → one plaintext gRPC hop) ...');
+      floor = await startFloor(systems.secured!.readBody);
+    }
+    const ours = [
+      ...Object.values(systems).flatMap((system) => [
+        ...Object.values(system.pids),
+        system.vaultPid,
+      ]),
+      ...(floor ? [floor.pids.front, floor.pids.backend] : []),
+    ];
     // One unmeasured pass first: JIT, connection pools and the databases keep getting
     // faster for tens of seconds after a boot, and the first round must not pay for it.
     log(`warm-up pass (${s.initialWarmupS} s per path and mode) ...`);
     for (const pathName of s.paths) {
-      for (const mode of MODES) {
-        const sut = systems[mode]!;
+      for (const target of targets(pathName)) {
         await runLoad({
-          url: sut.system.gatewayUrl,
-          ca: sut.ca,
-          requests: requestsFor(pathName, sut),
+          url: target.url,
+          ca: target.ca,
+          requests: target.requests,
           connections: s.connections,
           durationS: s.initialWarmupS,
         });
       }
     }
     for (let roundIndex = 0; roundIndex < s.rounds; roundIndex++) {
-      // Alternate which mode goes first, so neither always runs on a warmer machine.
-      const order = roundIndex % 2 === 0 ? MODES : [...MODES].reverse();
       for (const pathName of s.paths) {
-        for (const mode of order) {
-          const result = await measure(
-            systems[mode]!,
-            Object.values(systems),
-            pathName,
-            s,
-            discarded,
-            log,
-          );
-          runs[pathName][mode].push(result);
+        // Rotate which target goes first, so none always runs on a warmer machine.
+        const all = targets(pathName);
+        const shift = roundIndex % all.length;
+        for (const target of [...all.slice(shift), ...all.slice(0, shift)]) {
+          const result = await measure(target, ours, pathName, s, discarded, log);
+          if (target.name === 'floor') floorRuns.push(result);
+          else runs[pathName][target.name].push(result);
           log(
-            `round ${roundIndex + 1}/${s.rounds} ${pathName.padEnd(5)} ${mode.padEnd(8)} ` +
+            `round ${roundIndex + 1}/${s.rounds} ${pathName.padEnd(5)} ${target.name.padEnd(8)} ` +
               `${result.rps} req/s, p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms, ` +
               `others ${result.foreignCpuPct ?? '?'}% of the machine` +
               (result.failures ? `, ${result.failures} FAILED` : ''),
@@ -299,11 +342,15 @@ async function main() {
       }
     }
   } finally {
+    await floor?.stop();
     for (const mode of MODES) await systems[mode]?.stop();
   }
 
   const paths = Object.fromEntries(
-    s.paths.map((pathName) => [pathName, summarize(runs[pathName])]),
+    s.paths.map((pathName) => [
+      pathName,
+      summarize(runs[pathName], pathName === 'read' ? floorRuns : []),
+    ]),
   ) as BenchReport['paths'];
   const report: BenchReport = {
     date: new Date().toISOString(),
@@ -326,37 +373,64 @@ async function main() {
   fs.writeFileSync(s.out, JSON.stringify(report, null, 2) + '\n');
   process.stdout.write(markdownReport(report));
   log(`wrote ${path.relative(process.cwd(), s.out) || s.out}`);
-  const failed = s.paths.some((p) => MODES.some((m) => runs[p][m].some((r) => r.failures > 0)));
+  const failed =
+    floorRuns.some((r) => r.failures > 0) ||
+    s.paths.some((p) => MODES.some((m) => runs[p][m].some((r) => r.failures > 0)));
   if (failed) {
     log('some requests failed: the numbers above are not a valid measurement');
     process.exitCode = 1;
   }
 }
 
-function summarize(byMode: Record<Mode, RunResult[]>): PathReport {
-  const side = (results: RunResult[]) => ({
-    rps: median(results.map((r) => r.rps)),
-    p50Ms: median(results.map((r) => r.p50Ms)),
-    p99Ms: median(results.map((r) => r.p99Ms)),
-    failures: results.reduce((sum, r) => sum + r.failures, 0),
-    cpuUsPerRequest: Object.fromEntries(
-      (['loadgen', ...SERVICES] as const).map((name) => [
-        name,
-        median(results.map((r) => r.cpuUsPerRequest[name] ?? Number.NaN)),
-      ]),
-    ),
-    runs: results,
-  });
+function summarize(byMode: Record<Mode, RunResult[]>, floorRuns: RunResult[]): PathReport {
+  const side = (results: RunResult[]) => {
+    const names = new Set(results.flatMap((r) => Object.keys(r.cpuUsPerRequest)));
+    return {
+      rps: median(results.map((r) => r.rps)),
+      p50Ms: median(results.map((r) => r.p50Ms)),
+      p99Ms: median(results.map((r) => r.p99Ms)),
+      failures: results.reduce((sum, r) => sum + r.failures, 0),
+      cpuUsPerRequest: Object.fromEntries(
+        [...names].map((name) => [
+          name,
+          median(results.map((r) => r.cpuUsPerRequest[name as Measured | 'loadgen'] ?? Number.NaN)),
+        ]),
+      ),
+      runs: results,
+    };
+  };
   const secured = side(byMode.secured);
   const baseline = side(byMode.baseline);
-  // Paired within each round (the two runs were back to back), then the median: a burst
-  // of noise on a shared machine then moves one pair, not the whole comparison.
-  const pairs = byMode.secured.map((run, i) => [run, byMode.baseline[i]!] as const);
+  // Paired within each round (the runs were back to back), then the median: a burst of
+  // noise on a shared machine then moves one pair, not the whole comparison.
+  const paired = (against: RunResult[], f: (a: RunResult, b: RunResult) => number) =>
+    median(byMode.secured.map((run, i) => (against[i] ? f(run, against[i]) : Number.NaN)));
+  let floor: FloorReport | undefined;
+  if (floorRuns.length > 0) {
+    floor = {
+      ...side(floorRuns),
+      securedRatio: round(
+        paired(floorRuns, (a, b) => a.rps / b.rps),
+        3,
+      ),
+      securedP99Ratio: round(
+        paired(floorRuns, (a, b) => a.p99Ms / b.p99Ms),
+        2,
+      ),
+    };
+  }
   return {
     secured,
     baseline,
-    ratio: round(median(pairs.map(([a, b]) => a.rps / b.rps)), 3),
-    p99DeltaMs: round(median(pairs.map(([a, b]) => a.p99Ms - b.p99Ms)), 2),
+    ratio: round(
+      paired(byMode.baseline, (a, b) => a.rps / b.rps),
+      3,
+    ),
+    p99DeltaMs: round(
+      paired(byMode.baseline, (a, b) => a.p99Ms - b.p99Ms),
+      2,
+    ),
+    ...(floor ? { floor } : {}),
   };
 }
 

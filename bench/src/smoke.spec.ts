@@ -16,7 +16,7 @@ describe('npm run bench:smoke', () => {
   });
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  it('completes against the secured and the baseline system and writes its JSON', async () => {
+  it('completes against the secured system, the baseline and the floor and writes its JSON', async () => {
     const out = path.join(dir, 'smoke.json');
     const bench = spawn(process.execPath, [RUN, '--smoke', '--out', out], {
       env: { PATH: process.env.PATH ?? '' },
@@ -36,6 +36,9 @@ describe('npm run bench:smoke', () => {
         expect(report.paths[name]![mode].failures).toBe(0);
       }
     }
+    // The read path is measured on this machine's floor too, with the same request.
+    expect(report.paths.read!.floor!.rps).toBeGreaterThan(0);
+    expect(report.paths.read!.floor!.failures).toBe(0);
     expect(report.micro.map((result) => result.usPerOp).every((us) => us > 0)).toBe(true);
     expect(output).toContain('| path | secured req/s');
   }, 180_000);

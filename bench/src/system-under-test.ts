@@ -28,6 +28,8 @@ export interface SystemUnderTest {
   /** A signed-in demo customer's bearer token and one of their orders. */
   token: string;
   orderId: string;
+  /** What the read path answers (`GET /v1/orders/{orderId}`): the floor serves the same. */
+  readBody: Buffer;
   stop(): Promise<void>;
 }
 
@@ -73,12 +75,13 @@ export async function bootSystemUnderTest(
     const token = (login as { access_token: string }).access_token;
     const order = await request(system, ca, 'POST', '/v1/orders', token, ORDER_BODY);
     const orderId = (order as { id: string }).id;
-    await request(system, ca, 'GET', `/v1/orders/${orderId}`, token);
+    const read = await request(system, ca, 'GET', `/v1/orders/${orderId}`, token);
     const pids = Object.fromEntries(
       SERVICES.map((service) => [service, pidOf(system, service)]),
     ) as Record<Service, number>;
     const vaultPid = pidOf(system, 'vault');
-    return { mode, system, ca, pids, vaultPid, token, orderId, stop };
+    const readBody = Buffer.from(JSON.stringify(read));
+    return { mode, system, ca, pids, vaultPid, token, orderId, readBody, stop };
   } catch (error) {
     await stop();
     throw error;
