@@ -1,5 +1,6 @@
 import type { LoadResult } from './load.js';
 import type { MicroResult } from './micro.js';
+import type { ProfileSummary } from './profile-summary.js';
 
 export interface SideReport {
   rps: number;
@@ -79,6 +80,8 @@ export interface BenchReport {
   discardedRuns: (LoadResult & { path: string; mode: string; foreignCpuPct?: number })[];
   micro: MicroResult[];
   targets: Target[];
+  /** With `--cpu-prof`: where the CPU went during one path's measured runs. */
+  profile?: { path: string; dir: string; processes: Record<string, ProfileSummary> };
 }
 
 export function median(values: number[]): number {
@@ -225,5 +228,24 @@ export function markdownReport(report: BenchReport): string {
       `| ${target.name} | ${target.goal} | ${target.measured} | ${target.met ? 'yes' : '**no**'} |`,
     );
   }
+  if (report.profile) lines.push(...profileTables(report.profile));
   return lines.join('\n') + '\n';
+}
+
+function profileTables(profile: NonNullable<BenchReport['profile']>): string[] {
+  const lines: string[] = [];
+  for (const [name, summary] of Object.entries(profile.processes)) {
+    lines.push(
+      '',
+      `Where ${name} spent its CPU on the ${profile.path} path (${summary.busySamples} busy ` +
+        `samples over the measured runs; profiles in ${profile.dir}):`,
+      '',
+      '| layer | on the stack | own code |',
+      '|---|---:|---:|',
+      ...summary.layers.map(
+        (layer) => `| ${layer.layer} | ${fmt(layer.onStackPct, 1)}% | ${fmt(layer.selfPct, 1)}% |`,
+      ),
+    );
+  }
+  return lines;
 }

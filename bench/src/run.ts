@@ -12,6 +12,7 @@ import type autocannon from 'autocannon';
 import { startFloor, type Floor } from './floor.js';
 import { runLoad, round, type LoadResult } from './load.js';
 import { runMicroBenchmarks, type MicroResult } from './micro.js';
+import { monotonicMicros, summarizeProfile, type Window } from './profile-summary.js';
 import {
   bootSystemUnderTest,
   cpuMicros,
@@ -146,6 +147,8 @@ async function measure(
   s: Settings,
   discarded: DiscardedRun[],
   log: (message: string) => void,
+  /** Where the measured run's span goes, for the CPU profiles. */
+  windows: Window[],
 ): Promise<RunResult> {
   const load = {
     url: target.url,
@@ -157,7 +160,9 @@ async function measure(
     await runLoad({ ...load, durationS: s.warmupS });
     const before = snapshotCpu(target, ours);
     const started = performance.now();
+    const window = { start: monotonicMicros(), end: 0 };
     const result = await runLoad({ ...load, durationS: s.durationS });
+    window.end = monotonicMicros();
     const wallMicros = (performance.now() - started) * 1000;
     const after = snapshotCpu(target, ours);
     const cpuUsPerRequest: RunResult['cpuUsPerRequest'] = {};
@@ -175,8 +180,12 @@ async function measure(
           )
         : undefined;
     const run = { ...result, cpuUsPerRequest, foreignCpuPct };
-    if (foreignCpuPct === undefined || foreignCpuPct <= MAX_FOREIGN_CPU_PCT) return run;
+    if (foreignCpuPct === undefined || foreignCpuPct <= MAX_FOREIGN_CPU_PCT) {
+      windows.push(window);
+      return run;
+    }
     if (attempt >= MAX_ATTEMPTS) {
+      windows.push(window);
       log(`${pathName} ${target.name}: still ${foreignCpuPct}% taken by others; keeping this run`);
       return run;
     }
@@ -264,6 +273,8 @@ async function main() {
     login: { secured: [], baseline: [] },
   };
   const floorRuns: RunResult[] = [];
+  // The measured runs' spans, per path and system: what the CPU profiles are read over.
+  const windows: Record<string, Window[]> = {};
   const systems: Partial<Record<Mode, SystemUnderTest>> = {};
   let floor: Floor | undefined;
   const discarded: DiscardedRun[] = [];
@@ -329,7 +340,15 @@ async function main() {
         const all = targets(pathName);
         const shift = roundIndex % all.length;
         for (const target of [...all.slice(shift), ...all.slice(0, shift)]) {
-          const result = await measure(target, ours, pathName, s, discarded, log);
+          const result = await measure(
+            target,
+            ours,
+            pathName,
+            s,
+            discarded,
+            log,
+            (windows[`${pathName} ${target.name}`] ??= []),
+          );
           if (target.name === 'floor') floorRuns.push(result);
           else runs[pathName][target.name].push(result);
           log(
@@ -368,6 +387,7 @@ async function main() {
     discardedRuns: discarded,
     micro,
     targets: evaluateTargets(paths, micro),
+    ...(s.cpuProfDir ? { profile: profileSummary(s, systems, windows) } : {}),
   };
   fs.mkdirSync(path.dirname(s.out), { recursive: true });
   fs.writeFileSync(s.out, JSON.stringify(report, null, 2) + '\n');
@@ -380,6 +400,31 @@ async function main() {
     log('some requests failed: the numbers above are not a valid measurement');
     process.exitCode = 1;
   }
+}
+
+/**
+ * With `--cpu-prof`: where the secured gateway's and order's CPU went during the measured
+ * runs of the read path (or the first path measured), by layer.
+ */
+function profileSummary(
+  s: Settings,
+  systems: Partial<Record<Mode, SystemUnderTest>>,
+  windows: Record<string, Window[]>,
+): BenchReport['profile'] {
+  const pathName = s.paths.includes('read') ? 'read' : s.paths[0]!;
+  const processes: NonNullable<BenchReport['profile']>['processes'] = {};
+  for (const mode of MODES) {
+    for (const service of ['gateway', 'order'] as const) {
+      const pid = systems[mode]?.pids[service];
+      const file = path.join(s.cpuProfDir!, `${service}-${pid}.cpuprofile`);
+      if (pid === undefined || !fs.existsSync(file)) continue;
+      processes[`${service} (${mode})`] = summarizeProfile(
+        file,
+        windows[`${pathName} ${mode}`] ?? [],
+      );
+    }
+  }
+  return { path: pathName, dir: s.cpuProfDir!, processes };
 }
 
 function summarize(byMode: Record<Mode, RunResult[]>, floorRuns: RunResult[]): PathReport {
