@@ -67,8 +67,10 @@ function front(): void {
   });
 }
 
-// Never outlives the bench that forked it.
+// Never outlives the bench that forked it. SIGTERM is handled explicitly: the bench's
+// profiler listens for it, and a listener takes away its default of ending the process.
 process.on('disconnect', () => process.exit(0));
+process.on('SIGTERM', () => process.exit(0));
 if (process.argv[2] === 'backend') backend();
 else if (process.argv[2] === 'front') front();
 else throw new Error('usage: floor-process.js backend|front');

@@ -19,7 +19,11 @@ export interface Floor {
   stop(): Promise<void>;
 }
 
-export async function startFloor(payload: Buffer): Promise<Floor> {
+/** `extraEnv`: the bench's `--cpu-prof` profiler, as the systems get it. */
+export async function startFloor(
+  payload: Buffer,
+  extraEnv: Record<string, string> = {},
+): Promise<Floor> {
   const ca = await createCertificateAuthority('Citadel bench floor CA', 1);
   const leaf = await issueCertificate(ca, { commonName: 'bench-floor', validDays: 1 });
   const children: ChildProcess[] = [];
@@ -29,7 +33,12 @@ export async function startFloor(payload: Buffer): Promise<Floor> {
         (child) =>
           new Promise<void>((resolve) => {
             if (child.exitCode !== null || child.signalCode !== null) return resolve();
-            child.once('exit', () => resolve());
+            // A profile is written on SIGTERM; a process that does not leave is killed.
+            const kill = setTimeout(() => child.kill('SIGKILL'), 5_000);
+            child.once('exit', () => {
+              clearTimeout(kill);
+              resolve();
+            });
             child.kill('SIGTERM');
           }),
       ),
@@ -37,9 +46,11 @@ export async function startFloor(payload: Buffer): Promise<Floor> {
   };
   try {
     const backend = await start(children, 'backend', {
+      ...extraEnv,
       FLOOR_PAYLOAD_B64: payload.toString('base64'),
     });
     const front = await start(children, 'front', {
+      ...extraEnv,
       FLOOR_BACKEND: `127.0.0.1:${backend.port}`,
       FLOOR_TLS_KEY: leaf.keyPem,
       FLOOR_TLS_CERT: leaf.certPem,

@@ -311,7 +311,7 @@ async function main() {
     ];
     if (s.paths.includes('read')) {
       log('starting the floor (hand-built HTTPS front → one plaintext gRPC hop) ...');
-      floor = await startFloor(systems.secured!.readBody);
+      floor = await startFloor(systems.secured!.readBody, extraEnv);
     }
     const ours = [
       ...Object.values(systems).flatMap((system) => [
@@ -387,7 +387,7 @@ async function main() {
     discardedRuns: discarded,
     micro,
     targets: evaluateTargets(paths, micro),
-    ...(s.cpuProfDir ? { profile: profileSummary(s, systems, windows) } : {}),
+    ...(s.cpuProfDir ? { profile: profileSummary(s, systems, floor, windows) } : {}),
   };
   fs.mkdirSync(path.dirname(s.out), { recursive: true });
   fs.writeFileSync(s.out, JSON.stringify(report, null, 2) + '\n');
@@ -409,6 +409,7 @@ async function main() {
 function profileSummary(
   s: Settings,
   systems: Partial<Record<Mode, SystemUnderTest>>,
+  floor: Floor | undefined,
   windows: Record<string, Window[]>,
 ): BenchReport['profile'] {
   const pathName = s.paths.includes('read') ? 'read' : s.paths[0]!;
@@ -423,6 +424,11 @@ function profileSummary(
         windows[`${pathName} ${mode}`] ?? [],
       );
     }
+  }
+  const front = floor?.pids.front;
+  const frontFile = path.join(s.cpuProfDir!, `bench-${front}.cpuprofile`);
+  if (pathName === 'read' && front !== undefined && fs.existsSync(frontFile)) {
+    processes['floor front'] = summarizeProfile(frontFile, windows['read floor'] ?? []);
   }
   return { path: pathName, dir: s.cpuProfDir!, processes };
 }
