@@ -70,7 +70,7 @@ function settings(argv: string[], env: NodeJS.ProcessEnv): Settings {
     warmupS: number('warmup', 'BENCH_WARMUP_S', smoke ? 0.5 : 2),
     initialWarmupS: number('initial-warmup', 'BENCH_INITIAL_WARMUP_S', smoke ? 0.5 : 8),
     connections: number('connections', 'BENCH_CONNECTIONS', smoke ? 10 : 50),
-    rounds: number('rounds', 'BENCH_ROUNDS', smoke ? 1 : 3),
+    rounds: number('rounds', 'BENCH_ROUNDS', smoke ? 1 : 5),
     microMs: number('micro-ms', 'BENCH_MICRO_MS', smoke ? 20 : 1_000),
     out: path.resolve(
       option('out', 'BENCH_OUT') ??
