@@ -48,11 +48,14 @@ describe('errors and input at the edge', () => {
     );
   });
 
-  it('a path id that is not a UUID (traversal) → 400 problem', async () => {
-    expectProblem(
-      await api('GET', '/v1/orders/..%2F..%2Fetc%2Fpasswd', { token: await tokenFor('alice') }),
-      400,
-    );
+  it('a path id that is not a UUID (traversal) → 400 problem naming the field', async () => {
+    const response = await api('GET', '/v1/orders/..%2F..%2Fetc%2Fpasswd', {
+      token: await tokenFor('alice'),
+    });
+    expectProblem(response, 400);
+    expect(response.json.errors).toEqual([{ field: 'id', message: 'id must be a UUID' }]);
+    // Nothing of the caller's text is echoed back.
+    expect(response.text).not.toContain('passwd');
   });
 
   it('security headers are set and nothing advertises the stack', async () => {
@@ -85,6 +88,16 @@ describe('errors and input at the edge', () => {
       ]),
     );
     expect(JSON.stringify(response.json.components.securitySchemes)).toContain('bearer');
+    expect(response.json.paths['/v1/orders/{id}'].get.parameters).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          name: 'id',
+          in: 'path',
+          required: true,
+          schema: expect.objectContaining({ format: 'uuid' }),
+        }),
+      ]),
+    );
     expect(response.json.paths['/v1/orders'].post.responses).toHaveProperty('401');
     expect(response.json.paths['/v1/orders'].post.responses).toHaveProperty('403');
   });
