@@ -68,6 +68,8 @@ export interface BenchReport {
   };
   settings: {
     durationS: number;
+    /** The first seconds of each run, not counted (connections' TLS handshakes). */
+    settleS: number;
     warmupS: number;
     initialWarmupS: number;
     connections: number;
@@ -196,7 +198,9 @@ export function markdownReport(report: BenchReport): string {
       `${m.loadAverageAtEnd.join(' ')} at the end.`,
     `Load: ${s.loadGenerator}; ${s.connections} connections, ${s.durationS} s per run after ` +
       `${s.warmupS} s of warm-up (and one ${s.initialWarmupS} s unmeasured pass per path and ` +
-      `mode first), median of ${s.rounds} interleaved round(s); ` +
+      `mode first), of which the first ${s.settleS} s (the connections' TLS handshakes and ` +
+      `the queue behind them) is served but not counted; median of ${s.rounds} interleaved ` +
+      `round(s); ` +
       `${report.discardedRuns.length} run(s) repeated because other processes took more than ` +
       `15% of the machine.`,
     '',

@@ -38,6 +38,7 @@ const MODES: Mode[] = ['secured', 'baseline'];
 interface Settings {
   smoke: boolean;
   durationS: number;
+  settleS: number;
   warmupS: number;
   initialWarmupS: number;
   connections: number;
@@ -67,6 +68,7 @@ function settings(argv: string[], env: NodeJS.ProcessEnv): Settings {
   return {
     smoke,
     durationS: number('duration', 'BENCH_DURATION_S', smoke ? 1 : 10),
+    settleS: number('settle', 'BENCH_SETTLE_S', smoke ? 0 : 1),
     warmupS: number('warmup', 'BENCH_WARMUP_S', smoke ? 0.5 : 2),
     initialWarmupS: number('initial-warmup', 'BENCH_INITIAL_WARMUP_S', smoke ? 0.5 : 8),
     connections: number('connections', 'BENCH_CONNECTIONS', smoke ? 10 : 50),
@@ -161,15 +163,15 @@ async function measure(
     const before = snapshotCpu(target, ours);
     const started = performance.now();
     const window = { start: monotonicMicros(), end: 0 };
-    const result = await runLoad({ ...load, durationS: s.durationS });
+    const result = await runLoad({ ...load, durationS: s.durationS, settleS: s.settleS });
     window.end = monotonicMicros();
     const wallMicros = (performance.now() - started) * 1000;
     const after = snapshotCpu(target, ours);
     const cpuUsPerRequest: RunResult['cpuUsPerRequest'] = {};
     for (const name of Object.keys(after.perProcess) as (Measured | 'loadgen')[]) {
       const [start, end] = [before.perProcess[name], after.perProcess[name]];
-      if (start !== undefined && end !== undefined && result.requests > 0)
-        cpuUsPerRequest[name] = round((end - start) / result.requests, 1);
+      if (start !== undefined && end !== undefined && result.totalRequests > 0)
+        cpuUsPerRequest[name] = round((end - start) / result.totalRequests, 1);
     }
     const foreignCpuPct =
       before.machine !== undefined && after.machine !== undefined
@@ -377,6 +379,7 @@ async function main() {
     machine: { ...host, loadAverageAtEnd: os.loadavg().map((value) => round(value, 2)) },
     settings: {
       durationS: s.durationS,
+      settleS: s.settleS,
       warmupS: s.warmupS,
       initialWarmupS: s.initialWarmupS,
       connections: s.connections,
