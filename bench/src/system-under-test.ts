@@ -11,6 +11,7 @@ import {
   freePort,
   freePorts,
   gatewayRequest,
+  RATE_LIMITS_OUT_OF_REACH,
   type RunningSystem,
 } from '@citadel/launcher';
 
@@ -52,8 +53,7 @@ export async function bootSystemUnderTest(
       LOG_LEVEL: 'info',
       // The limiter still runs on every request (its cost is measured); the load is one
       // client, so its budget must not be what caps the numbers.
-      GATEWAY_RATE_LIMIT_PER_CREDENTIAL: '10000000',
-      GATEWAY_RATE_LIMIT_ANONYMOUS_PER_IP: '10000000',
+      ...RATE_LIMITS_OUT_OF_REACH,
       ...(mode === 'baseline' ? { [BENCH_BASELINE_VAR]: BENCH_BASELINE_VALUE } : {}),
       ...extraEnv,
     },
