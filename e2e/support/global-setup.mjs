@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { bootSystem, freePort, freePorts } from '@citadel/launcher';
+import { bootSystem, freePort, freePorts, RATE_LIMITS_OUT_OF_REACH } from '@citadel/launcher';
 import {
   createCertificateAuthority,
   ensureDevPki,
@@ -72,8 +72,7 @@ export default async function globalSetup() {
       LOG_LEVEL: 'info',
       // Every spec shares this system and most call from 127.0.0.1: limits here are set
       // out of reach; rate-limits.e2e-spec.ts proves them on a system of its own.
-      GATEWAY_RATE_LIMIT_PER_CREDENTIAL: '1000000',
-      GATEWAY_RATE_LIMIT_ANONYMOUS_PER_IP: '1000000',
+      ...RATE_LIMITS_OUT_OF_REACH,
     },
   });
   globalThis.citadelE2e.system = system;

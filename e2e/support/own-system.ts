@@ -6,6 +6,7 @@ import {
   bootSystem,
   freePort,
   freePorts,
+  RATE_LIMITS_OUT_OF_REACH,
   type RunningSystem,
   type SystemOptions,
 } from '@citadel/launcher';
@@ -28,8 +29,7 @@ export async function bootOwnSystem(
       LOG_LEVEL: 'info',
       // Specs drive steady traffic from one address and token: the limits are out of reach
       // unless a spec sets its own (rate-limits.e2e-spec.ts).
-      GATEWAY_RATE_LIMIT_PER_CREDENTIAL: '1000000',
-      GATEWAY_RATE_LIMIT_ANONYMOUS_PER_IP: '1000000',
+      ...RATE_LIMITS_OUT_OF_REACH,
       ...options.env,
     },
   });

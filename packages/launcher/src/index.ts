@@ -1,4 +1,9 @@
-export { bootSystem, type RunningSystem, type SystemOptions } from './system.js';
+export {
+  bootSystem,
+  RATE_LIMITS_OUT_OF_REACH,
+  type RunningSystem,
+  type SystemOptions,
+} from './system.js';
 export { ensureDemoUsers, type DemoUser } from './demo-users.js';
 export { freePort, freePorts } from './free-port.js';
 export { gatewayRequest, type GatewayAnswer } from './gateway-client.js';
