@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { GRPC_SERVICES, serviceEnvName } from '@citadel/config';
 import { e2eState } from './state.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -16,9 +17,13 @@ export function auditVerify(): Promise<{ code: number; stdout: string }> {
         env: {
           PATH: process.env.PATH,
           CITADEL_HOME: state.home,
-          AUTH_PORT: String(state.ports.auth),
-          ORDER_PORT: String(state.ports.order),
-          PAYMENT_PORT: String(state.ports.payment),
+          // Every gRPC service of the registry, as the launcher names their ports.
+          ...Object.fromEntries(
+            GRPC_SERVICES.map((service) => [
+              `${serviceEnvName(service)}_PORT`,
+              String(state.ports[service]),
+            ]),
+          ),
         },
       },
       (error, stdout) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout }),
