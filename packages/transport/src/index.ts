@@ -33,3 +33,4 @@ export {
   BenchBaselineGuard,
   encodeBaselineUser,
 } from './bench-baseline.js';
+export { leanAsyncResourceBind } from './async-resource-bind.js';
