@@ -1,7 +1,9 @@
 // One process of the bench's machine floor (see floor.ts): `backend` answers one gRPC
 // method with a fixed payload; `front` is a hand-built HTTPS server that makes one call
 // to it per request. No framework, no security, no logging: the least a read through a
-// gateway to a gRPC service can cost on this machine.
+// gateway to a gRPC service can cost on this machine, built the straightforward way the
+// targets' reference floor was. So it keeps Node's own `AsyncResource.bind` and grpc-js's
+// stack capture per call, which Citadel's `ServiceClient` avoids (see grpc-client.ts).
 import https from 'node:https';
 import * as grpc from '@grpc/grpc-js';
 

@@ -200,10 +200,10 @@ export function markdownReport(report: BenchReport): string {
       `load average ${m.loadAverageAtStart.join(' ')} at start, ` +
       `${m.loadAverageAtEnd.join(' ')} at the end.`,
     `Load: ${s.loadGenerator}; ${s.connections} connections, ${s.durationS} s per run after ` +
-      `${s.warmupS} s of warm-up (and one ${s.initialWarmupS} s unmeasured pass per path and ` +
-      `mode first), of which the first ${s.settleS} s (the connections' TLS handshakes and ` +
-      `the queue behind them) is served but not counted; median of ${s.rounds} interleaved ` +
-      `round(s); ` +
+      `${s.warmupS} s of warm-up, of which the first ${s.settleS} s (the connections' TLS ` +
+      `handshakes and the queue behind them) is served but not counted; median of ` +
+      `${s.rounds} interleaved round(s), each on freshly booted systems and floor, after one ` +
+      `${s.initialWarmupS} s unmeasured pass per path and system; ` +
       `${report.discardedRuns.length} run(s) repeated because other processes took more than ` +
       `15% of the machine.`,
     '',

@@ -70,7 +70,7 @@ function settings(argv: string[], env: NodeJS.ProcessEnv): Settings {
     durationS: number('duration', 'BENCH_DURATION_S', smoke ? 1 : 10),
     settleS: number('settle', 'BENCH_SETTLE_S', smoke ? 0 : 1),
     warmupS: number('warmup', 'BENCH_WARMUP_S', smoke ? 0.5 : 2),
-    initialWarmupS: number('initial-warmup', 'BENCH_INITIAL_WARMUP_S', smoke ? 0.5 : 8),
+    initialWarmupS: number('initial-warmup', 'BENCH_INITIAL_WARMUP_S', smoke ? 0.5 : 5),
     connections: number('connections', 'BENCH_CONNECTIONS', smoke ? 10 : 50),
     rounds: number('rounds', 'BENCH_ROUNDS', smoke ? 1 : 5),
     microMs: number('micro-ms', 'BENCH_MICRO_MS', smoke ? 20 : 1_000),
@@ -275,68 +275,54 @@ async function main() {
     login: { secured: [], baseline: [] },
   };
   const floorRuns: RunResult[] = [];
-  // The measured runs' spans, per path and system: what the CPU profiles are read over.
+  // The last round's measured runs' spans, per path and system: what the CPU profiles are
+  // read over.
   const windows: Record<string, Window[]> = {};
-  const systems: Partial<Record<Mode, SystemUnderTest>> = {};
+  // The last round's systems and floor: the CPU profiles read are theirs.
+  let systems: Partial<Record<Mode, SystemUnderTest>> = {};
   let floor: Floor | undefined;
   const discarded: DiscardedRun[] = [];
-  try {
-    // Both systems stay up for the whole run and take turns, so both see the same
-    // machine: the idle one only wakes for its timers.
-    for (const mode of MODES) {
-      log(`booting the ${mode} system ...`);
-      systems[mode] = await bootSystemUnderTest(mode, extraEnv);
-    }
-    const targets = (pathName: PathName): LoadTarget[] => [
-      ...MODES.map((mode) => {
-        const sut = systems[mode]!;
-        return {
-          name: mode,
-          url: sut.system.gatewayUrl,
-          ca: sut.ca,
-          requests: requestsFor(pathName, sut),
-          pids: sut.pids,
-        };
-      }),
-      // The read path is also measured on this machine's floor, with the same request.
-      ...(pathName === 'read' && floor
-        ? [
-            {
-              name: 'floor' as const,
-              url: floor.url,
-              ca: floor.ca,
-              requests: requestsFor('read', systems.secured!),
-              pids: { 'floor front': floor.pids.front, 'floor backend': floor.pids.backend },
-            },
-          ]
-        : []),
-    ];
-    if (s.paths.includes('read')) {
-      log('starting the floor (hand-built HTTPS front → one plaintext gRPC hop) ...');
-      floor = await startFloor(systems.secured!.readBody, extraEnv);
-    }
-    const ours = [
-      ...Object.values(systems).flatMap((system) => [
-        ...Object.values(system.pids),
-        system.vaultPid,
-      ]),
-      ...(floor ? [floor.pids.front, floor.pids.backend] : []),
-    ];
-    // One unmeasured pass first: JIT, connection pools and the databases keep getting
-    // faster for tens of seconds after a boot, and the first round must not pay for it.
-    log(`warm-up pass (${s.initialWarmupS} s per path and mode) ...`);
-    for (const pathName of s.paths) {
-      for (const target of targets(pathName)) {
-        await runLoad({
-          url: target.url,
-          ca: target.ca,
-          requests: target.requests,
-          connections: s.connections,
-          durationS: s.initialWarmupS,
-        });
+  for (let roundIndex = 0; roundIndex < s.rounds; roundIndex++) {
+    // Every round boots its own systems: two boots of the same code differ by up to a
+    // quarter in CPU per request and keep that difference for their lifetime (JIT and
+    // memory layout), so rounds on one pair of boots would measure that pair's luck.
+    systems = {};
+    floor = undefined;
+    for (const key of Object.keys(windows)) delete windows[key];
+    const label = `round ${roundIndex + 1}/${s.rounds}`;
+    try {
+      // Both systems stay up for the whole round and take turns, so both see the same
+      // machine: the idle one only wakes for its timers.
+      for (const mode of MODES) {
+        log(`${label}: booting the ${mode} system ...`);
+        systems[mode] = await bootSystemUnderTest(mode, extraEnv);
       }
-    }
-    for (let roundIndex = 0; roundIndex < s.rounds; roundIndex++) {
+      if (s.paths.includes('read')) {
+        log(`${label}: starting the floor (hand-built HTTPS front → one plaintext gRPC hop) ...`);
+        floor = await startFloor(systems.secured!.readBody, extraEnv);
+      }
+      const targets = targetsOf(systems, floor);
+      const ours = [
+        ...Object.values(systems).flatMap((system) => [
+          ...Object.values(system.pids),
+          system.vaultPid,
+        ]),
+        ...(floor ? [floor.pids.front, floor.pids.backend] : []),
+      ];
+      // One unmeasured pass first: JIT, connection pools and the databases keep getting
+      // faster for tens of seconds after a boot, and the measured runs must not pay for it.
+      log(`${label}: warm-up pass (${s.initialWarmupS} s per path and target) ...`);
+      for (const pathName of s.paths) {
+        for (const target of targets(pathName)) {
+          await runLoad({
+            url: target.url,
+            ca: target.ca,
+            requests: target.requests,
+            connections: s.connections,
+            durationS: s.initialWarmupS,
+          });
+        }
+      }
       for (const pathName of s.paths) {
         // Rotate which target goes first, so none always runs on a warmer machine.
         const all = targets(pathName);
@@ -354,17 +340,17 @@ async function main() {
           if (target.name === 'floor') floorRuns.push(result);
           else runs[pathName][target.name].push(result);
           log(
-            `round ${roundIndex + 1}/${s.rounds} ${pathName.padEnd(5)} ${target.name.padEnd(8)} ` +
+            `${label} ${pathName.padEnd(5)} ${target.name.padEnd(8)} ` +
               `${result.rps} req/s, p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms, ` +
               `others ${result.foreignCpuPct ?? '?'}% of the machine` +
               (result.failures ? `, ${result.failures} FAILED` : ''),
           );
         }
       }
+    } finally {
+      await floor?.stop();
+      for (const mode of MODES) await systems[mode]?.stop();
     }
-  } finally {
-    await floor?.stop();
-    for (const mode of MODES) await systems[mode]?.stop();
   }
 
   const paths = Object.fromEntries(
@@ -405,9 +391,41 @@ async function main() {
   }
 }
 
+/** What each path drives in a round: both systems, and for the read path the floor too. */
+function targetsOf(
+  systems: Partial<Record<Mode, SystemUnderTest>>,
+  floor: Floor | undefined,
+): (pathName: PathName) => LoadTarget[] {
+  return (pathName) => [
+    ...MODES.map((mode) => {
+      const sut = systems[mode]!;
+      return {
+        name: mode,
+        url: sut.system.gatewayUrl,
+        ca: sut.ca,
+        requests: requestsFor(pathName, sut),
+        pids: sut.pids,
+      };
+    }),
+    // The read path is also measured on this machine's floor, with the same request.
+    ...(pathName === 'read' && floor
+      ? [
+          {
+            name: 'floor' as const,
+            url: floor.url,
+            ca: floor.ca,
+            requests: requestsFor('read', systems.secured!),
+            pids: { 'floor front': floor.pids.front, 'floor backend': floor.pids.backend },
+          },
+        ]
+      : []),
+  ];
+}
+
 /**
  * With `--cpu-prof`: where the gateway's and order's CPU went (secured and baseline), and
- * the floor front's, during the measured runs of the read path (or the first path), by layer.
+ * the floor front's, during the last round's measured runs of the read path (or the first
+ * path), by layer.
  */
 function profileSummary(
   s: Settings,
