@@ -263,7 +263,7 @@ function profileTables(profile: NonNullable<BenchReport['profile']>): string[] {
     lines.push(
       '',
       `Where ${name} spent its CPU on the ${profile.path} path (${summary.busySamples} busy ` +
-        `samples over the measured runs; profiles in ${profile.dir}):`,
+        `samples over the last round's measured runs; profiles in ${profile.dir}):`,
       '',
       '| layer | on the stack | own code |',
       '|---|---:|---:|',

@@ -277,7 +277,7 @@ async function main() {
   const floorRuns: RunResult[] = [];
   // The last round's measured runs' spans, per path and system: what the CPU profiles are
   // read over.
-  const windows: Record<string, Window[]> = {};
+  let windows: Record<string, Window[]> = {};
   // The last round's systems and floor: the CPU profiles read are theirs.
   let systems: Partial<Record<Mode, SystemUnderTest>> = {};
   let floor: Floor | undefined;
@@ -288,7 +288,7 @@ async function main() {
     // memory layout), so rounds on one pair of boots would measure that pair's luck.
     systems = {};
     floor = undefined;
-    for (const key of Object.keys(windows)) delete windows[key];
+    windows = {};
     const label = `round ${roundIndex + 1}/${s.rounds}`;
     try {
       // Both systems stay up for the whole round and take turns, so both see the same
