@@ -1,3 +1,4 @@
+import '@citadel/config/v8-flags';
 import 'reflect-metadata';
 import { AuditLog } from '@citadel/audit';
 import { InternalJwtVerifier, JwksCache, runGrpcService } from '@citadel/auth';

@@ -1,3 +1,4 @@
+import '@citadel/config/v8-flags';
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
