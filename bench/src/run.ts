@@ -13,6 +13,7 @@ import { startFloor, type Floor } from './floor.js';
 import { runLoad, round, type LoadResult } from './load.js';
 import { runMicroBenchmarks, type MicroResult } from './micro.js';
 import { monotonicMicros, summarizeProfile, type Window } from './profile-summary.js';
+import { unusedResultFile } from './result-file.js';
 import {
   bootSystemUnderTest,
   cpuMicros,
@@ -76,7 +77,7 @@ function settings(argv: string[], env: NodeJS.ProcessEnv): Settings {
     microMs: number('micro-ms', 'BENCH_MICRO_MS', smoke ? 20 : 1_000),
     out: path.resolve(
       option('out', 'BENCH_OUT') ??
-        path.join(REPO_ROOT, 'bench', 'results', smoke ? `smoke-${date}.json` : `${date}.json`),
+        unusedResultFile(path.join(REPO_ROOT, 'bench', 'results'), smoke ? `smoke-${date}` : date),
     ),
     paths: (option('paths', 'BENCH_PATHS')?.split(',') ?? [...PATHS]).map((name) => {
       if (!(PATHS as readonly string[]).includes(name)) throw new Error(`--paths: no path ${name}`);
