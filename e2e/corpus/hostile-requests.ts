@@ -583,6 +583,9 @@ function pathTraversal(): HostileRequest[] {
     [`${UUID}%2f..%2f..%2fadmin%2falerts`, 400],
     ['..', 400],
     ['%2e%2e', 400],
+    // Up to 200 characters a segment reaches validation; past that the router refuses it.
+    ['a'.repeat(150), 400],
+    ['a'.repeat(201), 414],
   ];
   const raw: [string, number | readonly number[]][] = [
     ['/v1/orders/../../etc/passwd', 404],

@@ -58,7 +58,8 @@ async function main() {
     // No Host is refused by strict-request.ts, in the problem shape, not by Node's bare 400.
     https: { key: tls.key, cert: tls.cert, minVersion: 'TLSv1.3', requireHostHeader: false },
     bodyLimit: env.GATEWAY_BODY_LIMIT_BYTES,
-    maxParamLength: 200,
+    // A path segment over 200 characters is 414 (problem+json, see client-error.ts).
+    routerOptions: { maxParamLength: 200 },
     trustProxy: false,
     // Citadel has no Nest middleware (its edge checks are Fastify hooks): without this,
     // every request would still pass through @fastify/middie, ~2.5% of the gateway's CPU.
