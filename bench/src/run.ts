@@ -285,8 +285,9 @@ async function main() {
   const discarded: DiscardedRun[] = [];
   for (let roundIndex = 0; roundIndex < s.rounds; roundIndex++) {
     // Every round boots its own systems: two boots of the same code differ by up to a
-    // quarter in CPU per request and keep that difference for their lifetime (JIT and
-    // memory layout), so rounds on one pair of boots would measure that pair's luck.
+    // quarter in CPU per request and keep that difference for their lifetime (V8's
+    // pretenuring was one cause, now off in the services; others remain), so rounds on one
+    // pair of boots would measure that pair's luck.
     systems = {};
     floor = undefined;
     windows = {};

@@ -33,4 +33,3 @@ export {
   BenchBaselineGuard,
   encodeBaselineUser,
 } from './bench-baseline.js';
-export { leanAsyncResourceBind } from './async-resource-bind.js';
