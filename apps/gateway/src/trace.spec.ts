@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout } from 'node:timers/promises';
 import Fastify from 'fastify';
-import { activeTraceId, createLogger, initTracing, type Tracing } from '@citadel/observability';
+import { createLogger, initTracing, traceFields, type Tracing } from '@citadel/observability';
 import { traceOf, traceRequests } from './trace.js';
 
 const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
@@ -18,19 +18,20 @@ describe('request tracing', () => {
       write: (line: string) => lines.push(JSON.parse(line) as Record<string, unknown>),
     });
     traceRequests(app, logger);
-    // What a controller sees: its request's span, active after the body was parsed too.
+    // What a controller sees once the body is parsed: its request's span, to log and pass on.
     app.post('/v1/orders', async (request) => {
       await Promise.resolve();
-      logger.info({ event: 'handler' }, 'in the handler');
-      return { trace: traceOf(request).traceId, active: activeTraceId() };
+      const span = traceOf(request);
+      logger.info({ event: 'handler', ...traceFields(span) }, 'in the handler');
+      return { trace: span.traceId, traceparent: span.traceparent };
     });
     await app.listen({ host: '127.0.0.1', port: 0 });
   });
 
   /**
    * A real request (light-my-request's inject needs an ESM module jest cannot load). The
-   * body follows the headers a moment later, as over a network: the span entered in
-   * `onRequest` must still be active once it is parsed.
+   * body follows the headers a moment later, as over a network: the span started in
+   * `onRequest` must still be the request's once it is parsed.
    */
   async function post(traceparent: string, payload: unknown = {}) {
     const { port } = app.server.address() as AddressInfo;
@@ -59,7 +60,10 @@ describe('request tracing', () => {
       i++
     )
       await setTimeout(5);
-    return { traceId, json: JSON.parse(response.text) as { trace: string; active: string } };
+    return {
+      traceId,
+      json: JSON.parse(response.text) as { trace: string; traceparent: string },
+    };
   }
 
   afterAll(async () => {
@@ -72,12 +76,16 @@ describe('request tracing', () => {
   it('continues a valid traceparent: header, handler, its log lines and the access line', async () => {
     const response = await post(`00-${TRACE_ID}-00f067aa0ba902b7-01`, { items: [] });
     expect(response.traceId).toBe(TRACE_ID);
-    expect(response.json).toEqual({ trace: TRACE_ID, active: TRACE_ID });
+    // The span the next hop gets as its parent is this request's own, not the caller's.
+    const spanId = response.json.traceparent.split('-')[2];
+    expect(response.json).toEqual({ trace: TRACE_ID, traceparent: `00-${TRACE_ID}-${spanId}-01` });
+    expect(spanId).not.toBe('00f067aa0ba902b7');
     expect(lines).toEqual([
-      expect.objectContaining({ event: 'handler', trace_id: TRACE_ID }),
+      expect.objectContaining({ event: 'handler', trace_id: TRACE_ID, span_id: spanId }),
       expect.objectContaining({
         event: 'http.request',
         trace_id: TRACE_ID,
+        span_id: spanId,
         method: 'POST',
         route: '/v1/orders',
         status: 200,
@@ -90,7 +98,7 @@ describe('request tracing', () => {
     const response = await post('garbage');
     const traceId = response.traceId;
     expect(traceId).toMatch(/^[0-9a-f]{32}$/);
-    expect(response.json).toEqual({ trace: traceId, active: traceId });
+    expect(response.json.trace).toBe(traceId);
     expect(lines.map((line) => line.trace_id)).toEqual([traceId, traceId]);
   });
 

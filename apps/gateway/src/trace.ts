@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { startServerSpan, type Logger, type ServerSpan } from '@citadel/observability';
+import { startServerSpan, traceFields, type Logger, type ServerSpan } from '@citadel/observability';
 
 const spans = new WeakMap<object, ServerSpan>();
 
@@ -25,16 +25,15 @@ export function traceOf(request: FastifyRequest): ServerSpan {
 }
 
 /**
- * One server span per HTTP request, active while it is handled (so every log line
- * written for it carries its trace id), and one access log line once it is answered.
- * Entered once, in `onRequest`: Fastify runs the body parser in the request's async
- * context too (an AsyncResource), so the span is still active in the handler.
+ * One server span per HTTP request, started in `onRequest` and kept with the request
+ * (`traceOf`): what the request does downstream names it explicitly, and one access log
+ * line carries its ids once it is answered.
  */
 export function traceRequests(fastify: FastifyInstance, logger: Logger): void {
   fastify.addHook('onRequest', (request, reply, done) => {
     const span = traceOf(request);
     void reply.header('x-trace-id', span.traceId);
-    span.run(done);
+    done();
   });
   fastify.addHook('onResponse', (request, reply, done) => {
     const span = traceOf(request);
@@ -43,7 +42,7 @@ export function traceRequests(fastify: FastifyInstance, logger: Logger): void {
     logger.info(
       {
         event: 'http.request',
-        trace_id: span.traceId,
+        ...traceFields(span),
         method: request.method,
         route: request.routeOptions?.url,
         status,

@@ -47,15 +47,19 @@ export class AnomalyDetector {
     if (record.outcome !== 'ok') return;
     for (const rule of this.rules.filter((candidate) => candidate.action === record.action)) {
       try {
-        await this.apply(rule, record.actor);
+        await this.apply(rule, record);
       } catch (error) {
         // Detection must never undo or fail the act it watches; a broken rule is loud instead.
-        this.log.error({ event: 'alert.rule-failed', rule: rule.name, err: error }, 'rule failed');
+        this.log.error(
+          { event: 'alert.rule-failed', rule: rule.name, trace_id: record.traceId, err: error },
+          'rule failed',
+        );
       }
     }
   }
 
-  private async apply(rule: AnomalyRule, actor: string): Promise<void> {
+  /** The record that completed the pattern names the trace the alert's log line joins. */
+  private async apply(rule: AnomalyRule, { actor, traceId }: AuditRecord): Promise<void> {
     const since = new Date(Date.now() - rule.windowSeconds * 1000);
     const count = await this.audit.count(actor, rule.action, since);
     if (count < rule.threshold) return;
@@ -72,7 +76,10 @@ export class AnomalyDetector {
       .insertInto('alerts')
       .values({ id: randomUUID(), rule: rule.name, actor, detail, raised_at: new Date() })
       .execute();
-    this.log.warn({ event: 'alert.raised', rule: rule.name, actor, detail }, 'security alert');
+    this.log.warn(
+      { event: 'alert.raised', rule: rule.name, actor, detail, trace_id: traceId },
+      'security alert',
+    );
   }
 
   async alerts(limit = 200): Promise<Alert[]> {

@@ -14,7 +14,8 @@ export function verifierFromAuth(
   onRefreshError?: (error: unknown) => void,
 ): InternalJwtVerifier {
   const jwks = new JwksCache(
-    async () => (await auth.call<GetJwksResponse>('GetJwks', {})).keys as JWK[],
+    async () =>
+      (await auth.call<GetJwksResponse>('GetJwks', {}, { traceparent: undefined })).keys as JWK[],
     { onRefreshError },
   );
   // Warm the cache in the background; the first request refreshes again if this failed.

@@ -7,10 +7,9 @@ export {
   type TracingOptions,
 } from './tracing.js';
 export {
-  activeTraceId,
-  activeTraceparent,
   ServerSpan,
   startServerSpan,
+  traceFields,
   traceparentOf,
   type TraceContext,
 } from './server-span.js';

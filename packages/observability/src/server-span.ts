@@ -1,12 +1,9 @@
 import {
-  context as contextApi,
   defaultTextMapGetter,
   ROOT_CONTEXT,
   SpanKind,
   SpanStatusCode,
-  trace,
   type Attributes,
-  type Context,
   type Span,
   type SpanContext,
 } from '@opentelemetry/api';
@@ -27,31 +24,20 @@ export interface TraceContext {
 /**
  * The span of one request this process serves (an HTTP request at the gateway, a gRPC
  * call in a service), continuing the caller's trace when it sent a valid `traceparent`.
+ * It is never "active": whoever serves the request holds it (the gateway per HTTP
+ * request, `@citadel/transport` per gRPC call) and hands its `traceparent` to the next
+ * hop and its ids to the log lines it writes (see `initTracing` for why).
  */
 export class ServerSpan implements TraceContext {
   readonly traceId: string;
   readonly spanId: string;
   readonly traceparent: string;
-  /** The context with this span active: what {@link run} enters. */
-  readonly context: Context;
 
-  constructor(
-    private readonly span: Span,
-    parent: Context,
-  ) {
+  constructor(private readonly span: Span) {
     const spanContext = span.spanContext();
     this.traceId = spanContext.traceId;
     this.spanId = spanContext.spanId;
     this.traceparent = traceparentOf(spanContext);
-    this.context = trace.setSpan(parent, span);
-  }
-
-  /**
-   * Runs `fn` with this span active: the logs it writes carry the trace id, and spans
-   * started under it (and `activeTraceparent()`) descend from it.
-   */
-  run<T>(fn: () => T): T {
-    return contextApi.with(this.context, fn);
   }
 
   /** Ends the span; `failure` (a short reason, never a secret) marks it as an error. */
@@ -80,7 +66,7 @@ export function startServerSpan(
       ? w3c.extract(ROOT_CONTEXT, { traceparent }, defaultTextMapGetter)
       : ROOT_CONTEXT;
   const span = currentTracer().startSpan(name, { kind: SpanKind.SERVER, attributes }, parent);
-  return new ServerSpan(span, parent);
+  return new ServerSpan(span);
 }
 
 /** `00-<trace-id>-<span-id>-<flags>`: the span as the parent of the next hop. */
@@ -89,13 +75,10 @@ export function traceparentOf(spanContext: SpanContext): string {
   return `00-${spanContext.traceId}-${spanContext.spanId}-${flags < 16 ? '0' : ''}${flags.toString(16)}`;
 }
 
-/** The `traceparent` for an outgoing call made now, or undefined outside any span. */
-export function activeTraceparent(): string | undefined {
-  const span = trace.getActiveSpan();
-  return span ? traceparentOf(span.spanContext()) : undefined;
-}
-
-/** The trace id of the request being served now, or undefined outside any span. */
-export function activeTraceId(): string | undefined {
-  return trace.getActiveSpan()?.spanContext().traceId;
+/** The fields a log line about this request carries: `trace_id` and `span_id`. */
+export function traceFields(trace: Pick<TraceContext, 'traceId' | 'spanId'>): {
+  trace_id: string;
+  span_id: string;
+} {
+  return { trace_id: trace.traceId, span_id: trace.spanId };
 }

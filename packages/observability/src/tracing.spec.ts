@@ -1,9 +1,10 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { context, ROOT_CONTEXT, trace } from '@opentelemetry/api';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace';
 import { createLogger } from './logger.js';
-import { activeTraceId, activeTraceparent, startServerSpan } from './server-span.js';
+import { startServerSpan, traceFields } from './server-span.js';
 import { initTracing, otlpTracesUrl, type Tracing } from './tracing.js';
 
 const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
@@ -61,12 +62,6 @@ describe('server spans', () => {
     expect(span.traceId).not.toMatch(/^0+$/);
     expect(span.traceparent.endsWith('-01')).toBe(true);
   });
-
-  it('are not active outside run()', () => {
-    startServerSpan('x', INCOMING);
-    expect(activeTraceId()).toBeUndefined();
-    expect(activeTraceparent()).toBeUndefined();
-  });
 });
 
 describe('initTracing without an exporter', () => {
@@ -81,52 +76,34 @@ describe('initTracing without an exporter', () => {
     expect(tracing.exportUrl).toBeUndefined();
   });
 
-  it('keeps the span active through the awaits of the work it runs', async () => {
-    const span = startServerSpan('x', INCOMING);
-    const seen = await span.run(async () => {
-      await sleep(1);
-      await Promise.resolve();
-      return { traceId: activeTraceId(), traceparent: activeTraceparent() };
+  it('registers no ambient context: nothing is ever "active", so no promise hooks run', async () => {
+    const span = trace.wrapSpanContext({
+      traceId: TRACE_ID,
+      spanId: '00f067aa0ba902b7',
+      traceFlags: 1,
     });
-    expect(seen).toEqual({ traceId: TRACE_ID, traceparent: span.traceparent });
-    expect(activeTraceId()).toBeUndefined();
-  });
-
-  it('keeps concurrent requests apart', async () => {
-    const a = startServerSpan('a', undefined);
-    const b = startServerSpan('b', undefined);
-    const [seenA, seenB] = await Promise.all([
-      a.run(async () => {
-        await sleep(5);
-        return activeTraceId();
-      }),
-      b.run(async () => {
-        await sleep(1);
-        return activeTraceId();
-      }),
-    ]);
-    expect([seenA, seenB]).toEqual([a.traceId, b.traceId]);
-  });
-
-  it('stamps the active trace id on every log line written during a request', async () => {
-    const { logger, lines } = captureLines();
-    logger.info({ event: 'outside' }, 'before');
-    const span = startServerSpan('x', INCOMING);
-    await span.run(async () => {
-      logger.info({ event: 'inside' }, 'one');
+    const seen = await context.with(trace.setSpan(ROOT_CONTEXT, span), async () => {
+      const now = trace.getActiveSpan();
       await sleep(1);
-      logger.child({ component: 'c' }).warn('two');
+      return [now, trace.getActiveSpan()];
     });
-    logger.info('after');
-    expect(lines.map((line) => line.trace_id)).toEqual([undefined, TRACE_ID, TRACE_ID, undefined]);
-    expect(lines[1]).toMatchObject({ service: 'test', event: 'inside', span_id: span.spanId });
-    expect(lines[2]).toMatchObject({ component: 'c', trace_id: TRACE_ID });
+    expect(seen).toEqual([undefined, undefined]);
   });
 
-  it('lets a line name its own trace id', () => {
+  it('leaves the trace on a log line to the line: traceFields(span) names it', () => {
     const { logger, lines } = captureLines();
-    startServerSpan('x', INCOMING).run(() => logger.info({ trace_id: 'mine' }, 'explicit'));
-    expect(lines[0]?.trace_id).toBe('mine');
+    const span = startServerSpan('x', INCOMING);
+    logger.info({ event: 'about-the-request', ...traceFields(span) }, 'one');
+    logger.child(traceFields(span)).warn('two');
+    logger.info({ event: 'not-about-a-request' }, 'three');
+    expect(lines[0]).toMatchObject({
+      service: 'test',
+      event: 'about-the-request',
+      trace_id: TRACE_ID,
+      span_id: span.spanId,
+    });
+    expect(lines[1]).toMatchObject({ trace_id: TRACE_ID, span_id: span.spanId });
+    expect(lines[2]).not.toHaveProperty('trace_id');
   });
 });
 

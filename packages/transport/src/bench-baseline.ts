@@ -1,7 +1,7 @@
 import type { CanActivate, ExecutionContext } from '@nestjs/common';
 import type * as grpc from '@grpc/grpc-js';
-import { activeTraceparent } from '@citadel/observability';
 import { setCallContext, type UserContext } from './call-context.js';
+import { nextHopTraceparent } from './rpc-trace.interceptor.js';
 
 /**
  * The benchmark's insecure baseline (`CITADEL_INSECURE_BENCH_BASELINE`, see
@@ -43,13 +43,11 @@ export class BenchBaselineGuard implements CanActivate {
     const metadata = ctx.getArgByIndex(1) as grpc.Metadata;
     const call = ctx.getArgByIndex(2) as object;
     const user = metadata.get(BENCH_BASELINE_USER_METADATA)[0];
-    const traceparent = metadata.get('traceparent')[0];
     setCallContext(call, {
       caller: 'unverified',
       user: decodeBaselineUser(user),
       jwt: typeof user === 'string' ? user : undefined,
-      traceparent:
-        activeTraceparent() ?? (typeof traceparent === 'string' ? traceparent : undefined),
+      traceparent: nextHopTraceparent(metadata),
     });
     return true;
   }

@@ -8,7 +8,10 @@ export interface CallContext {
   user?: UserContext;
   /** The raw internal JWT, forwarded when this service calls the next hop. */
   jwt?: string;
-  /** The W3C trace context the caller sent, continued on the next hop. */
+  /**
+   * The `traceparent` this call hands the next hop: its own server span as the parent
+   * (so its trace id is the call's), or what the caller sent when the call is untraced.
+   */
   traceparent?: string;
 }
 

@@ -1,11 +1,11 @@
 import type { CanActivate, ExecutionContext } from '@nestjs/common';
 import type * as grpc from '@grpc/grpc-js';
-import { activeTraceId, activeTraceparent } from '@citadel/observability';
 import { setCallContext } from './call-context.js';
 import { checkCallerAllowed } from './caller-policy.js';
 import { EAST_WEST_POLICY, type EastWestPolicy } from './east-west.policy.js';
 import { callerServiceOf, methodOf } from './peer-identity.js';
 import { permissionDenied, unauthenticated } from './rpc-errors.js';
+import { nextHopTraceparent, serverSpanOf } from './rpc-trace.interceptor.js';
 
 export interface DenialEvent {
   /** The service that refused the call. */
@@ -24,8 +24,8 @@ export interface DenialEvent {
  * starts a trace when there was none), else the one in its `traceparent` metadata.
  */
 export function traceIdOf(call: { metadata?: grpc.Metadata }): string | undefined {
-  const active = activeTraceId();
-  if (active) return active;
+  const span = serverSpanOf(call.metadata);
+  if (span) return span.traceId;
   const value = call.metadata?.get('traceparent')[0];
   return typeof value === 'string' ? /^00-([0-9a-f]{32})-/.exec(value)?.[1] : undefined;
 }
@@ -67,12 +67,10 @@ export class EastWestGuard implements CanActivate {
       });
       throw permissionDenied(`${caller} may not call ${this.service}.${method}`);
     }
-    const traceparent = call.metadata?.get('traceparent')[0];
     setCallContext(call, {
       caller,
       // This call's server span (rpc-trace.interceptor.ts) is the next hop's parent.
-      traceparent:
-        activeTraceparent() ?? (typeof traceparent === 'string' ? traceparent : undefined),
+      traceparent: nextHopTraceparent(call.metadata),
     });
     return true;
   }

@@ -1,6 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
 import { benchBaselineEnabled } from '@citadel/config';
-import { activeTraceparent } from '@citadel/observability';
 import { serviceClientConstructor, type ContractName } from '@citadel/contracts';
 import { leanAsyncResourceBind } from './async-resource-bind.js';
 import { BENCH_BASELINE_USER_METADATA } from './bench-baseline.js';
@@ -12,8 +11,13 @@ export interface CallOptions {
    * baseline only, the unsigned user of that mode instead (see `bench-baseline.ts`).
    */
   jwt?: string;
-  /** W3C trace context to continue on the next hop; default: the active span's. */
-  traceparent?: string;
+  /**
+   * The W3C trace context the call continues: the span of the request being served
+   * (`traceOf(request).traceparent` at the gateway, `CallContext.traceparent` in a
+   * service), or undefined for a call no request caused. Required, so no call forgets it:
+   * there is no ambient "active span" to fall back on.
+   */
+  traceparent: string | undefined;
   deadlineMs?: number;
 }
 
@@ -55,14 +59,13 @@ export class ServiceClient {
     });
   }
 
-  call<Res>(method: string, request: object, options: CallOptions = {}): Promise<Res> {
+  call<Res>(method: string, request: object, options: CallOptions): Promise<Res> {
     const fn = (this.client as unknown as Record<string, UnaryMethod>)[method];
     if (typeof fn !== 'function') throw new Error(`${this.target} has no method ${method}`);
     const metadata = new grpc.Metadata();
     if (options.jwt && this.baseline) metadata.set(BENCH_BASELINE_USER_METADATA, options.jwt);
     else if (options.jwt) metadata.set('authorization', `Bearer ${options.jwt}`);
-    const traceparent = options.traceparent ?? activeTraceparent();
-    if (traceparent) metadata.set('traceparent', traceparent);
+    if (options.traceparent) metadata.set('traceparent', options.traceparent);
     const deadline = Date.now() + (options.deadlineMs ?? 5_000);
     return new Promise<Res>((resolve, reject) => {
       withoutCallerStack(() =>

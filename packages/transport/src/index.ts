@@ -26,7 +26,12 @@ export {
 export * from './rpc-errors.js';
 export { ServiceClient, isServiceError, type CallOptions } from './grpc-client.js';
 export { startGrpcService, type GrpcServiceOptions } from './grpc-server.js';
-export { traceRpcCalls, type RpcHandledEvent } from './rpc-trace.interceptor.js';
+export {
+  nextHopTraceparent,
+  serverSpanOf,
+  traceRpcCalls,
+  type RpcHandledEvent,
+} from './rpc-trace.interceptor.js';
 export {
   BENCH_BASELINE_USER,
   BENCH_BASELINE_USER_METADATA,

@@ -1,7 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as grpc from '@grpc/grpc-js';
-import { activeTraceparent, initTracing, type Tracing } from '@citadel/observability';
-import { traceRpcCalls, type RpcHandledEvent } from './rpc-trace.interceptor.js';
+import { initTracing, type Tracing } from '@citadel/observability';
+import {
+  nextHopTraceparent,
+  traceRpcCalls,
+  type RpcHandledEvent,
+} from './rpc-trace.interceptor.js';
 
 const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
 const raw = { serialize: (value: Buffer) => value, deserialize: (value: Buffer) => value };
@@ -22,7 +26,7 @@ describe('traceRpcCalls', () => {
   let server: grpc.Server;
   let client: grpc.Client;
   const handled: RpcHandledEvent[] = [];
-  /** What the handler saw as the active traceparent, after an await. */
+  /** The traceparent the handler would hand the next hop, found from its call's metadata. */
   let seen: string | undefined;
 
   beforeAll(async () => {
@@ -32,7 +36,7 @@ describe('traceRpcCalls', () => {
       Echo: (call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => {
         void (async () => {
           await Promise.resolve();
-          seen = activeTraceparent();
+          seen = nextHopTraceparent(call.metadata);
           if (call.request.toString() === 'hang') return; // answers nobody
           if (call.request.toString() === 'deny') {
             callback({ code: grpc.status.PERMISSION_DENIED, details: 'no' });
@@ -86,10 +90,11 @@ describe('traceRpcCalls', () => {
     seen = undefined;
   });
 
-  it('runs the handler in a server span continuing the caller trace, and reports the call', async () => {
+  it('gives the handler a server span continuing the caller trace, and reports the call', async () => {
     expect(await echo('hello', `00-${TRACE_ID}-00f067aa0ba902b7-01`)).toBe(grpc.status.OK);
     expect(seen).toMatch(new RegExp(`^00-${TRACE_ID}-[0-9a-f]{16}-01$`));
     expect(seen).not.toContain('00f067aa0ba902b7');
+    const spanId = seen?.split('-')[2];
     expect(handled).toEqual([
       {
         method: 'Echo',
@@ -98,6 +103,7 @@ describe('traceRpcCalls', () => {
         code: 0,
         duration_ms: expect.any(Number),
         trace_id: TRACE_ID,
+        span_id: spanId,
       },
     ]);
   });

@@ -14,18 +14,42 @@ export interface RpcHandledEvent {
   code: number;
   duration_ms: number;
   trace_id: string;
+  /** This call's server span. */
+  span_id: string;
 }
 
 const HEALTH = '/grpc.health.v1.Health/';
 
+/** Each traced call's server span, by the metadata grpc-js hands on to its handler. */
+const spans = new WeakMap<grpc.Metadata, ServerSpan>();
+
+/**
+ * The server span {@link traceRpcCalls} started for the call this metadata arrived with
+ * (`call.metadata` in a handler or guard), or undefined for an untraced call.
+ */
+export function serverSpanOf(metadata: grpc.Metadata | undefined): ServerSpan | undefined {
+  return metadata ? spans.get(metadata) : undefined;
+}
+
+/**
+ * What a call hands the next hop as its `traceparent`: its own server span (so the next
+ * hop's span is its child), else, untraced, whatever valid-looking value the caller sent.
+ */
+export function nextHopTraceparent(metadata: grpc.Metadata | undefined): string | undefined {
+  const span = serverSpanOf(metadata);
+  if (span) return span.traceparent;
+  const sent = metadata?.get('traceparent')[0];
+  return typeof sent === 'string' ? sent : undefined;
+}
+
 /**
  * A grpc-js server interceptor, so it sees every call whatever answers it (a guard's
  * denial, the handler, a deadline): a server span per call, continuing the caller's
- * `traceparent` metadata, active while the handler runs (the guards read it to hand
- * the next hop its `traceparent`; the logger stamps its trace id); then one
- * `onHandled` event with the final status (or `DEADLINE_EXCEEDED`/`CANCELLED` when the call
- * ended without one). Health checks are polled, not served for anyone: they pass through
- * untraced.
+ * `traceparent` metadata and kept with the call's metadata (the guards read it there,
+ * {@link serverSpanOf}, to hand the next hop its `traceparent` and the handler its trace
+ * id); then one `onHandled` event with the final status (or `DEADLINE_EXCEEDED`/`CANCELLED`
+ * when the call ended without one). Health checks are polled, not served for anyone: they
+ * pass through untraced.
  */
 export function traceRpcCalls(
   onHandled?: (event: RpcHandledEvent) => void,
@@ -56,6 +80,7 @@ export function traceRpcCalls(
         code,
         duration_ms: Math.round((performance.now() - started) * 1000) / 1000,
         trace_id: span.traceId,
+        span_id: span.spanId,
       });
     };
     return new grpc.ServerInterceptingCall(call, {
@@ -63,10 +88,9 @@ export function traceRpcCalls(
         next({
           onReceiveMetadata: (metadata, nextMetadata) => {
             span = begin(metadata.get('traceparent')[0]);
+            spans.set(metadata, span);
             nextMetadata(metadata);
           },
-          // A unary handler (guards included) is invoked from inside the half-close.
-          onReceiveHalfClose: (nextHalfClose) => (span ? span.run(nextHalfClose) : nextHalfClose()),
           // grpc-js reports every closed stream here, after the status when there was one.
           // Without one, the deadline passed (grpc-js answered by itself) or the caller left.
           onCancel: () => {

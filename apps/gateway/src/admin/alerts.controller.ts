@@ -29,7 +29,11 @@ export class AlertsController {
   @Authenticated('alerts:read')
   @ApiOkResponse({ type: [AlertDto] })
   async alerts(@CurrentPrincipal() principal: Principal, @Req() request: FastifyRequest) {
-    const { jwt } = await this.exchange.exchange(principal.accessToken, 'order');
+    const { jwt } = await this.exchange.exchange(
+      principal.accessToken,
+      'order',
+      traceOf(request).traceparent,
+    );
     const { alerts } = await this.order.call<ListAlertsResponse>(
       'ListAlerts',
       {},

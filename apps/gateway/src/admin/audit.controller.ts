@@ -97,7 +97,11 @@ export class AuditController {
     request: FastifyRequest,
     body: object,
   ): Promise<T> {
-    const { jwt } = await this.exchange.exchange(principal.accessToken, service);
+    const { jwt } = await this.exchange.exchange(
+      principal.accessToken,
+      service,
+      traceOf(request).traceparent,
+    );
     const client = service === 'auth' ? this.auth : this.order;
     return client.call<T>(method, body, { jwt, traceparent: traceOf(request).traceparent });
   }

@@ -71,7 +71,11 @@ export class ApiKeysController {
   }
 
   private async options(principal: Principal, request: FastifyRequest) {
-    const { jwt } = await this.exchange.exchange(principal.accessToken, 'auth');
+    const { jwt } = await this.exchange.exchange(
+      principal.accessToken,
+      'auth',
+      traceOf(request).traceparent,
+    );
     return { jwt, traceparent: traceOf(request).traceparent };
   }
 }

@@ -26,7 +26,11 @@ export class CustomersController {
     @CurrentPrincipal() principal: Principal,
     @Req() request: FastifyRequest,
   ): Promise<Customer[]> {
-    const { jwt } = await this.exchange.exchange(principal.accessToken, 'auth');
+    const { jwt } = await this.exchange.exchange(
+      principal.accessToken,
+      'auth',
+      traceOf(request).traceparent,
+    );
     const { customers } = await this.auth.call<ListCustomersResponse>(
       'ListCustomers',
       {},
@@ -46,7 +50,11 @@ export class CustomersController {
     @CurrentPrincipal() principal: Principal,
     @Req() request: FastifyRequest,
   ): Promise<void> {
-    const { jwt } = await this.exchange.exchange(principal.accessToken, 'auth');
+    const { jwt } = await this.exchange.exchange(
+      principal.accessToken,
+      'auth',
+      traceOf(request).traceparent,
+    );
     await this.auth.call(
       'DeleteCustomer',
       { id },

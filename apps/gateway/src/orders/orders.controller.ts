@@ -44,7 +44,11 @@ export class OrdersController {
     principal: Principal,
     request: FastifyRequest,
   ) {
-    const { jwt } = await this.exchange.exchange(principal.accessToken, 'order');
+    const { jwt } = await this.exchange.exchange(
+      principal.accessToken,
+      'order',
+      traceOf(request).traceparent,
+    );
     return this.order.call<T>(method, body, { jwt, traceparent: traceOf(request).traceparent });
   }
 

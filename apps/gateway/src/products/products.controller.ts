@@ -54,7 +54,11 @@ export class ProductsController {
     @CurrentPrincipal() principal: Principal,
     @Req() request: FastifyRequest,
   ): Promise<Product> {
-    const { jwt } = await this.exchange.exchange(principal.accessToken, 'order');
+    const { jwt } = await this.exchange.exchange(
+      principal.accessToken,
+      'order',
+      traceOf(request).traceparent,
+    );
     return this.order.call<Product>(
       'SetPrice',
       { sku, price_cents: body.price_cents },

@@ -3,9 +3,15 @@ import { InvalidAccessToken, TokenExchange } from './token-exchange.js';
 
 function fakeAuth(expiresInSeconds: number) {
   const calls: string[] = [];
+  const traceparents: (string | undefined)[] = [];
   const client = {
-    call: async (_method: string, request: { access_token: string; audience: string }) => {
+    call: async (
+      _method: string,
+      request: { access_token: string; audience: string },
+      options: { traceparent?: string },
+    ) => {
       calls.push(`${request.access_token}:${request.audience}`);
+      traceparents.push(options.traceparent);
       if (request.access_token === 'revoked')
         throw Object.assign(new Error('x'), { code: 16, details: 'x' });
       return {
@@ -17,40 +23,54 @@ function fakeAuth(expiresInSeconds: number) {
       };
     },
   } as unknown as ServiceClient;
-  return { client, calls };
+  return { client, calls, traceparents };
 }
 
 describe('TokenExchange', () => {
   it('caches per token and audience, and dedupes concurrent exchanges', async () => {
     const { client, calls } = fakeAuth(60);
     const exchange = new TokenExchange(client);
-    await Promise.all([exchange.exchange('t1', 'order'), exchange.exchange('t1', 'order')]);
-    await exchange.exchange('t1', 'order');
-    await exchange.exchange('t1', 'auth');
+    await Promise.all([
+      exchange.exchange('t1', 'order', undefined),
+      exchange.exchange('t1', 'order', undefined),
+    ]);
+    await exchange.exchange('t1', 'order', undefined);
+    await exchange.exchange('t1', 'auth', undefined);
     expect(calls).toEqual(['t1:order', 't1:auth']);
   });
 
   it('does not hand out a JWT within 15 s of its expiry', async () => {
     const { client, calls } = fakeAuth(10);
     const exchange = new TokenExchange(client);
-    await exchange.exchange('t1', 'order');
-    await exchange.exchange('t1', 'order');
+    await exchange.exchange('t1', 'order', undefined);
+    await exchange.exchange('t1', 'order', undefined);
     expect(calls).toHaveLength(2);
   });
 
   it('forgets a token on logout and a user on deletion', async () => {
     const { client, calls } = fakeAuth(60);
     const exchange = new TokenExchange(client);
-    await exchange.exchange('t1', 'order');
+    await exchange.exchange('t1', 'order', undefined);
     exchange.evictToken('t1');
-    await exchange.exchange('t1', 'order');
+    await exchange.exchange('t1', 'order', undefined);
     exchange.evictUser('u1');
-    await exchange.exchange('t1', 'order');
+    await exchange.exchange('t1', 'order', undefined);
     expect(calls).toHaveLength(3);
+  });
+
+  it("continues the request's trace on the call to auth a miss makes", async () => {
+    const { client, traceparents } = fakeAuth(60);
+    const exchange = new TokenExchange(client);
+    const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+    await exchange.exchange('t1', 'order', traceparent);
+    await exchange.exchange('t1', 'order', traceparent);
+    expect(traceparents).toEqual([traceparent]);
   });
 
   it('turns UNAUTHENTICATED from auth into InvalidAccessToken', async () => {
     const exchange = new TokenExchange(fakeAuth(60).client);
-    await expect(exchange.exchange('revoked', 'order')).rejects.toBeInstanceOf(InvalidAccessToken);
+    await expect(exchange.exchange('revoked', 'order', undefined)).rejects.toBeInstanceOf(
+      InvalidAccessToken,
+    );
   });
 });

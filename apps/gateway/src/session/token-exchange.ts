@@ -41,10 +41,11 @@ export class TokenExchange {
 
   constructor(@Inject(AUTH_CLIENT) private readonly auth: ServiceClient) {}
 
+  /** `traceparent`: the request's, for the call to auth when the cache misses. */
   async exchange(
     accessToken: string,
     audience: string,
-    traceparent?: string,
+    traceparent: string | undefined,
   ): Promise<CachedExchange> {
     if (this.baseline) return this.baseline;
     const key = `${credentialKey(accessToken)}:${audience}`;

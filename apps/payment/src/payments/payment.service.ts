@@ -76,7 +76,7 @@ export class PaymentService {
     };
     const inserted = await this.payments.insert(fresh);
     const payment = inserted ? fresh : await this.existing(user, request, token);
-    const settled = payment.status === 'pending' ? await this.capture(payment) : payment;
+    const settled = payment.status === 'pending' ? await this.capture(payment, traceId) : payment;
     if (inserted) {
       await this.audit.append({
         actor: user.id,
@@ -144,11 +144,16 @@ export class PaymentService {
     return existing;
   }
 
-  private capture(payment: StoredPayment): Promise<StoredPayment> {
+  private capture(payment: StoredPayment, traceId: string | undefined): Promise<StoredPayment> {
     let running = this.inFlight.get(payment.id);
     if (!running) {
       this.log.info(
-        { event: 'payment.capture.started', payment_id: payment.id, order_id: payment.order_id },
+        {
+          event: 'payment.capture.started',
+          payment_id: payment.id,
+          order_id: payment.order_id,
+          trace_id: traceId,
+        },
         'asking the provider to capture',
       );
       running = this.provider
