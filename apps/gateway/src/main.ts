@@ -24,7 +24,7 @@ import {
   refuseTunnel,
   routerErrorHandler,
 } from './problem/client-error.js';
-import { ProblemFilter, sendProblem } from './problem/problem.filter.js';
+import { ProblemFilter } from './problem/problem.filter.js';
 import { enforceStrictRequests } from './strict-request.js';
 import { traceRequests } from './trace.js';
 import { LoginThrottle } from './auth/login-throttle.js';
@@ -105,7 +105,6 @@ async function main() {
   enforceStrictRequests(fastify);
   fastify.server.on('connect', refuseTunnel);
   fastify.server.on('checkExpectation', refuseExpectation);
-  fastify.setErrorHandler((error, request, reply) => sendProblem(logger, error, request, reply));
   limitRequests(fastify, rateLimits, app.get(TokenExchange));
   sendSecurityHeaders(
     fastify,
@@ -124,6 +123,8 @@ async function main() {
       maxAge: 600,
     });
   }
+  // Every error, a hook's included (a 429 from limitRequests, say), reaches Nest's exception
+  // layer, which Nest installs as Fastify's error handler at listen: so ProblemFilter.
   app.useGlobalFilters(new ProblemFilter(logger));
   app.useGlobalPipes(strictValidation);
   app.enableShutdownHooks();
