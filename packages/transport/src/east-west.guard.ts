@@ -5,7 +5,7 @@ import { checkCallerAllowed } from './caller-policy.js';
 import { EAST_WEST_POLICY, type EastWestPolicy } from './east-west.policy.js';
 import { callerServiceOf, methodOf } from './peer-identity.js';
 import { permissionDenied, unauthenticated } from './rpc-errors.js';
-import { nextHopTraceparent, serverSpanOf } from './rpc-trace.interceptor.js';
+import { nextHopTraceparent } from './rpc-trace.interceptor.js';
 
 export interface DenialEvent {
   /** The service that refused the call. */
@@ -24,10 +24,8 @@ export interface DenialEvent {
  * starts a trace when there was none), else the one in its `traceparent` metadata.
  */
 export function traceIdOf(call: { metadata?: grpc.Metadata }): string | undefined {
-  const span = serverSpanOf(call.metadata);
-  if (span) return span.traceId;
-  const value = call.metadata?.get('traceparent')[0];
-  return typeof value === 'string' ? /^00-([0-9a-f]{32})-/.exec(value)?.[1] : undefined;
+  const traceparent = nextHopTraceparent(call.metadata);
+  return traceparent ? /^00-([0-9a-f]{32})-/.exec(traceparent)?.[1] : undefined;
 }
 
 /**

@@ -6,7 +6,6 @@ import { ORDER_CLIENT, type ServiceClient } from '../downstream.js';
 import { Authenticated } from '../session/permission.guard.js';
 import { CurrentPrincipal, type Principal } from '../session/principal.js';
 import { TokenExchange } from '../session/token-exchange.js';
-import { traceOf } from '../trace.js';
 
 class AlertDto {
   @ApiProperty({ format: 'uuid' }) id!: string;
@@ -29,16 +28,8 @@ export class AlertsController {
   @Authenticated('alerts:read')
   @ApiOkResponse({ type: [AlertDto] })
   async alerts(@CurrentPrincipal() principal: Principal, @Req() request: FastifyRequest) {
-    const { jwt } = await this.exchange.exchange(
-      principal.accessToken,
-      'order',
-      traceOf(request).traceparent,
-    );
-    const { alerts } = await this.order.call<ListAlertsResponse>(
-      'ListAlerts',
-      {},
-      { jwt, traceparent: traceOf(request).traceparent },
-    );
+    const options = await this.exchange.callOptions(principal.accessToken, 'order', request);
+    const { alerts } = await this.order.call<ListAlertsResponse>('ListAlerts', {}, options);
     return alerts ?? [];
   }
 }

@@ -8,7 +8,6 @@ import { AUTH_CLIENT, ORDER_CLIENT, type ServiceClient } from '../downstream.js'
 import { Authenticated } from '../session/permission.guard.js';
 import { CurrentPrincipal, type Principal } from '../session/principal.js';
 import { TokenExchange } from '../session/token-exchange.js';
-import { traceOf } from '../trace.js';
 
 /** The services whose trails the gateway can reach (payment answers only to order). */
 const AUDITED = ['auth', 'order'] as const;
@@ -97,12 +96,8 @@ export class AuditController {
     request: FastifyRequest,
     body: object,
   ): Promise<T> {
-    const { jwt } = await this.exchange.exchange(
-      principal.accessToken,
-      service,
-      traceOf(request).traceparent,
-    );
+    const options = await this.exchange.callOptions(principal.accessToken, service, request);
     const client = service === 'auth' ? this.auth : this.order;
-    return client.call<T>(method, body, { jwt, traceparent: traceOf(request).traceparent });
+    return client.call<T>(method, body, options);
   }
 }

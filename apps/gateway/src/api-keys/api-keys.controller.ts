@@ -7,7 +7,6 @@ import { ApiPathId, PathId } from '../params.js';
 import { Authenticated } from '../session/permission.guard.js';
 import { CurrentPrincipal, type Principal } from '../session/principal.js';
 import { TokenExchange } from '../session/token-exchange.js';
-import { traceOf } from '../trace.js';
 import { ApiKeyDto, CreateApiKeyRequestDto, CreatedApiKeyDto } from './api-keys.request.dto.js';
 
 /**
@@ -70,12 +69,7 @@ export class ApiKeysController {
     this.exchange.evictApiKey(id);
   }
 
-  private async options(principal: Principal, request: FastifyRequest) {
-    const { jwt } = await this.exchange.exchange(
-      principal.accessToken,
-      'auth',
-      traceOf(request).traceparent,
-    );
-    return { jwt, traceparent: traceOf(request).traceparent };
+  private options(principal: Principal, request: FastifyRequest) {
+    return this.exchange.callOptions(principal.accessToken, 'auth', request);
   }
 }

@@ -8,7 +8,6 @@ import { ApiPathId, PathId } from '../params.js';
 import { Authenticated } from '../session/permission.guard.js';
 import { CurrentPrincipal, type Principal } from '../session/principal.js';
 import { TokenExchange } from '../session/token-exchange.js';
-import { traceOf } from '../trace.js';
 
 /** Customer administration lives in auth; the JWT for these calls has aud = auth. */
 @ApiTags('customers')
@@ -26,16 +25,8 @@ export class CustomersController {
     @CurrentPrincipal() principal: Principal,
     @Req() request: FastifyRequest,
   ): Promise<Customer[]> {
-    const { jwt } = await this.exchange.exchange(
-      principal.accessToken,
-      'auth',
-      traceOf(request).traceparent,
-    );
-    const { customers } = await this.auth.call<ListCustomersResponse>(
-      'ListCustomers',
-      {},
-      { jwt, traceparent: traceOf(request).traceparent },
-    );
+    const options = await this.exchange.callOptions(principal.accessToken, 'auth', request);
+    const { customers } = await this.auth.call<ListCustomersResponse>('ListCustomers', {}, options);
     return customers;
   }
 
@@ -50,16 +41,8 @@ export class CustomersController {
     @CurrentPrincipal() principal: Principal,
     @Req() request: FastifyRequest,
   ): Promise<void> {
-    const { jwt } = await this.exchange.exchange(
-      principal.accessToken,
-      'auth',
-      traceOf(request).traceparent,
-    );
-    await this.auth.call(
-      'DeleteCustomer',
-      { id },
-      { jwt, traceparent: traceOf(request).traceparent },
-    );
+    const options = await this.exchange.callOptions(principal.accessToken, 'auth', request);
+    await this.auth.call('DeleteCustomer', { id }, options);
     this.exchange.evictUser(id);
   }
 }

@@ -26,7 +26,6 @@ import { ApiPathId, PathId } from '../params.js';
 import { Authenticated } from '../session/permission.guard.js';
 import { CurrentPrincipal, type Principal } from '../session/principal.js';
 import { TokenExchange } from '../session/token-exchange.js';
-import { traceOf } from '../trace.js';
 import { CreateOrderRequestDto, OrderDto } from './create-order.request.dto.js';
 
 /** Routes to the order service with the user's JWT (aud = order, payment). */
@@ -44,12 +43,8 @@ export class OrdersController {
     principal: Principal,
     request: FastifyRequest,
   ) {
-    const { jwt } = await this.exchange.exchange(
-      principal.accessToken,
-      'order',
-      traceOf(request).traceparent,
-    );
-    return this.order.call<T>(method, body, { jwt, traceparent: traceOf(request).traceparent });
+    const options = await this.exchange.callOptions(principal.accessToken, 'order', request);
+    return this.order.call<T>(method, body, options);
   }
 
   @Post()

@@ -54,15 +54,7 @@ export class ProductsController {
     @CurrentPrincipal() principal: Principal,
     @Req() request: FastifyRequest,
   ): Promise<Product> {
-    const { jwt } = await this.exchange.exchange(
-      principal.accessToken,
-      'order',
-      traceOf(request).traceparent,
-    );
-    return this.order.call<Product>(
-      'SetPrice',
-      { sku, price_cents: body.price_cents },
-      { jwt, traceparent: traceOf(request).traceparent },
-    );
+    const options = await this.exchange.callOptions(principal.accessToken, 'order', request);
+    return this.order.call<Product>('SetPrice', { sku, price_cents: body.price_cents }, options);
   }
 }

@@ -1,4 +1,6 @@
 import type { ServiceClient } from '@citadel/transport';
+import type { FastifyRequest } from 'fastify';
+import { traceOf } from '../trace.js';
 import { InvalidAccessToken, TokenExchange } from './token-exchange.js';
 
 function fakeAuth(expiresInSeconds: number) {
@@ -65,6 +67,19 @@ describe('TokenExchange', () => {
     await exchange.exchange('t1', 'order', traceparent);
     await exchange.exchange('t1', 'order', traceparent);
     expect(traceparents).toEqual([traceparent]);
+  });
+
+  it("gives a downstream call the audience's JWT and the request's own traceparent", async () => {
+    const { client, traceparents } = fakeAuth(60);
+    const exchange = new TokenExchange(client);
+    const request = {
+      method: 'GET',
+      headers: { traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' },
+    } as unknown as FastifyRequest;
+    const options = await exchange.callOptions('t1', 'auth', request);
+    expect(options).toEqual({ jwt: 'jwt-1', traceparent: traceOf(request).traceparent });
+    expect(options.traceparent).toMatch(/^00-4bf92f3577b34da6a3ce929d0e0e4736-[0-9a-f]{16}-01$/);
+    expect(traceparents).toEqual([options.traceparent]);
   });
 
   it('turns UNAUTHENTICATED from auth into InvalidAccessToken', async () => {

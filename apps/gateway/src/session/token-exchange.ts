@@ -3,7 +3,9 @@ import { isRole } from '@citadel/auth';
 import { benchBaselineEnabled } from '@citadel/config';
 import type { ExchangeTokenResponse } from '@citadel/contracts';
 import { BENCH_BASELINE_USER, encodeBaselineUser } from '@citadel/transport';
+import type { FastifyRequest } from 'fastify';
 import { AUTH_CLIENT, type ServiceClient } from '../downstream.js';
+import { traceOf } from '../trace.js';
 import { credentialKey } from './credential-key.js';
 
 interface CachedExchange {
@@ -59,6 +61,20 @@ export class TokenExchange {
       this.inflight.set(key, pending);
     }
     return pending;
+  }
+
+  /**
+   * What a call to `audience` made for this request carries: the credential's JWT for
+   * that audience (exchanged, or from the cache) and the request's `traceparent`.
+   */
+  async callOptions(
+    accessToken: string,
+    audience: string,
+    request: FastifyRequest,
+  ): Promise<{ jwt: string; traceparent: string }> {
+    const { traceparent } = traceOf(request);
+    const { jwt } = await this.exchange(accessToken, audience, traceparent);
+    return { jwt, traceparent };
   }
 
   private async fetch(
