@@ -2,6 +2,7 @@ import * as grpc from '@grpc/grpc-js';
 import { benchBaselineEnabled } from '@citadel/config';
 import { serviceClientConstructor, type ContractName } from '@citadel/contracts';
 import { leanAsyncResourceBind } from './async-resource-bind.js';
+import { installInFlightTables } from './in-flight-tables.js';
 import { BENCH_BASELINE_USER_METADATA } from './bench-baseline.js';
 import { channelCredentials, type ServiceTls } from './mtls.js';
 
@@ -44,6 +45,8 @@ export class ServiceClient {
   ) {
     // Every call is one http2 request, which Node 20 binds at a needless ~12 µs.
     leanAsyncResourceBind();
+    // Finished calls would otherwise be promoted and left for a full GC (see there).
+    installInFlightTables();
     const Ctor = serviceClientConstructor(target);
     const credentials = this.baseline
       ? grpc.credentials.createInsecure()
