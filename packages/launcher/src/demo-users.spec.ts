@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ensureDemoUsers } from './demo-users.js';
-import { freePort } from './free-port.js';
+import { freePort, freePorts } from './free-port.js';
 
 describe('demo users', () => {
   let home: string;
@@ -52,5 +52,37 @@ describe('freePort', () => {
       server.listen(port, '127.0.0.1', resolve);
     });
     await new Promise((resolve) => server.close(resolve));
+  });
+
+  it('stays below the OS ephemeral range, where outgoing connections take their ports', async () => {
+    const ports = Object.values(await freePorts(['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h']));
+    expect(new Set(ports).size).toBe(ports.length);
+    for (const port of ports) expect(port).toBeLessThan(32_768);
+  });
+
+  it('passes over a port something already listens on', async () => {
+    const net = await import('node:net');
+    const size = 32_767 - 20_000 + 1;
+    // A port in the range that this process never handed out, held open here.
+    const blocker = net.createServer();
+    let blocked = 0;
+    for (let port = 32_767; !blocked; port--) {
+      blocked = await new Promise<number>((resolve) => {
+        blocker.once('error', () => resolve(0));
+        blocker.listen(port, '127.0.0.1', () => resolve(port));
+      });
+    }
+    // The first draw lands on the blocked port, the later ones elsewhere in the range.
+    const draws = [(blocked - 20_000 + 0.5) / size, 0.1, 0.2, 0.3, 0.4];
+    const random = Math.random;
+    Math.random = () => draws.shift() ?? random();
+    try {
+      const port = await freePort();
+      expect(port).not.toBe(blocked);
+      expect(draws.length).toBeLessThan(4);
+    } finally {
+      Math.random = random;
+      await new Promise((resolve) => blocker.close(resolve));
+    }
   });
 });
