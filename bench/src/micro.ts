@@ -25,7 +25,12 @@ export interface MicroOptions {
 
 /** The gateway's session pieces, loaded from its build (the gateway is an app, not a library). */
 interface TokenExchangeLike {
-  exchange(accessToken: string, audience: string): Promise<{ jwt: string }>;
+  exchange(
+    accessToken: string,
+    audience: string,
+    traceparent?: string,
+    credentialKey?: string,
+  ): Promise<{ jwt: string }>;
 }
 interface Guard {
   canActivate(ctx: unknown): boolean | Promise<boolean>;
@@ -73,7 +78,7 @@ function gatewayEdgeAuth(session: GatewaySession, exchange: TokenExchangeLike, t
   const rbac = new RbacGuard({ get: (key, target) => reflect.getMetadata(key, target) });
   const authorization = `Bearer ${token}`;
   return async () => {
-    const request: { headers: object; user?: { accessToken: string } } = {
+    const request: { headers: object; user?: { accessToken: string; credentialKey: string } } = {
       headers: { authorization },
     };
     const http = { getRequest: () => request, getResponse: () => ({}), getNext: () => {} };
@@ -84,7 +89,9 @@ function gatewayEdgeAuth(session: GatewaySession, exchange: TokenExchangeLike, t
       getType: () => 'http',
     };
     const ok = (await bearer.canActivate(ctx)) && (await rbac.canActivate(ctx));
-    await exchange.exchange(request.user!.accessToken, 'order');
+    // What a controller's `callOptions(principal, …)` does with the principal.
+    const { accessToken, credentialKey } = request.user!;
+    await exchange.exchange(accessToken, 'order', undefined, credentialKey);
     return ok;
   };
 }

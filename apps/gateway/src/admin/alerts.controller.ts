@@ -28,7 +28,7 @@ export class AlertsController {
   @Authenticated('alerts:read')
   @ApiOkResponse({ type: [AlertDto] })
   async alerts(@CurrentPrincipal() principal: Principal, @Req() request: FastifyRequest) {
-    const options = await this.exchange.callOptions(principal.accessToken, 'order', request);
+    const options = await this.exchange.callOptions(principal, 'order', request);
     const { alerts } = await this.order.call<ListAlertsResponse>('ListAlerts', {}, options);
     return alerts ?? [];
   }

@@ -96,7 +96,7 @@ export class AuditController {
     request: FastifyRequest,
     body: object,
   ): Promise<T> {
-    const options = await this.exchange.callOptions(principal.accessToken, service, request);
+    const options = await this.exchange.callOptions(principal, service, request);
     const client = service === 'auth' ? this.auth : this.order;
     return client.call<T>(method, body, options);
   }

@@ -70,6 +70,6 @@ export class ApiKeysController {
   }
 
   private options(principal: Principal, request: FastifyRequest) {
-    return this.exchange.callOptions(principal.accessToken, 'auth', request);
+    return this.exchange.callOptions(principal, 'auth', request);
   }
 }

@@ -25,7 +25,7 @@ export class CustomersController {
     @CurrentPrincipal() principal: Principal,
     @Req() request: FastifyRequest,
   ): Promise<Customer[]> {
-    const options = await this.exchange.callOptions(principal.accessToken, 'auth', request);
+    const options = await this.exchange.callOptions(principal, 'auth', request);
     const { customers } = await this.auth.call<ListCustomersResponse>('ListCustomers', {}, options);
     return customers;
   }
@@ -41,7 +41,7 @@ export class CustomersController {
     @CurrentPrincipal() principal: Principal,
     @Req() request: FastifyRequest,
   ): Promise<void> {
-    const options = await this.exchange.callOptions(principal.accessToken, 'auth', request);
+    const options = await this.exchange.callOptions(principal, 'auth', request);
     await this.auth.call('DeleteCustomer', { id }, options);
     this.exchange.evictUser(id);
   }

@@ -1,7 +1,7 @@
 import { HttpException } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
-import { credentialKey } from '../session/credential-key.js';
+import { credentialKey, type CredentialKey } from '../session/credential-key.js';
 import { counter } from './counter-store.js';
 
 export interface RateLimitSettings {
@@ -16,7 +16,7 @@ export interface RateLimitSettings {
 
 /** What the limiter needs from the exchange: whether a credential is already known good. */
 export interface KnownCredentials {
-  isKnown(credential: string): boolean;
+  isKnown(key: CredentialKey): boolean;
 }
 
 const CREDENTIAL = /^Bearer (cit_(?:at|ak)_[A-Za-z0-9_-]{43})$/;
@@ -76,11 +76,12 @@ export class RateLimits {
         await this.anonymous.consume(ip);
         return;
       }
-      if (!known.isKnown(credential)) {
+      const key = credentialKey(credential);
+      if (!known.isKnown(key)) {
         const spent = await this.anonymous.get(ip);
         if (spent && spent.consumedPoints >= this.settings.anonymousPerIp) throw spent;
       }
-      await this.perCredential.consume(credentialKey(credential));
+      await this.perCredential.consume(key);
     } catch (error) {
       if (error instanceof RateLimiterRes) throw tooManyRequests(error.msBeforeNext);
       throw error;

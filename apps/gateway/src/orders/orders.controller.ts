@@ -43,7 +43,7 @@ export class OrdersController {
     principal: Principal,
     request: FastifyRequest,
   ) {
-    const options = await this.exchange.callOptions(principal.accessToken, 'order', request);
+    const options = await this.exchange.callOptions(principal, 'order', request);
     return this.order.call<T>(method, body, options);
   }
 

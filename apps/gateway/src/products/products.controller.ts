@@ -54,7 +54,7 @@ export class ProductsController {
     @CurrentPrincipal() principal: Principal,
     @Req() request: FastifyRequest,
   ): Promise<Product> {
-    const options = await this.exchange.callOptions(principal.accessToken, 'order', request);
+    const options = await this.exchange.callOptions(principal, 'order', request);
     return this.order.call<Product>('SetPrice', { sku, price_cents: body.price_cents }, options);
   }
 }

@@ -4,6 +4,7 @@ import { Strategy } from 'passport-http-bearer';
 import type { Role } from '@citadel/auth';
 import type { FastifyRequest } from 'fastify';
 import { traceOf } from '../trace.js';
+import { credentialKey } from './credential-key.js';
 import type { Principal } from './principal.js';
 import { InvalidAccessToken, TokenExchange } from './token-exchange.js';
 
@@ -27,12 +28,19 @@ export class BearerStrategy extends PassportStrategy(Strategy, 'bearer') {
   async validate(request: FastifyRequest, token: string): Promise<Principal> {
     if (!CREDENTIAL_SHAPE.test(token)) throw new UnauthorizedException('not a Citadel credential');
     try {
-      const session = await this.exchange.exchange(token, 'order', traceOf(request).traceparent);
+      const key = credentialKey(token);
+      const session = await this.exchange.exchange(
+        token,
+        'order',
+        traceOf(request).traceparent,
+        key,
+      );
       return {
         id: session.userId,
         email: session.email,
         role: session.role as Role,
         accessToken: token,
+        credentialKey: key,
         ...(session.scopes ? { scopes: session.scopes } : {}),
         ...(session.apiKeyId ? { apiKeyId: session.apiKeyId } : {}),
       };

@@ -15,6 +15,7 @@ import { BENCH_BASELINE_USER } from '@citadel/transport';
 import type { FastifyRequest } from 'fastify';
 import { EdgeAudit } from '../edge/edge-audit.js';
 import { BearerAuthGuard } from './bearer-auth.guard.js';
+import { credentialKey } from './credential-key.js';
 import type { Principal } from './principal.js';
 
 const PERMISSIONS = 'citadel:gateway-permissions';
@@ -67,6 +68,7 @@ const BASELINE_PRINCIPAL: Principal = {
   email: BENCH_BASELINE_USER.email,
   role: 'customer',
   accessToken: '',
+  credentialKey: credentialKey(''),
 };
 
 /** A route for signed-in callers whose role grants one of `permissions` (none: any role). */

@@ -1,5 +1,6 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import type { Role } from '@citadel/auth';
+import type { CredentialKey } from './credential-key.js';
 
 /** The caller of a gateway route, as established by exchanging its opaque token. */
 export interface Principal {
@@ -8,6 +9,8 @@ export interface Principal {
   role: Role;
   /** The opaque token or API key it presented; only ever sent on to auth. */
   accessToken: string;
+  /** What the gateway keys that credential by (its SHA-256), computed once per request. */
+  credentialKey: CredentialKey;
   /** An API key's scopes (the permissions it is limited to); absent for user sessions. */
   scopes?: string[];
   /** The API key, when the credential is one. */

@@ -1,6 +1,7 @@
 import type { ServiceClient } from '@citadel/transport';
 import type { FastifyRequest } from 'fastify';
 import { traceOf } from '../trace.js';
+import { credentialKey } from './credential-key.js';
 import { InvalidAccessToken, TokenExchange } from './token-exchange.js';
 
 function fakeAuth(expiresInSeconds: number) {
@@ -76,7 +77,11 @@ describe('TokenExchange', () => {
       method: 'GET',
       headers: { traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' },
     } as unknown as FastifyRequest;
-    const options = await exchange.callOptions('t1', 'auth', request);
+    const options = await exchange.callOptions(
+      { accessToken: 't1', credentialKey: credentialKey('t1') },
+      'auth',
+      request,
+    );
     expect(options).toEqual({ jwt: 'jwt-1', traceparent: traceOf(request).traceparent });
     expect(options.traceparent).toMatch(/^00-4bf92f3577b34da6a3ce929d0e0e4736-[0-9a-f]{16}-01$/);
     expect(traceparents).toEqual([options.traceparent]);

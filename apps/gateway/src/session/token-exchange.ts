@@ -6,7 +6,8 @@ import { BENCH_BASELINE_USER, encodeBaselineUser } from '@citadel/transport';
 import type { FastifyRequest } from 'fastify';
 import { AUTH_CLIENT, type ServiceClient } from '../downstream.js';
 import { traceOf } from '../trace.js';
-import { credentialKey } from './credential-key.js';
+import type { Principal } from './principal.js';
+import { credentialKey, type CredentialKey } from './credential-key.js';
 
 interface CachedExchange {
   jwt: string;
@@ -43,14 +44,18 @@ export class TokenExchange {
 
   constructor(@Inject(AUTH_CLIENT) private readonly auth: ServiceClient) {}
 
-  /** `traceparent`: the request's, for the call to auth when the cache misses. */
+  /**
+   * `traceparent`: the request's, for the call to auth when the cache misses. `key`: the
+   * token's `credentialKey`, where the caller has it already.
+   */
   async exchange(
     accessToken: string,
     audience: string,
     traceparent: string | undefined,
+    credential: CredentialKey = credentialKey(accessToken),
   ): Promise<CachedExchange> {
     if (this.baseline) return this.baseline;
-    const key = `${credentialKey(accessToken)}:${audience}`;
+    const key = `${credential}:${audience}`;
     const cached = this.cache.get(key);
     if (cached && cached.usableUntil > Date.now()) return cached;
     let pending = this.inflight.get(key);
@@ -68,12 +73,17 @@ export class TokenExchange {
    * that audience (exchanged, or from the cache) and the request's `traceparent`.
    */
   async callOptions(
-    accessToken: string,
+    principal: Pick<Principal, 'accessToken' | 'credentialKey'>,
     audience: string,
     request: FastifyRequest,
   ): Promise<{ jwt: string; traceparent: string }> {
     const { traceparent } = traceOf(request);
-    const { jwt } = await this.exchange(accessToken, audience, traceparent);
+    const { jwt } = await this.exchange(
+      principal.accessToken,
+      audience,
+      traceparent,
+      principal.credentialKey,
+    );
     return { jwt, traceparent };
   }
 
@@ -122,8 +132,8 @@ export class TokenExchange {
   }
 
   /** Whether a usable exchange for this credential is cached (a session known good). */
-  isKnown(accessToken: string): boolean {
-    const prefix = `${credentialKey(accessToken)}:`;
+  isKnown(key: CredentialKey): boolean {
+    const prefix = `${key}:`;
     const now = Date.now();
     for (const audience of KNOWN_AUDIENCES) {
       const entry = this.cache.get(prefix + audience);
