@@ -70,9 +70,12 @@ describe('installInFlightTables', () => {
   // Jest runs other spec files in this process: they get Node's own http2 back.
   afterAll(() => Object.assign(http2, original));
 
-  const stateOf = (session: object) => {
-    const key = Object.getOwnPropertySymbols(session).find((s) => s.description === 'state')!;
-    return (session as Record<symbol, { streams: unknown; pendingStreams: unknown }>)[key];
+  /** Node's private per-session state, found by its symbol's description. */
+  const stateOf = (session: object): { streams: unknown; pendingStreams: unknown } => {
+    const key = Object.getOwnPropertySymbols(session).find((s) => s.description === 'state');
+    const state = key && (session as Record<symbol, unknown>)[key];
+    if (!state) throw new Error('no http2 session state');
+    return state as { streams: unknown; pendingStreams: unknown };
   };
 
   it('gives every http2 session, client and server, the chain-free tables', async () => {
@@ -154,7 +157,7 @@ describe('installInFlightTables', () => {
     const client = new Client(
       `127.0.0.1:${port}`,
       grpc.credentials.createInsecure(),
-    ) as grpc.Client & {
+    ) as unknown as grpc.Client & {
       echo: (request: Buffer, done: (e: Error | null, r?: Buffer) => void) => void;
     };
     const tracked: string[] = [];
