@@ -129,6 +129,27 @@ describe('installInFlightTables', () => {
     }
   });
 
+  it('still ends the streams still waiting for the connection when a session is destroyed', async () => {
+    const server = http2.createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const client = http2.connect(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    try {
+      // Requested before the connection is up: Node holds them as pending streams.
+      const streams = [1, 2, 3].map(() => client.request({ ':path': '/' }, { endStream: true }));
+      expect(stateOf(client).pendingStreams).toBeInstanceOf(ArraySet);
+      expect((stateOf(client).pendingStreams as ArraySet<unknown>).size).toBe(3);
+      const closed = streams.map((stream) => new Promise((resolve) => stream.on('close', resolve)));
+      for (const stream of streams) stream.on('error', () => undefined);
+      client.on('error', () => undefined);
+      client.destroy(new Error('gone'));
+      await Promise.all(closed);
+      expect(streams.map((stream) => stream.destroyed)).toEqual([true, true, true]);
+      expect((stateOf(client).pendingStreams as ArraySet<unknown>).size).toBe(0);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
   it('leaves grpc-js calls working, their connection tracking calls in an ArraySet', async () => {
     const identity = (buffer: Buffer) => buffer;
     const method = {
