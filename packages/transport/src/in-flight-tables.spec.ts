@@ -78,6 +78,18 @@ describe('installInFlightTables', () => {
     return state as { streams: unknown; pendingStreams: unknown };
   };
 
+  /** Destroys a client session and waits until each of `streams` has closed. */
+  const destroyAndWait = async (
+    client: http2.ClientHttp2Session,
+    streams: http2.ClientHttp2Stream[],
+  ) => {
+    const closed = streams.map((stream) => new Promise((resolve) => stream.on('close', resolve)));
+    for (const stream of streams) stream.on('error', () => undefined);
+    client.on('error', () => undefined);
+    client.destroy(new Error('gone'));
+    await Promise.all(closed);
+  };
+
   it('gives every http2 session, client and server, the chain-free tables', async () => {
     const server = http2.createServer();
     const serverSessions: http2.ServerHttp2Session[] = [];
@@ -117,11 +129,7 @@ describe('installInFlightTables', () => {
     try {
       const streams = [1, 2, 3].map(() => client.request({ ':path': '/' }, { endStream: true }));
       await new Promise((resolve) => streams[2]!.once('ready', resolve));
-      const closed = streams.map((stream) => new Promise((resolve) => stream.on('close', resolve)));
-      for (const stream of streams) stream.on('error', () => undefined);
-      client.on('error', () => undefined);
-      client.destroy(new Error('gone'));
-      await Promise.all(closed);
+      await destroyAndWait(client, streams);
       expect(streams.map((stream) => stream.destroyed)).toEqual([true, true, true]);
       expect(stateOf(client).streams).toBeInstanceOf(StreamsById);
     } finally {
@@ -138,11 +146,7 @@ describe('installInFlightTables', () => {
       const streams = [1, 2, 3].map(() => client.request({ ':path': '/' }, { endStream: true }));
       expect(stateOf(client).pendingStreams).toBeInstanceOf(ArraySet);
       expect((stateOf(client).pendingStreams as ArraySet<unknown>).size).toBe(3);
-      const closed = streams.map((stream) => new Promise((resolve) => stream.on('close', resolve)));
-      for (const stream of streams) stream.on('error', () => undefined);
-      client.on('error', () => undefined);
-      client.destroy(new Error('gone'));
-      await Promise.all(closed);
+      await destroyAndWait(client, streams);
       expect(streams.map((stream) => stream.destroyed)).toEqual([true, true, true]);
       expect((stateOf(client).pendingStreams as ArraySet<unknown>).size).toBe(0);
     } finally {
