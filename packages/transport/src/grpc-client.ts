@@ -2,8 +2,8 @@ import * as grpc from '@grpc/grpc-js';
 import { benchBaselineEnabled } from '@citadel/config';
 import { serviceClientConstructor, type ContractName } from '@citadel/contracts';
 import { leanAsyncResourceBind } from './async-resource-bind.js';
-import { installInFlightTables } from './in-flight-tables.js';
 import { BENCH_BASELINE_USER_METADATA } from './bench-baseline.js';
+import { installInFlightTables } from './in-flight-tables.js';
 import { channelCredentials, type ServiceTls } from './mtls.js';
 
 export interface CallOptions {

@@ -56,7 +56,7 @@ export function installInFlightTables(): void {
 }
 
 /** Node's per-session `streams` (id → stream) and `pendingStreams`, before any stream. */
-export function replaceSessionTables(session: object): void {
+function replaceSessionTables(session: object): void {
   const state = symbolValue(session, 'state') as
     { streams?: unknown; pendingStreams?: unknown } | undefined;
   if (!state || !isEmptyTable(state.streams)) return;

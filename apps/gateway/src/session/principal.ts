@@ -9,7 +9,7 @@ export interface Principal {
   role: Role;
   /** The opaque token or API key it presented; only ever sent on to auth. */
   accessToken: string;
-  /** What the gateway keys that credential by (its SHA-256), computed once per request. */
+  /** What the gateway keys that credential by (its SHA-256), as the bearer strategy hashed it. */
   credentialKey: CredentialKey;
   /** An API key's scopes (the permissions it is limited to); absent for user sessions. */
   scopes?: string[];

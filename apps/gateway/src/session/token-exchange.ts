@@ -45,8 +45,8 @@ export class TokenExchange {
   constructor(@Inject(AUTH_CLIENT) private readonly auth: ServiceClient) {}
 
   /**
-   * `traceparent`: the request's, for the call to auth when the cache misses. `key`: the
-   * token's `credentialKey`, where the caller has it already.
+   * `traceparent`: the request's, for the call to auth when the cache misses.
+   * `credential`: the token's `credentialKey`, where the caller has it already.
    */
   async exchange(
     accessToken: string,
