@@ -28,6 +28,14 @@ export interface LoadResult {
   statusCodes: Record<string, number>;
 }
 
+/** One run, with what {@link combineLoads} needs to pool it with others. */
+export interface LoadSample extends LoadResult {
+  /** Latencies of the counted responses, ms, sorted. */
+  latenciesMs: Float64Array;
+  /** Seconds over which the counted requests were sent (the run, less its settling time). */
+  countedS: number;
+}
+
 /**
  * One autocannon run over HTTPS with keep-alive (autocannon keeps its connections open).
  * Latencies are collected per response at microsecond resolution: autocannon's own
@@ -35,7 +43,7 @@ export interface LoadResult {
  * the requests sent in the first seconds (the connections' TLS handshakes and the queue
  * behind them) are served but not counted: the figures are keep-alive requests only.
  */
-export function runLoad(options: LoadOptions): Promise<LoadResult> {
+export function runLoad(options: LoadOptions): Promise<LoadSample> {
   const latencies: number[] = [];
   let total = 0;
   const started = performance.now();
@@ -58,14 +66,17 @@ export function runLoad(options: LoadOptions): Promise<LoadResult> {
           Object.entries(result.statusCodeStats).map(([code, { count }]) => [code, count]),
         );
         const sorted = Float64Array.from(latencies).sort();
+        const countedS = Math.max(result.duration - settleMs / 1000, 0.001);
         resolve({
-          rps: round(latencies.length / Math.max(result.duration - settleMs / 1000, 0.001), 0),
+          rps: round(latencies.length / countedS, 0),
           p50Ms: round(percentile(sorted, 0.5), 2),
           p99Ms: round(percentile(sorted, 0.99), 2),
           requests: latencies.length,
           totalRequests: total,
           failures: result.non2xx + result.errors + result.timeouts,
           statusCodes,
+          latenciesMs: sorted,
+          countedS,
         });
       },
     );
@@ -76,6 +87,34 @@ export function runLoad(options: LoadOptions): Promise<LoadResult> {
       if (performance.now() - ms - started >= settleMs) latencies.push(ms);
     });
   });
+}
+
+/**
+ * Several runs against one target as if they were one: requests over the seconds they were
+ * counted in, and percentiles over all their latencies together.
+ */
+export function combineLoads(samples: LoadSample[]): LoadResult {
+  const latencies = new Float64Array(samples.reduce((n, s) => n + s.latenciesMs.length, 0));
+  let offset = 0;
+  for (const sample of samples) {
+    latencies.set(sample.latenciesMs, offset);
+    offset += sample.latenciesMs.length;
+  }
+  latencies.sort();
+  const statusCodes: Record<string, number> = {};
+  for (const sample of samples)
+    for (const [code, count] of Object.entries(sample.statusCodes))
+      statusCodes[code] = (statusCodes[code] ?? 0) + count;
+  const sum = (f: (sample: LoadSample) => number) => samples.reduce((n, s) => n + f(s), 0);
+  return {
+    rps: round(latencies.length / Math.max(sum((s) => s.countedS), 0.001), 0),
+    p50Ms: round(percentile(latencies, 0.5), 2),
+    p99Ms: round(percentile(latencies, 0.99), 2),
+    requests: latencies.length,
+    totalRequests: sum((s) => s.totalRequests),
+    failures: sum((s) => s.failures),
+    statusCodes,
+  };
 }
 
 function percentile(sorted: Float64Array, q: number): number {

@@ -1,6 +1,6 @@
 import type { LoadResult } from './load.js';
 import type { MicroResult } from './micro.js';
-import type { ProfileSummary } from './profile-summary.js';
+import type { ProfileSummary, Window } from './profile-summary.js';
 
 export interface SideReport {
   rps: number;
@@ -11,6 +11,7 @@ export interface SideReport {
   runs: (LoadResult & {
     cpuUsPerRequest: Record<string, number | undefined>;
     foreignCpuPct?: number;
+    slicesRps?: number[];
   })[];
 }
 
@@ -69,10 +70,11 @@ export interface BenchReport {
     randomBytesSha256OpsPerS: number;
   };
   settings: {
+    /** Measured seconds per path and target in each round, cut into `slices` runs. */
     durationS: number;
-    /** The first seconds of each run, not counted (connections' TLS handshakes). */
+    slices: number;
+    /** The first seconds of each slice, not counted (connections' TLS handshakes). */
     settleS: number;
-    warmupS: number;
     initialWarmupS: number;
     connections: number;
     rounds: number;
@@ -80,12 +82,22 @@ export interface BenchReport {
   };
   /** Every path unless the run was limited with `--paths`. */
   paths: Partial<Record<'read' | 'write' | 'login', PathReport>>;
-  /** Runs repeated because other processes took too much of the machine meanwhile. */
+  /** Slices repeated because other processes took too much of the machine meanwhile. */
   discardedRuns: (LoadResult & { path: string; mode: string; foreignCpuPct?: number })[];
   micro: MicroResult[];
   targets: Target[];
   /** With `--cpu-prof`: where the CPU went during one path's measured runs. */
-  profile?: { path: string; dir: string; processes: Record<string, ProfileSummary> };
+  profile?: {
+    path: string;
+    dir: string;
+    processes: Record<string, ProfileSummary>;
+    /**
+     * The measured slices' spans (µs, on the profiles' clock) per `<path> <target>` of the
+     * last round, and each profiled process's pid: to read the profiles over those spans.
+     */
+    windows: Record<string, Window[]>;
+    pids: Record<string, number>;
+  };
 }
 
 export function median(values: number[]): number {
@@ -199,13 +211,13 @@ export function markdownReport(report: BenchReport): string {
       `randomBytes(32)+SHA-256 at ${fmt(m.randomBytesSha256OpsPerS)} ops/s on one thread, ` +
       `load average ${m.loadAverageAtStart.join(' ')} at start, ` +
       `${m.loadAverageAtEnd.join(' ')} at the end.`,
-    `Load: ${s.loadGenerator}; ${s.connections} connections, ${s.durationS} s per run after ` +
-      `${s.warmupS} s of warm-up, of which the first ${s.settleS} s (the connections' TLS ` +
-      `handshakes and the queue behind them) is served but not counted; median of ` +
-      `${s.rounds} interleaved round(s), each on freshly booted systems and floor, after one ` +
-      `${s.initialWarmupS} s unmeasured pass per path and system; ` +
-      `${report.discardedRuns.length} run(s) repeated because other processes took more than ` +
-      `15% of the machine.`,
+    `Load: ${s.loadGenerator}; ${s.connections} connections; ${s.durationS} s measured per ` +
+      `path and target in each round, in ${s.slices} slice(s) taken in turns with the other ` +
+      `targets; the first ${s.settleS} s of each slice (the connections' TLS handshakes and ` +
+      `the queue behind them) is served but not counted; median of ${s.rounds} round(s), ` +
+      `each on freshly booted systems and floor, after one ${s.initialWarmupS} s unmeasured ` +
+      `pass per path and system; ${report.discardedRuns.length} slice(s) repeated because ` +
+      `other processes took more than 15% of the machine.`,
     '',
     '| path | secured req/s | baseline req/s | secured / baseline (paired) | secured p50 / p99 ms | baseline p50 / p99 ms |',
     '|---|---:|---:|---:|---:|---:|',

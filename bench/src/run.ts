@@ -10,7 +10,7 @@ import { pathToFileURL } from 'node:url';
 import { BENCH_BASELINE_VAR, REPO_ROOT } from '@citadel/config';
 import type autocannon from 'autocannon';
 import { startFloor, type Floor } from './floor.js';
-import { runLoad, round, type LoadResult } from './load.js';
+import { combineLoads, runLoad, round, type LoadResult, type LoadSample } from './load.js';
 import { runMicroBenchmarks, type MicroResult } from './micro.js';
 import { monotonicMicros, summarizeProfile, type Window } from './profile-summary.js';
 import { unusedResultFile } from './result-file.js';
@@ -39,8 +39,8 @@ const MODES: Mode[] = ['secured', 'baseline'];
 interface Settings {
   smoke: boolean;
   durationS: number;
+  slices: number;
   settleS: number;
-  warmupS: number;
   initialWarmupS: number;
   connections: number;
   rounds: number;
@@ -69,8 +69,8 @@ function settings(argv: string[], env: NodeJS.ProcessEnv): Settings {
   return {
     smoke,
     durationS: number('duration', 'BENCH_DURATION_S', smoke ? 1 : 10),
-    settleS: number('settle', 'BENCH_SETTLE_S', smoke ? 0 : 1),
-    warmupS: number('warmup', 'BENCH_WARMUP_S', smoke ? 0.5 : 2),
+    slices: Math.max(1, Math.round(number('slices', 'BENCH_SLICES', smoke ? 1 : 5))),
+    settleS: number('settle', 'BENCH_SETTLE_S', smoke ? 0 : 0.5),
     initialWarmupS: number('initial-warmup', 'BENCH_INITIAL_WARMUP_S', smoke ? 0.5 : 5),
     connections: number('connections', 'BENCH_CONNECTIONS', smoke ? 10 : 50),
     rounds: number('rounds', 'BENCH_ROUNDS', smoke ? 1 : 5),
@@ -121,6 +121,8 @@ export interface RunResult extends LoadResult {
   cpuUsPerRequest: Partial<Record<Measured | 'loadgen', number>>;
   /** Share of the machine (all cores) that processes outside the bench used during the run. */
   foreignCpuPct?: number;
+  /** Each slice's req/s, in the order they ran (see {@link measureRound}). */
+  slicesRps?: number[];
 }
 
 /** What one run drives: a booted system, or the floor. */
@@ -142,7 +144,15 @@ const MAX_ATTEMPTS = 3;
 
 type DiscardedRun = RunResult & { path: PathName; mode: Mode | 'floor' };
 
-async function measure(
+/** One slice of a target's run: its load, and what each process's CPU did meanwhile. */
+interface Slice {
+  load: LoadSample;
+  cpuMicros: Partial<Record<Measured | 'loadgen', number>>;
+  wallMicros: number;
+  foreignMicros: number | undefined;
+}
+
+async function measureSlice(
   target: LoadTarget,
   /** Every process the bench started (both systems, the floor): not "others". */
   ours: number[],
@@ -150,54 +160,113 @@ async function measure(
   s: Settings,
   discarded: DiscardedRun[],
   log: (message: string) => void,
-  /** Where the measured run's span goes, for the CPU profiles. */
+  /** Where the measured slice's span goes, for the CPU profiles. */
   windows: Window[],
-): Promise<RunResult> {
+): Promise<Slice> {
   const load = {
     url: target.url,
     ca: target.ca,
     requests: target.requests,
     connections: s.connections,
+    durationS: s.durationS / s.slices + s.settleS,
+    settleS: s.settleS,
   };
   for (let attempt = 1; ; attempt++) {
-    await runLoad({ ...load, durationS: s.warmupS });
     const before = snapshotCpu(target, ours);
     const started = performance.now();
     const window = { start: monotonicMicros(), end: 0 };
-    const result = await runLoad({ ...load, durationS: s.durationS, settleS: s.settleS });
+    const result = await runLoad(load);
     window.end = monotonicMicros();
     const wallMicros = (performance.now() - started) * 1000;
     const after = snapshotCpu(target, ours);
-    const cpuUsPerRequest: RunResult['cpuUsPerRequest'] = {};
+    const cpuMicros: Slice['cpuMicros'] = {};
     for (const name of Object.keys(after.perProcess) as (Measured | 'loadgen')[]) {
       const [start, end] = [before.perProcess[name], after.perProcess[name]];
-      if (start !== undefined && end !== undefined && result.totalRequests > 0)
-        cpuUsPerRequest[name] = round((end - start) / result.totalRequests, 1);
+      if (start !== undefined && end !== undefined) cpuMicros[name] = end - start;
     }
-    const foreignCpuPct =
+    const foreignMicros =
       before.machine !== undefined && after.machine !== undefined
-        ? round(
-            (100 * (after.machine - before.machine - (after.ours - before.ours))) /
-              (wallMicros * os.cpus().length),
-            1,
-          )
+        ? after.machine - before.machine - (after.ours - before.ours)
         : undefined;
-    const run = { ...result, cpuUsPerRequest, foreignCpuPct };
-    const crowded = foreignCpuPct !== undefined && foreignCpuPct > MAX_FOREIGN_CPU_PCT;
+    const slice = { load: result, cpuMicros, wallMicros, foreignMicros };
+    const run = combineSlices([slice]);
+    const crowded = run.foreignCpuPct !== undefined && run.foreignCpuPct > MAX_FOREIGN_CPU_PCT;
     if (!crowded || attempt >= MAX_ATTEMPTS) {
       if (crowded)
         log(
-          `${pathName} ${target.name}: still ${foreignCpuPct}% taken by others; keeping this run`,
+          `${pathName} ${target.name}: still ${run.foreignCpuPct}% taken by others; keeping this slice`,
         );
       windows.push(window);
-      return run;
+      return slice;
     }
     discarded.push({ ...run, path: pathName, mode: target.name });
     log(
-      `${pathName} ${target.name}: other processes took ${foreignCpuPct}% of the machine ` +
-        `(${result.rps} req/s); run discarded and repeated`,
+      `${pathName} ${target.name}: other processes took ${run.foreignCpuPct}% of the machine ` +
+        `(${result.rps} req/s); slice discarded and repeated`,
     );
   }
+}
+
+/** A target's slices of one round, as one run: pooled requests, latencies and CPU. */
+function combineSlices(slices: Slice[]): RunResult {
+  const result = combineLoads(slices.map((slice) => slice.load));
+  const cpuUsPerRequest: RunResult['cpuUsPerRequest'] = {};
+  for (const name of Object.keys(slices[0]?.cpuMicros ?? {}) as (Measured | 'loadgen')[]) {
+    const micros = slices.reduce((sum, slice) => sum + (slice.cpuMicros[name] ?? Number.NaN), 0);
+    if (Number.isFinite(micros) && result.totalRequests > 0)
+      cpuUsPerRequest[name] = round(micros / result.totalRequests, 1);
+  }
+  const wallMicros = slices.reduce((sum, slice) => sum + slice.wallMicros, 0);
+  const foreignMicros = slices.reduce(
+    (sum: number | undefined, slice) =>
+      sum === undefined || slice.foreignMicros === undefined ? undefined : sum + slice.foreignMicros,
+    0,
+  );
+  return {
+    ...result,
+    cpuUsPerRequest,
+    ...(foreignMicros !== undefined
+      ? { foreignCpuPct: round((100 * foreignMicros) / (wallMicros * os.cpus().length), 1) }
+      : {}),
+    ...(slices.length > 1 ? { slicesRps: slices.map((slice) => slice.load.rps) } : {}),
+  };
+}
+
+/**
+ * One round of one path: every target's measured time cut into `--slices` slices, run in
+ * turns (secured, baseline, floor, secured, ...), each slice's order rotated. This
+ * machine's speed swings by a third over a few seconds under a two-core load (two threads
+ * of SHA-256 measured 620 to 1,200 ops/ms within 40 s), so targets measured one after the
+ * other for 10 s each would compare those swings; slices of 2 s in turns see the same ones.
+ */
+async function measureRound(
+  all: LoadTarget[],
+  roundIndex: number,
+  ours: number[],
+  pathName: PathName,
+  s: Settings,
+  discarded: DiscardedRun[],
+  log: (message: string) => void,
+  windows: Record<string, Window[]>,
+): Promise<Map<LoadTarget['name'], RunResult>> {
+  const slices = new Map<LoadTarget['name'], Slice[]>(all.map((target) => [target.name, []]));
+  for (let index = 0; index < s.slices; index++) {
+    // Rotate which target goes first, so none always runs on a warmer machine.
+    const shift = (roundIndex + index) % all.length;
+    for (const target of [...all.slice(shift), ...all.slice(0, shift)]) {
+      const slice = await measureSlice(
+        target,
+        ours,
+        pathName,
+        s,
+        discarded,
+        log,
+        (windows[`${pathName} ${target.name}`] ??= []),
+      );
+      slices.get(target.name)!.push(slice);
+    }
+  }
+  return new Map(all.map((target) => [target.name, combineSlices(slices.get(target.name)!)]));
 }
 
 interface CpuSnapshot {
@@ -260,7 +329,7 @@ async function main() {
   const host = machine();
   log(
     `${host.cpuCount}× ${host.cpuModel}, ${host.node}; ${s.rounds} round(s), ${s.durationS} s per ` +
-      `path, ${s.connections} connections${s.smoke ? ' (smoke)' : ''}`,
+      `path and target in ${s.slices} slice(s), ${s.connections} connections${s.smoke ? ' (smoke)' : ''}`,
   );
 
   log('micro-benchmarks ...');
@@ -326,25 +395,24 @@ async function main() {
         }
       }
       for (const pathName of s.paths) {
-        // Rotate which target goes first, so none always runs on a warmer machine.
-        const all = targets(pathName);
-        const shift = roundIndex % all.length;
-        for (const target of [...all.slice(shift), ...all.slice(0, shift)]) {
-          const result = await measure(
-            target,
-            ours,
-            pathName,
-            s,
-            discarded,
-            log,
-            (windows[`${pathName} ${target.name}`] ??= []),
-          );
-          if (target.name === 'floor') floorRuns.push(result);
-          else runs[pathName][target.name].push(result);
+        const results = await measureRound(
+          targets(pathName),
+          roundIndex,
+          ours,
+          pathName,
+          s,
+          discarded,
+          log,
+          windows,
+        );
+        for (const [name, result] of results) {
+          if (name === 'floor') floorRuns.push(result);
+          else runs[pathName][name].push(result);
           log(
-            `${label} ${pathName.padEnd(5)} ${target.name.padEnd(8)} ` +
+            `${label} ${pathName.padEnd(5)} ${name.padEnd(8)} ` +
               `${result.rps} req/s, p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms, ` +
               `others ${result.foreignCpuPct ?? '?'}% of the machine` +
+              (result.slicesRps ? ` (slices ${result.slicesRps.join(', ')} req/s)` : '') +
               (result.failures ? `, ${result.failures} FAILED` : ''),
           );
         }
@@ -367,8 +435,8 @@ async function main() {
     machine: { ...host, loadAverageAtEnd: os.loadavg().map((value) => round(value, 2)) },
     settings: {
       durationS: s.durationS,
+      slices: s.slices,
       settleS: s.settleS,
-      warmupS: s.warmupS,
       initialWarmupS: s.initialWarmupS,
       connections: s.connections,
       rounds: s.rounds,
@@ -444,9 +512,11 @@ function profileSummary(
       .map((file) => [Number(/-(\d+)\.cpuprofile$/.exec(file)?.[1]), path.join(dir, file)]),
   );
   const processes: NonNullable<BenchReport['profile']>['processes'] = {};
+  const pids: Record<string, number> = {};
   const add = (name: string, pid: number | undefined, runs: string) => {
     const file = pid === undefined ? undefined : fileOf.get(pid);
     if (file) processes[name] = summarizeProfile(file, windows[runs] ?? []);
+    if (file) pids[name] = pid!;
   };
   for (const mode of MODES) {
     for (const service of ['gateway', 'order'] as const) {
@@ -454,7 +524,7 @@ function profileSummary(
     }
   }
   if (pathName === 'read') add('floor front', floor?.pids.front, 'read floor');
-  return { path: pathName, dir, processes };
+  return { path: pathName, dir, processes, windows, pids };
 }
 
 function summarize(byMode: Record<Mode, RunResult[]>, floorRuns: RunResult[]): PathReport {
@@ -476,7 +546,7 @@ function summarize(byMode: Record<Mode, RunResult[]>, floorRuns: RunResult[]): P
   };
   const secured = side(byMode.secured);
   const baseline = side(byMode.baseline);
-  // Paired within each round (the runs were back to back), then the median: a burst of
+  // Paired within each round (their slices took turns), then the median: a burst of
   // noise on a shared machine then moves one pair, not the whole comparison.
   const paired = (against: RunResult[], f: (a: RunResult, b: RunResult) => number) =>
     median(byMode.secured.map((run, i) => (against[i] ? f(run, against[i]) : Number.NaN)));
