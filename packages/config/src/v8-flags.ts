@@ -1,8 +1,10 @@
 import v8 from 'node:v8';
+import { pinTickObjectShape } from './tick-shape.js';
 
 /**
  * The V8 settings every Citadel service runs with. Each entry point imports this module
- * first, so they hold before anything else is loaded or allocated.
+ * first, so they hold before anything else is loaded or allocated. It also pins the shape
+ * of `process.nextTick`'s records ({@link pinTickObjectShape}).
  *
  * `--no-allocation-site-pretenuring`: V8 watches each allocation site (an object or
  * array literal) and, once most of its objects have survived a young-generation GC,
@@ -18,3 +20,4 @@ import v8 from 'node:v8';
 export const SERVICE_V8_FLAGS = ['--no-allocation-site-pretenuring'] as const;
 
 for (const flag of SERVICE_V8_FLAGS) v8.setFlagsFromString(flag);
+pinTickObjectShape();
