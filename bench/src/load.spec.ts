@@ -30,13 +30,19 @@ describe('slices of one target, combined', () => {
     // 99 fast responses in one slice and one slow one in the other: the p99 is the fast
     // one's (the 99th of 100), the p50 too; a slice's own p99 would say 50 ms.
     const combined = combineLoads([
-      sample(Array.from({ length: 99 }, () => 2), 1),
+      sample(
+        Array.from({ length: 99 }, () => 2),
+        1,
+      ),
       sample([50], 1),
     ]);
     expect(combined.p50Ms).toBe(2);
     expect(combined.p99Ms).toBe(2);
     const slower = combineLoads([
-      sample(Array.from({ length: 98 }, () => 2), 1),
+      sample(
+        Array.from({ length: 98 }, () => 2),
+        1,
+      ),
       sample([40, 50], 1),
     ]);
     expect(slower.p99Ms).toBe(40);

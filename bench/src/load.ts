@@ -107,7 +107,14 @@ export function combineLoads(samples: LoadSample[]): LoadResult {
       statusCodes[code] = (statusCodes[code] ?? 0) + count;
   const sum = (f: (sample: LoadSample) => number) => samples.reduce((n, s) => n + f(s), 0);
   return {
-    rps: round(latencies.length / Math.max(sum((s) => s.countedS), 0.001), 0),
+    rps: round(
+      latencies.length /
+        Math.max(
+          sum((s) => s.countedS),
+          0.001,
+        ),
+      0,
+    ),
     p50Ms: round(percentile(latencies, 0.5), 2),
     p99Ms: round(percentile(latencies, 0.99), 2),
     requests: latencies.length,

@@ -219,7 +219,9 @@ function combineSlices(slices: Slice[]): RunResult {
   const wallMicros = slices.reduce((sum, slice) => sum + slice.wallMicros, 0);
   const foreignMicros = slices.reduce(
     (sum: number | undefined, slice) =>
-      sum === undefined || slice.foreignMicros === undefined ? undefined : sum + slice.foreignMicros,
+      sum === undefined || slice.foreignMicros === undefined
+        ? undefined
+        : sum + slice.foreignMicros,
     0,
   );
   return {
