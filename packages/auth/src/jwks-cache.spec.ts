@@ -1,3 +1,4 @@
+import { jest } from '@jest/globals';
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
 import { JwksCache } from './jwks-cache.js';
 
@@ -38,6 +39,23 @@ describe('JWKS cache', () => {
     published.unshift(await publicJwk('new'));
     await expect(cache.resolveKey({ kid: 'new', alg: 'ES256' }, TOKEN)).resolves.toBeDefined();
     expect(fetches).toBe(2);
+  });
+
+  it('finds a rotated-in key when the clock reads a millisecond short of the window', async () => {
+    // The window's timer can fire while Date.now() is still 199 ms past the last fetch.
+    let now = 1_000_000;
+    const clock = jest.spyOn(Date, 'now').mockImplementation(() => now);
+    try {
+      const published = [await publicJwk('old')];
+      const cache = new JwksCache(async () => [...published], { minRefreshIntervalMs: 200 });
+      await cache.refresh();
+      published.unshift(await publicJwk('new'));
+      const found = cache.resolveKey({ kid: 'new', alg: 'ES256' }, TOKEN);
+      now += 199;
+      await expect(found).resolves.toBeDefined();
+    } finally {
+      clock.mockRestore();
+    }
   });
 
   it('forged kids share one fetch per window and are refused', async () => {

@@ -58,7 +58,10 @@ export class JwksCache {
       ).finally(() => (this.pendingWindow = undefined));
       await this.pendingWindow;
     }
-    await this.refresh();
+    // Forced: the window has passed by the timer's clock, but `Date.now()` can still be a
+    // millisecond short of it, and an unforced refresh would then skip the fetch (and
+    // refuse a key rotated in). Waiters that arrive together still share one fetch.
+    await this.refresh(true);
   }
 
   /** Fetches the key set unless it was fetched within the rate-limit window. */
