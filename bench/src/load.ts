@@ -68,10 +68,7 @@ export function runLoad(options: LoadOptions): Promise<LoadSample> {
         const sorted = Float64Array.from(latencies).sort();
         const countedS = Math.max(result.duration - settleMs / 1000, 0.001);
         resolve({
-          rps: round(latencies.length / countedS, 0),
-          p50Ms: round(percentile(sorted, 0.5), 2),
-          p99Ms: round(percentile(sorted, 0.99), 2),
-          requests: latencies.length,
+          ...counted(sorted, countedS),
           totalRequests: total,
           failures: result.non2xx + result.errors + result.timeouts,
           statusCodes,
@@ -107,20 +104,23 @@ export function combineLoads(samples: LoadSample[]): LoadResult {
       statusCodes[code] = (statusCodes[code] ?? 0) + count;
   const sum = (f: (sample: LoadSample) => number) => samples.reduce((n, s) => n + f(s), 0);
   return {
-    rps: round(
-      latencies.length /
-        Math.max(
-          sum((s) => s.countedS),
-          0.001,
-        ),
-      0,
+    ...counted(
+      latencies,
+      sum((s) => s.countedS),
     ),
-    p50Ms: round(percentile(latencies, 0.5), 2),
-    p99Ms: round(percentile(latencies, 0.99), 2),
-    requests: latencies.length,
     totalRequests: sum((s) => s.totalRequests),
     failures: sum((s) => s.failures),
     statusCodes,
+  };
+}
+
+/** The counted responses' throughput and percentiles: sorted latencies over counted seconds. */
+function counted(sorted: Float64Array, countedS: number) {
+  return {
+    rps: round(sorted.length / Math.max(countedS, 0.001), 0),
+    p50Ms: round(percentile(sorted, 0.5), 2),
+    p99Ms: round(percentile(sorted, 0.99), 2),
+    requests: sorted.length,
   };
 }
 

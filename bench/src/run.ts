@@ -517,8 +517,9 @@ function profileSummary(
   const pids: Record<string, number> = {};
   const add = (name: string, pid: number | undefined, runs: string) => {
     const file = pid === undefined ? undefined : fileOf.get(pid);
-    if (file) processes[name] = summarizeProfile(file, windows[runs] ?? []);
-    if (file) pids[name] = pid!;
+    if (!file) return;
+    processes[name] = summarizeProfile(file, windows[runs] ?? []);
+    pids[name] = pid!;
   };
   for (const mode of MODES) {
     for (const service of ['gateway', 'order'] as const) {
