@@ -14,6 +14,14 @@ export class InternalJwtVerifier {
     this.cache = new VerifiedTokenCache(cacheSize);
   }
 
+  /**
+   * The claims this exact token verified to before, while it is still within its `exp`:
+   * the hot path's answer, without a promise. `undefined` means {@link verify} must run.
+   */
+  cached(token: string): InternalClaims | undefined {
+    return this.cache.get(token);
+  }
+
   async verify(token: string): Promise<InternalClaims> {
     const cached = this.cache.get(token);
     if (cached) return cached;

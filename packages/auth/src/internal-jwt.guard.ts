@@ -7,8 +7,10 @@ import {
   permissionDenied,
   unauthenticated,
   traceIdOf,
+  type CallContext,
   type DenialEvent,
 } from '@citadel/transport';
+import type { InternalClaims } from './internal-jwt.js';
 import type { InternalJwtVerifier } from './internal-jwt-verifier.js';
 import { can, type Permission } from './rbac.js';
 
@@ -61,19 +63,15 @@ export class InternalJwtGuard implements CanActivate {
     return rules;
   }
 
-  async canActivate(ctx: ExecutionContext): Promise<boolean> {
+  /**
+   * Synchronous when the token verified before (the hot path): Nest awaits only what is
+   * not a boolean, so a cached token costs no promise. A token seen for the first time
+   * is verified asynchronously (its key may have to be fetched).
+   */
+  canActivate(ctx: ExecutionContext): boolean | Promise<boolean> {
     const metadata = ctx.getArgByIndex(1) as grpc.Metadata;
     const call = ctx.getArgByIndex(2) as grpc.ServerUnaryCall<unknown, unknown>;
     const context = callContextOf(call);
-    const deny = (reason: string, actor?: string) =>
-      this.onDenied({
-        callee: this.verifier.audience,
-        caller: context?.caller,
-        method: methodOf(call),
-        reason,
-        actor,
-        traceId: traceIdOf(call),
-      });
     if (!context) throw unauthenticated('caller identity was not established');
     const { isPublic, permission, serviceCallers } = this.rulesOf(ctx.getHandler());
     if (isPublic || serviceCallers.includes(context.caller)) return true;
@@ -81,16 +79,32 @@ export class InternalJwtGuard implements CanActivate {
     const header = metadata.get('authorization')[0];
     const token = typeof header === 'string' && header.startsWith('Bearer ') ? header.slice(7) : '';
     if (!token) {
-      deny('no-user-jwt');
+      this.deny(call, context, 'no-user-jwt');
       throw unauthenticated('user token required');
     }
-    let claims;
-    try {
-      claims = await this.verifier.verify(token);
-    } catch (error) {
-      deny(`invalid-user-jwt: ${error instanceof Error ? error.message : 'unknown'}`);
-      throw unauthenticated('invalid user token');
-    }
+    const claims = this.verifier.cached(token);
+    if (claims) return this.authorize(call, context, token, claims, permission);
+    return this.verifier.verify(token).then(
+      (verified) => this.authorize(call, context, token, verified, permission),
+      (error: unknown) => {
+        this.deny(
+          call,
+          context,
+          `invalid-user-jwt: ${error instanceof Error ? error.message : 'unknown'}`,
+        );
+        throw unauthenticated('invalid user token');
+      },
+    );
+  }
+
+  /** The call acts for the token's user, if the handler's permission is theirs. */
+  private authorize(
+    call: grpc.ServerUnaryCall<unknown, unknown>,
+    context: CallContext,
+    token: string,
+    claims: InternalClaims,
+    permission: Permission | undefined,
+  ): true {
     context.user = {
       id: claims.sub,
       role: claims.role,
@@ -100,7 +114,9 @@ export class InternalJwtGuard implements CanActivate {
     context.jwt = token;
 
     if (permission && !can(context.user, permission)) {
-      deny(
+      this.deny(
+        call,
+        context,
         claims.scopes
           ? `credential scoped to [${claims.scopes.join(' ')}] lacks ${permission}`
           : `role ${claims.role} lacks ${permission}`,
@@ -109,5 +125,21 @@ export class InternalJwtGuard implements CanActivate {
       throw permissionDenied();
     }
     return true;
+  }
+
+  private deny(
+    call: grpc.ServerUnaryCall<unknown, unknown>,
+    context: CallContext,
+    reason: string,
+    actor?: string,
+  ): void {
+    this.onDenied({
+      callee: this.verifier.audience,
+      caller: context.caller,
+      method: methodOf(call),
+      reason,
+      actor,
+      traceId: traceIdOf(call),
+    });
   }
 }
