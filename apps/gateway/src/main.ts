@@ -31,6 +31,7 @@ import { LoginThrottle } from './auth/login-throttle.js';
 import { helmetHeaders, sendSecurityHeaders } from './edge/helmet-headers.js';
 import { connectRedis, limitRequests } from './edge/limit-requests.js';
 import { RateLimits } from './edge/rate-limits.js';
+import { declarePassportRequestFields } from './session/request-fields.js';
 import { TokenExchange } from './session/token-exchange.js';
 import { strictValidation } from './validation.js';
 
@@ -98,6 +99,7 @@ async function main() {
     },
   );
   const fastify = app.getHttpAdapter().getInstance();
+  declarePassportRequestFields(fastify);
   // First, so every later hook, and any refusal, happens inside the request's trace.
   traceRequests(fastify, logger);
   // The API speaks JSON only: any other body type is 415, not parsed as a string.

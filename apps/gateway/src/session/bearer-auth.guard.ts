@@ -1,9 +1,10 @@
 import { Injectable, UnauthorizedException, type ExecutionContext } from '@nestjs/common';
 import { AuthGuard } from '@nestjs/passport';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { EdgeAudit } from '../edge/edge-audit.js';
 import { RateLimits } from '../edge/rate-limits.js';
 import { EXCHANGE_REFUSED } from './bearer.strategy.js';
+import { httpReplyOf, httpRequestOf } from './http-context.js';
 
 /**
  * Passport's bearer guard, plus what a failed authentication costs the caller: it is
@@ -19,6 +20,15 @@ export class BearerAuthGuard extends AuthGuard('bearer') {
     super();
   }
 
+  override getRequest(context: ExecutionContext): FastifyRequest {
+    return httpRequestOf(context);
+  }
+
+  // Overrides the guard's untyped `getResponse` (the mixin's type declares only getRequest).
+  getResponse(context: ExecutionContext): FastifyReply {
+    return httpReplyOf(context);
+  }
+
   override handleRequest<TUser>(
     error: unknown,
     user: TUser | false,
@@ -26,7 +36,7 @@ export class BearerAuthGuard extends AuthGuard('bearer') {
     context: ExecutionContext,
   ): TUser {
     if (user && !error) return user;
-    const request = context.switchToHttp().getRequest<FastifyRequest>();
+    const request = httpRequestOf(context);
     void this.limits.chargeFailedAuthentication(request.ip);
     const reason = error instanceof Error ? error.message : 'no bearer credential';
     if (reason !== EXCHANGE_REFUSED) this.edgeAudit.record(request, 'http.unauthenticated', reason);

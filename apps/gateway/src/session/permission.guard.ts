@@ -16,6 +16,7 @@ import type { FastifyRequest } from 'fastify';
 import { EdgeAudit } from '../edge/edge-audit.js';
 import { BearerAuthGuard } from './bearer-auth.guard.js';
 import { credentialKey } from './credential-key.js';
+import { httpRequestOf } from './http-context.js';
 import type { Principal } from './principal.js';
 
 const PERMISSIONS = 'citadel:gateway-permissions';
@@ -32,10 +33,17 @@ export class PermissionGuard implements CanActivate {
     private readonly edgeAudit: EdgeAudit,
   ) {}
 
+  /** Each route's permissions, read once: decorator metadata does not change at runtime. */
+  private readonly neededBy = new WeakMap<object, readonly Permission[]>();
+
   canActivate(ctx: ExecutionContext): boolean {
-    const needed =
-      this.reflector.get<Permission[] | undefined>(PERMISSIONS, ctx.getHandler()) ?? [];
-    const request = ctx.switchToHttp().getRequest<FastifyRequest & { user?: Principal }>();
+    const handler = ctx.getHandler();
+    let needed = this.neededBy.get(handler);
+    if (!needed) {
+      needed = this.reflector.get<Permission[] | undefined>(PERMISSIONS, handler) ?? [];
+      this.neededBy.set(handler, needed);
+    }
+    const request = httpRequestOf<FastifyRequest & { user?: Principal }>(ctx);
     const principal = request.user;
     if (!principal) return false;
     // An API key is limited to its scopes as well as its owner's role.
@@ -58,7 +66,7 @@ export class PermissionGuard implements CanActivate {
  */
 class BenchBaselinePrincipalGuard implements CanActivate {
   canActivate(ctx: ExecutionContext): boolean {
-    ctx.switchToHttp().getRequest<{ user?: Principal }>().user = BASELINE_PRINCIPAL;
+    httpRequestOf<{ user?: Principal }>(ctx).user = BASELINE_PRINCIPAL;
     return true;
   }
 }

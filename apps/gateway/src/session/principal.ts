@@ -1,6 +1,7 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import type { Role } from '@citadel/auth';
 import type { CredentialKey } from './credential-key.js';
+import { httpRequestOf } from './http-context.js';
 
 /** The caller of a gateway route, as established by exchanging its opaque token. */
 export interface Principal {
@@ -19,5 +20,5 @@ export interface Principal {
 
 export const CurrentPrincipal = createParamDecorator(
   (_data: unknown, ctx: ExecutionContext): Principal =>
-    ctx.switchToHttp().getRequest<{ user: Principal }>().user,
+    httpRequestOf<{ user: Principal }>(ctx).user,
 );
