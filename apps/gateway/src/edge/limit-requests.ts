@@ -15,9 +15,12 @@ export function limitRequests(
   limits: RateLimits,
   known: KnownCredentials,
 ): void {
+  // Declared, so every request object is built with the field in place.
+  fastify.decorateRequest('presentedCredential', null);
   fastify.addHook('onRequest', async (request) => {
     if (UNLIMITED.has(request.url)) return;
-    await limits.consume(request.headers.authorization, request.ip, known);
+    const presented = await limits.consume(request.headers.authorization, request.ip, known);
+    if (presented) request.presentedCredential = presented;
   });
 }
 

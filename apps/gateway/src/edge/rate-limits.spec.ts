@@ -1,11 +1,12 @@
 import { HttpException } from '@nestjs/common';
+import { credentialKey, keyOfPresented } from '../session/credential-key.js';
 import { RateLimits } from './rate-limits.js';
 
 const token = (n: number) => `Bearer cit_at_${String(n).padStart(43, 'x')}`;
 const nobodyKnown = { isKnown: () => false };
 const everyoneKnown = { isKnown: () => true };
 
-async function statusOf(promise: Promise<void>): Promise<number> {
+async function statusOf(promise: Promise<unknown>): Promise<number> {
   try {
     await promise;
     return 200;
@@ -47,5 +48,20 @@ describe('RateLimits', () => {
     expect(await statusOf(limits.consume(token(7), '10.0.0.9', nobodyKnown))).toBe(429);
     // A session already known good from that address keeps working.
     expect(await statusOf(limits.consume(token(8), '10.0.0.9', everyoneKnown))).toBe(200);
+  });
+
+  it('hands on the credential it charged, keyed, so authentication hashes it only if it differs', async () => {
+    const limits = new RateLimits(settings);
+    const credential = token(9).slice('Bearer '.length);
+    const presented = await limits.consume(token(9), '10.0.0.8', everyoneKnown);
+    expect(presented).toEqual({ credential, key: credentialKey(credential) });
+    expect(await limits.consume(undefined, '10.0.0.8', everyoneKnown)).toBeUndefined();
+    expect(await limits.consume('Basic abc', '10.0.0.8', everyoneKnown)).toBeUndefined();
+
+    const request = { presentedCredential: { credential, key: 'from-the-limiter' as never } };
+    expect(keyOfPresented(request, credential)).toBe('from-the-limiter');
+    const other = token(10).slice('Bearer '.length);
+    expect(keyOfPresented(request, other)).toBe(credentialKey(other));
+    expect(keyOfPresented({ presentedCredential: null }, other)).toBe(credentialKey(other));
   });
 });

@@ -1,7 +1,11 @@
 import { HttpException } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
-import { credentialKey, type CredentialKey } from '../session/credential-key.js';
+import {
+  credentialKey,
+  type CredentialKey,
+  type PresentedCredential,
+} from '../session/credential-key.js';
 import { counter } from './counter-store.js';
 
 export interface RateLimitSettings {
@@ -63,18 +67,19 @@ export class RateLimits {
   /**
    * Spends one request of the caller's budget, or throws a 429 with `Retry-After`.
    * `authorization` is the raw header; anything that is not a Citadel credential counts
-   * as anonymous.
+   * as anonymous. Returns the credential it charged, with its key, so the request's
+   * authentication need not hash it again.
    */
   async consume(
     authorization: string | undefined,
     ip: string,
     known: KnownCredentials,
-  ): Promise<void> {
+  ): Promise<PresentedCredential | undefined> {
     const credential = authorization ? CREDENTIAL.exec(authorization)?.[1] : undefined;
     try {
       if (!credential) {
         await this.anonymous.consume(ip);
-        return;
+        return undefined;
       }
       const key = credentialKey(credential);
       if (!known.isKnown(key)) {
@@ -82,6 +87,7 @@ export class RateLimits {
         if (spent && spent.consumedPoints >= this.settings.anonymousPerIp) throw spent;
       }
       await this.perCredential.consume(key);
+      return { credential, key };
     } catch (error) {
       if (error instanceof RateLimiterRes) throw tooManyRequests(error.msBeforeNext);
       throw error;

@@ -4,7 +4,7 @@ import { Strategy } from 'passport-http-bearer';
 import type { Role } from '@citadel/auth';
 import type { FastifyRequest } from 'fastify';
 import { traceOf } from '../trace.js';
-import { credentialKey } from './credential-key.js';
+import { keyOfPresented } from './credential-key.js';
 import type { Principal } from './principal.js';
 import { InvalidAccessToken, TokenExchange } from './token-exchange.js';
 
@@ -28,7 +28,7 @@ export class BearerStrategy extends PassportStrategy(Strategy, 'bearer') {
   async validate(request: FastifyRequest, token: string): Promise<Principal> {
     if (!CREDENTIAL_SHAPE.test(token)) throw new UnauthorizedException('not a Citadel credential');
     try {
-      const key = credentialKey(token);
+      const key = keyOfPresented(request, token);
       const session = await this.exchange.exchange(
         token,
         'order',

@@ -61,6 +61,31 @@ describe('TokenExchange', () => {
     expect(calls).toHaveLength(3);
   });
 
+  it('knows a credential by its key while one of its exchanges is usable, and forgets a revoked API key', async () => {
+    const { client } = fakeAuth(60);
+    const apiKeyAuth = {
+      call: async (...args: Parameters<ServiceClient['call']>) => ({
+        ...(await client.call<object>(...args)),
+        api_key_id: 'ak-1',
+        scopes: ['orders:read:own'],
+      }),
+    } as unknown as ServiceClient;
+    const exchange = new TokenExchange(apiKeyAuth);
+    expect(exchange.isKnown(credentialKey('k1'))).toBe(false);
+    await exchange.exchange('k1', 'auth', undefined);
+    await exchange.exchange('k2', 'order', undefined);
+    expect(exchange.isKnown(credentialKey('k1'))).toBe(true);
+    expect(exchange.isKnown(credentialKey('k2'))).toBe(true);
+    exchange.evictApiKey('ak-1');
+    expect(exchange.isKnown(credentialKey('k1'))).toBe(false);
+    expect(exchange.isKnown(credentialKey('k2'))).toBe(false);
+
+    const { client: shortLived } = fakeAuth(10);
+    const nearExpiry = new TokenExchange(shortLived);
+    await nearExpiry.exchange('t1', 'order', undefined);
+    expect(nearExpiry.isKnown(credentialKey('t1'))).toBe(false);
+  });
+
   it("continues the request's trace on the call to auth a miss makes", async () => {
     const { client, traceparents } = fakeAuth(60);
     const exchange = new TokenExchange(client);
