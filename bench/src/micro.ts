@@ -82,7 +82,9 @@ function gatewayEdgeAuth(session: GatewaySession, exchange: TokenExchangeLike, t
       headers: { authorization },
     };
     const http = { getRequest: () => request, getResponse: () => ({}), getNext: () => {} };
+    const args = [request, {}, () => {}];
     const ctx = {
+      getArgByIndex: (index: number) => args[index],
       switchToHttp: () => http,
       getHandler: () => descriptor.value as object,
       getClass: () => Probe,
