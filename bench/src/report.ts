@@ -215,8 +215,9 @@ export function markdownReport(report: BenchReport): string {
       `path and target in each round, in ${s.slices} slice(s) taken in turns with the other ` +
       `targets; the first ${s.settleS} s of each slice (the connections' TLS handshakes and ` +
       `the queue behind them) is served but not counted; median of ${s.rounds} round(s), ` +
-      `each on freshly booted systems and floor, after one ${s.initialWarmupS} s unmeasured ` +
-      `pass per path and system; ${report.discardedRuns.length} slice(s) repeated because ` +
+      `each on freshly booted systems and floor, each path measured right after one ` +
+      `${s.initialWarmupS} s unmeasured pass of it per target; ` +
+      `${report.discardedRuns.length} slice(s) repeated because ` +
       `other processes took more than 15% of the machine.`,
     '',
     '| path | secured req/s | baseline req/s | secured / baseline (paired) | secured p50 / p99 ms | baseline p50 / p99 ms |',

@@ -382,10 +382,14 @@ async function main() {
         ]),
         ...(floor ? [floor.pids.front, floor.pids.backend] : []),
       ];
-      // One unmeasured pass first: JIT, connection pools and the databases keep getting
-      // faster for tens of seconds after a boot, and the measured runs must not pay for it.
-      log(`${label}: warm-up pass (${s.initialWarmupS} s per path and target) ...`);
       for (const pathName of s.paths) {
+        // One unmeasured pass per target first, right before the path is measured: JIT,
+        // connection pools and the databases keep getting faster for tens of seconds after
+        // a boot, and the path's slices must not pay for another path's load either (its
+        // garbage, its JIT state). When every path's pass came first, the first read slice
+        // of a target, measured after the write and login passes, was its slowest in most
+        // rounds (bench/results/2026-11-24-5.json: 4 of 5 for the secured system).
+        log(`${label}: ${pathName} warm-up pass (${s.initialWarmupS} s per target) ...`);
         for (const target of targets(pathName)) {
           await runLoad({
             url: target.url,
@@ -395,8 +399,6 @@ async function main() {
             durationS: s.initialWarmupS,
           });
         }
-      }
-      for (const pathName of s.paths) {
         const results = await measureRound(
           targets(pathName),
           roundIndex,
