@@ -81,11 +81,9 @@ function gatewayEdgeAuth(session: GatewaySession, exchange: TokenExchangeLike, t
     const request: { headers: object; user?: { accessToken: string; credentialKey: string } } = {
       headers: { authorization },
     };
-    const http = { getRequest: () => request, getResponse: () => ({}), getNext: () => {} };
     const args = [request, {}, () => {}];
     const ctx = {
       getArgByIndex: (index: number) => args[index],
-      switchToHttp: () => http,
       getHandler: () => descriptor.value as object,
       getClass: () => Probe,
       getType: () => 'http',

@@ -23,7 +23,7 @@ export class InternalJwtVerifier {
   }
 
   async verify(token: string): Promise<InternalClaims> {
-    const cached = this.cache.get(token);
+    const cached = this.cached(token);
     if (cached) return cached;
     const claims = await verifyInternalJwt(token, this.jwks.resolveKey, this.audience);
     this.cache.set(token, claims);
