@@ -1,4 +1,3 @@
-import '@citadel/config/v8-flags';
 import 'reflect-metadata';
 import { AuditLog } from '@citadel/audit';
 import { InternalJwtVerifier, JwksCache, runGrpcService } from '@citadel/auth';

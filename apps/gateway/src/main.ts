@@ -1,4 +1,3 @@
-import '@citadel/config/v8-flags';
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';

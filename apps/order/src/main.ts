@@ -1,4 +1,3 @@
-import '@citadel/config/v8-flags';
 import 'reflect-metadata';
 import { AnomalyDetector } from '@citadel/audit';
 import { serviceMain } from '@citadel/auth';

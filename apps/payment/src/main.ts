@@ -1,4 +1,3 @@
-import '@citadel/config/v8-flags';
 import 'reflect-metadata';
 import { serviceMain } from '@citadel/auth';
 import { PaymentModule } from './app.module.js';

@@ -1,9 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { benchBaselineEnabled } from '@citadel/config';
 import { serviceClientConstructor, type ContractName } from '@citadel/contracts';
-import { leanAsyncResourceBind } from './async-resource-bind.js';
 import { BENCH_BASELINE_USER_METADATA } from './bench-baseline.js';
-import { installInFlightTables } from './in-flight-tables.js';
 import { channelCredentials, type ServiceTls } from './mtls.js';
 
 export interface CallOptions {
@@ -43,10 +41,6 @@ export class ServiceClient {
     address: string,
     material: ServiceTls,
   ) {
-    // Every call is one http2 request, which Node 20 binds at a needless ~12 µs.
-    leanAsyncResourceBind();
-    // Finished calls would otherwise be promoted and left for a full GC (see there).
-    installInFlightTables();
     const Ctor = serviceClientConstructor(target);
     const credentials = this.baseline
       ? grpc.credentials.createInsecure()
@@ -71,10 +65,8 @@ export class ServiceClient {
     if (options.traceparent) metadata.set('traceparent', options.traceparent);
     const deadline = Date.now() + (options.deadlineMs ?? 5_000);
     return new Promise<Res>((resolve, reject) => {
-      withoutCallerStack(() =>
-        fn.call(this.client, request, metadata, { deadline }, (error, response) =>
-          error ? reject(error) : resolve(response as Res),
-        ),
+      fn.call(this.client, request, metadata, { deadline }, (error, response) =>
+        error ? reject(error) : resolve(response as Res),
       );
     });
   }
@@ -99,22 +91,6 @@ export class ServiceClient {
 
   close(): void {
     this.client.close();
-  }
-}
-
-/**
- * grpc-js builds an `Error` on every call, only to append its stack ("for call at …") to
- * the error should the call fail: capturing that stack was ~5% of the gateway's CPU per
- * request. Here the stack would only show this file (the caller sits behind a promise),
- * so it is captured empty; a failed call still has its code, details and metadata.
- */
-function withoutCallerStack<T>(start: () => T): T {
-  const limit = Error.stackTraceLimit;
-  Error.stackTraceLimit = 0;
-  try {
-    return start();
-  } finally {
-    Error.stackTraceLimit = limit;
   }
 }
 

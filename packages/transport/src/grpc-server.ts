@@ -7,7 +7,6 @@ import { benchBaselineEnabled } from '@citadel/config';
 import { CONTRACTS, LOADER_OPTIONS, protoPath, type ContractName } from '@citadel/contracts';
 import { BenchBaselineGuard } from './bench-baseline.js';
 import { EastWestGuard, type DenialEvent } from './east-west.guard.js';
-import { installInFlightTables } from './in-flight-tables.js';
 import { enforceTls13, serverCredentials, type ServiceTls } from './mtls.js';
 import { traceRpcCalls, type RpcHandledEvent } from './rpc-trace.interceptor.js';
 
@@ -34,8 +33,6 @@ export interface GrpcServiceOptions {
  */
 export async function startGrpcService(options: GrpcServiceOptions): Promise<INestMicroservice> {
   enforceTls13();
-  // Before grpc-js creates its http2 server: finished calls stay out of the old generation.
-  installInFlightTables();
   // Benchmark baseline only (never in a normal start): plaintext, and no guards.
   const baseline = benchBaselineEnabled();
   const contract = CONTRACTS[options.service];

@@ -91,8 +91,7 @@ const list = (names: string[]) =>
 
 export function appMain(plan: ServicePlan): string {
   const calls = Object.keys(plan.calls).filter((callee) => callee !== 'auth');
-  return `import '@citadel/config/v8-flags';
-import 'reflect-metadata';
+  return `import 'reflect-metadata';
 import { serviceMain } from '@citadel/auth';
 import { ${plan.pascal}Module } from './app.module.js';
 import { ${plan.constant}_MIGRATIONS, type ${plan.pascal}Database } from './pings/ping.migrations.js';
