@@ -97,6 +97,20 @@ describe('InternalJwtGuard', () => {
     });
   });
 
+  it('refuses an API key scoped to nothing every permission, its owner role notwithstanding', async () => {
+    const admin = { id: 'u-ada', role: 'admin' as const, scopes: [] };
+    const { jwt } = await mintInternalJwt(key, admin, ['order'], 60);
+    for (const method of ['getOrder', 'refundOrder'] as const) {
+      const { call, context } = callTo(method, jwt);
+      expect(await outcome(() => guard.canActivate(context))).toBe('PERMISSION_DENIED');
+      expect(callContextOf(call)?.user).toMatchObject({ id: 'u-ada', scopes: [] });
+    }
+    expect(denials.map((denial) => denial.reason)).toEqual([
+      'credential scoped to [] lacks orders:read:own',
+      'credential scoped to [] lacks orders:refund',
+    ]);
+  });
+
   it('refuses a call without a token, or with one that does not verify, and records why', async () => {
     const { jwt } = await mintInternalJwt(key, { id: 'u-dave', role: 'customer' }, ['auth'], 60);
     const tampered = `${jwt.slice(0, -4)}AAAA`;

@@ -36,6 +36,32 @@ describe('internal JWT verification', () => {
     await expect(verifier.verify(jwt)).resolves.toMatchObject({ sub: 'u-alice', role: 'customer' });
   });
 
+  it('keeps a credential scoped to nothing scoped: an empty scope claim is no scopes, not the role', async () => {
+    const keyOf = (scopes: string[]) => ({ ...alice, scopes });
+    const none = await mintInternalJwt(key, keyOf([]), ['order'], 30);
+    await expect(verifier.verify(none.jwt)).resolves.toMatchObject({ scopes: [] });
+    const some = await mintInternalJwt(key, keyOf(['orders:read:own']), ['order'], 30);
+    await expect(verifier.verify(some.jwt)).resolves.toMatchObject({ scopes: ['orders:read:own'] });
+    // A session has no scope claim at all.
+    const session = await mintInternalJwt(key, alice, ['order'], 30);
+    expect(await verifier.verify(session.jwt)).not.toHaveProperty('scopes');
+  });
+
+  it('rejects a scope claim that is not a string rather than reading it as unscoped', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const jwt = await new SignJWT({ role: 'customer', scope: ['orders:read:own'] })
+      .setProtectedHeader({ alg: 'ES256', kid: 'k1', typ: 'at+jwt' })
+      .setIssuer(INTERNAL_JWT_ISSUER)
+      .setSubject('u-alice')
+      .setAudience('order')
+      .setIssuedAt(now)
+      .setNotBefore(now)
+      .setExpirationTime(now + 30)
+      .setJti('j')
+      .sign(key.privateKey);
+    await expect(verifier.verify(jwt)).rejects.toThrow(/scope/);
+  });
+
   it('rejects a token for another audience', async () => {
     const { jwt } = await mintInternalJwt(key, alice, ['auth'], 30);
     await expect(verifier.verify(jwt)).rejects.toThrow(/aud/);

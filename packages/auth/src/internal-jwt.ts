@@ -24,7 +24,10 @@ export interface InternalClaims {
   sub: string;
   role: Role;
   email?: string;
-  /** Present when the credential was scoped (an API key): the permissions it is limited to. */
+  /**
+   * Present when the credential is scoped (an API key): the permissions it is limited to.
+   * Present and empty grants nothing (see `can`); absent is a user session.
+   */
   scopes?: string[];
   aud: string[];
   exp: number;
@@ -47,8 +50,9 @@ export async function mintInternalJwt(
   const jwt = await new SignJWT({
     role: subject.role,
     ...(subject.email ? { email: subject.email } : {}),
-    // OAuth's `scope` claim (RFC 8693 §4.2): space-separated.
-    ...(subject.scopes?.length ? { scope: subject.scopes.join(' ') } : {}),
+    // OAuth's `scope` claim (RFC 8693 §4.2): space-separated. Written for every scoped
+    // credential, empty too: a key with no scopes must not read as an unscoped session.
+    ...(subject.scopes ? { scope: subject.scopes.join(' ') } : {}),
   })
     .setProtectedHeader({ alg: INTERNAL_JWT_ALG, kid: key.kid, typ: 'at+jwt' })
     .setIssuer(INTERNAL_JWT_ISSUER)
@@ -92,12 +96,14 @@ export async function verifyInternalJwt(
       requiredClaims: ['sub', 'exp', 'iat', 'nbf', 'jti'],
     });
     if (!isRole(payload.role)) throw new InvalidInternalJwt('unknown role claim');
+    if (payload.scope !== undefined && typeof payload.scope !== 'string')
+      throw new InvalidInternalJwt('malformed scope claim');
     return {
       sub: payload.sub!,
       role: payload.role,
       email: typeof payload.email === 'string' ? payload.email : undefined,
-      ...(typeof payload.scope === 'string' && payload.scope
-        ? { scopes: payload.scope.split(' ') }
+      ...(typeof payload.scope === 'string'
+        ? { scopes: payload.scope.split(' ').filter(Boolean) }
         : {}),
       aud: Array.isArray(payload.aud) ? payload.aud : [payload.aud!],
       exp: payload.exp!,

@@ -50,4 +50,12 @@ describe('RBAC matrix (seed 004)', () => {
     expect(canActOn(bot, 'u-alice', 'orders:read:own', 'orders:read:any')).toBe(true);
     expect(canActOn(bot, 'u-alice', 'orders:cancel:own', 'orders:cancel:any')).toBe(false);
   });
+
+  it('grants a credential scoped to nothing nothing, not its whole role', () => {
+    const empty = { id: 'u-ada', role: 'admin', scopes: [] };
+    for (const permission of ROLE_PERMISSIONS.admin) expect(can(empty, permission)).toBe(false);
+    expect(canActOn(empty, 'u-ada', 'orders:read:own', 'orders:read:any')).toBe(false);
+    // A session (no scopes at all) keeps its role's permissions.
+    expect(can({ role: 'admin' }, 'customers:delete')).toBe(true);
+  });
 });

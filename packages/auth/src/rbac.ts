@@ -46,7 +46,10 @@ export function isPermission(value: unknown): value is Permission {
 
 /**
  * Who is asking: a role, and for credentials limited to less than their role (API keys)
- * the scopes they were issued with. No scopes means the role's own permissions.
+ * the scopes they were issued with. `scopes` absent is a user session: its role's
+ * permissions. `scopes` present is a scoped credential: exactly its scopes within its role,
+ * so an empty list grants nothing (never "not scoped": a key whose scopes were lost or
+ * never written must fail closed, not open up to its owner's whole role).
  */
 export interface Subject {
   role: string;
@@ -61,13 +64,14 @@ export const UNSCOPABLE: readonly Permission[] = ['api-keys:manage'];
 
 /**
  * Whether `subject` (or a bare role name) holds `permission`: its role must grant it, and
- * a scoped credential must have been issued with it. Unknown roles grant nothing.
+ * a scoped credential must have been issued with it (scopes ∩ role; no scopes, nothing).
+ * Unknown roles grant nothing.
  */
 export function can(subject: Subject | string, permission: Permission): boolean {
   const { role, scopes } =
     typeof subject === 'string' ? { role: subject, scopes: undefined } : subject;
   if (!isRole(role) || !ROLE_PERMISSIONS[role].includes(permission)) return false;
-  return !scopes || scopes.length === 0
+  return scopes === undefined
     ? true
     : scopes.includes(permission) && !UNSCOPABLE.includes(permission);
 }
