@@ -18,21 +18,40 @@ const workspaces = declared.flatMap((entry) =>
     : [path.join(root, entry)],
 );
 
+// `--keep-as DIR`: also copy each workspace's results to DIR/results.json (a second run,
+// say on another Node, then overwrites .jest). `--also DIR`: add the results kept there.
+const option = (name) => {
+  const at = process.argv.indexOf(name);
+  return at > 0 ? process.argv[at + 1] : undefined;
+};
+const keepAs = option('--keep-as');
+const also = option('--also');
+
 let passed = 0;
 let failed = 0;
 let skipped = 0;
 const missing = [];
-for (const workspace of workspaces) {
-  const file = path.join(workspace, '.jest', 'results.json');
-  if (!fs.existsSync(path.join(workspace, 'package.json'))) continue;
-  if (!fs.existsSync(file)) {
-    missing.push(path.relative(root, workspace));
-    continue;
-  }
+const add = (file) => {
   const results = JSON.parse(fs.readFileSync(file, 'utf8'));
   passed += results.numPassedTests;
   failed += results.numFailedTests + (results.numRuntimeErrorTestSuites ?? 0);
   skipped += results.numPendingTests + (results.numTodoTests ?? 0);
+};
+for (const workspace of workspaces) {
+  const file = path.join(workspace, '.jest', 'results.json');
+  if (!fs.existsSync(path.join(workspace, 'package.json'))) continue;
+  if (also && fs.existsSync(path.join(workspace, also, 'results.json'))) {
+    add(path.join(workspace, also, 'results.json'));
+  }
+  if (!fs.existsSync(file)) {
+    missing.push(path.relative(root, workspace));
+    continue;
+  }
+  add(file);
+  if (keepAs) {
+    fs.mkdirSync(path.join(workspace, keepAs), { recursive: true });
+    fs.copyFileSync(file, path.join(workspace, keepAs, 'results.json'));
+  }
 }
 if (missing.length) console.log(`no test results from: ${missing.join(', ')}`);
 if (skipped) console.log(`${skipped} skipped (see the jest output above for why)`);
