@@ -26,7 +26,8 @@ async function startCli(home: string): Promise<{ cli: ChildProcess; output: () =
   cli.stdout!.on('data', (chunk) => (output += chunk));
   cli.stderr!.on('data', (chunk) => (output += chunk));
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no banner in 30 s:\n${output}`)), 30_000);
+    // The launcher's own readiness deadline (120 s) ends it first on a hung boot.
+    const timer = setTimeout(() => reject(new Error(`no banner in 150 s:\n${output}`)), 150_000);
     cli.stdout!.on('data', () => {
       if (output.includes('Ctrl-C stops everything')) {
         clearTimeout(timer);
@@ -57,7 +58,7 @@ const alive = (pid: number) => {
   }
 };
 
-async function waitUntilGone(pids: number[], timeoutMs = 10_000): Promise<number[]> {
+async function waitUntilGone(pids: number[], timeoutMs = 30_000): Promise<number[]> {
   const deadline = Date.now() + timeoutMs;
   while (pids.some(alive) && Date.now() < deadline)
     await new Promise((resolve) => setTimeout(resolve, 50));

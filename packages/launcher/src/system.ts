@@ -101,7 +101,9 @@ export async function bootSystem(options: SystemOptions): Promise<RunningSystem>
   await ensureDevPki(home, SERVICES);
   const demo = ensureDemoUsers(home);
   const ports: Record<ServiceName, number> = { ...DEFAULT_PORTS, ...options.ports };
-  const timeoutMs = options.readyTimeoutMs ?? 30_000;
+  // Sized for a loaded machine (a laptop building something else, a shared CI runner):
+  // the boot is watched for readiness, so a fast machine never waits this long.
+  const timeoutMs = options.readyTimeoutMs ?? 120_000;
   const children = new Map<ProcessName, ChildProcess>();
   const vaultPort = options.vaultPort ?? DEFAULT_VAULT_PORT;
   const vaultAddr = options.vault?.addr ?? `http://127.0.0.1:${vaultPort}`;
