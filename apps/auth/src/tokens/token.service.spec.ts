@@ -137,6 +137,24 @@ describe('TokenService', () => {
     expect(await codeOf(service.exchange('gateway', secret, 'order'))).toBe(status.UNAUTHENTICATED);
   });
 
+  it('exchanges a key stored with no scopes (an old row, a direct write) for a JWT scoped to nothing', async () => {
+    const secret = `cit_ak_${'E'.repeat(43)}`;
+    await new ApiKeyStore(database.db).save({
+      id: '5c1b6a0e-0000-4000-8000-00000000e001',
+      userId: ALICE,
+      name: 'planted',
+      scopes: [],
+      prefix: secret.slice(0, 11),
+      createdAt: new Date(),
+      expiresAt: new Date(Date.now() + 86_400_000),
+      hash: hashOpaqueToken(secret),
+    });
+    const exchanged = await service.exchange('gateway', secret, 'order');
+    expect(exchanged).toMatchObject({ scopes: [], api_key_id: '5c1b6a0e-0000-4000-8000-00000000e001' });
+    // Present and empty: the services read it as "limited to nothing", never as a session.
+    expect(decodeJwt(exchanged.jwt)).toHaveProperty('scope', '');
+  });
+
   it('refuses scopes the owner does not hold, and keys that mint keys', async () => {
     const alice = { id: ALICE, role: 'customer' };
     const create = (scopes: string[]) => apiKeys.create(alice, { name: 'k', scopes, ttlDays: 1 });
