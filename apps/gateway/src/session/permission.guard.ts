@@ -46,18 +46,33 @@ export class PermissionGuard implements CanActivate {
     const request = httpRequestOf<FastifyRequest & { user?: Principal }>(ctx);
     const principal = request.user;
     if (!principal) return false;
-    // An API key is limited to its scopes as well as its owner's role.
-    if (needed.length > 0 && !needed.some((permission) => can(principal, permission))) {
+    // An API key holds exactly its scopes within its owner's role. One with no scopes (an
+    // old row, a direct write: creation refuses it) holds nothing, not even the routes any
+    // signed-in caller may use, and never falls back to the owner's whole role.
+    const scopelessKey = principal.apiKeyId !== undefined && !principal.scopes?.length;
+    if (
+      scopelessKey ||
+      (needed.length > 0 && !needed.some((permission) => can(principal, permission)))
+    ) {
       this.edgeAudit.record(
         request,
         'http.forbidden',
-        `${principal.apiKeyId ? `API key ${principal.apiKeyId} scoped to [${principal.scopes?.join(' ')}]` : `role ${principal.role}`} lacks ${needed.join(' or ')}`,
-        { actor: principal.id },
+        `${holderOf(principal)} lacks ${needed.join(' or ') || 'any scope'}`,
+        {
+          actor: principal.id,
+        },
       );
       throw new ForbiddenException();
     }
     return true;
   }
+}
+
+/** Who was refused, for the audit record. */
+function holderOf(principal: Principal): string {
+  return principal.apiKeyId
+    ? `API key ${principal.apiKeyId} scoped to [${principal.scopes?.join(' ') ?? ''}]`
+    : `role ${principal.role}`;
 }
 
 /**

@@ -12,7 +12,10 @@ export interface Principal {
   accessToken: string;
   /** What the gateway keys that credential by (its SHA-256), as the bearer strategy hashed it. */
   credentialKey: CredentialKey;
-  /** An API key's scopes (the permissions it is limited to); absent for user sessions. */
+  /**
+   * An API key's scopes (the permissions it is limited to; empty grants nothing); absent
+   * for user sessions.
+   */
   scopes?: string[];
   /** The API key, when the credential is one. */
   apiKeyId?: string;

@@ -115,7 +115,11 @@ export class TokenExchange {
       userId: response.user_id,
       email: response.email,
       role: response.role,
-      ...(response.scopes?.length ? { scopes: response.scopes } : {}),
+      // An API key is scoped even when its list is empty: then it grants nothing (proto3
+      // cannot tell an empty list from none, so the key id says which credential this is).
+      ...(response.api_key_id || response.scopes?.length
+        ? { scopes: response.scopes ?? [] }
+        : {}),
       ...(response.api_key_id ? { apiKeyId: response.api_key_id } : {}),
     };
     let byAudience = this.cache.get(credential);
