@@ -150,7 +150,10 @@ describe('TokenService', () => {
       hash: hashOpaqueToken(secret),
     });
     const exchanged = await service.exchange('gateway', secret, 'order');
-    expect(exchanged).toMatchObject({ scopes: [], api_key_id: '5c1b6a0e-0000-4000-8000-00000000e001' });
+    expect(exchanged).toMatchObject({
+      scopes: [],
+      api_key_id: '5c1b6a0e-0000-4000-8000-00000000e001',
+    });
     // Present and empty: the services read it as "limited to nothing", never as a session.
     expect(decodeJwt(exchanged.jwt)).toHaveProperty('scope', '');
   });
