@@ -4,15 +4,19 @@ import type { Dict } from './store.js';
 
 /**
  * Every token gets `default`. Vault's own default policy grants more (cubbyhole, token
- * capabilities, ...); this is the part Citadel relies on: a service can look up and renew
- * its own token, and nothing else.
+ * capabilities, ...); this is the part Citadel relies on: a service can look up, renew and
+ * revoke its own token, and nothing else.
  */
-export const DEFAULT_POLICY = `# Attached to every token: a service may look up and renew its own token.
+export const DEFAULT_POLICY = `# Attached to every token: a service may look up, renew and revoke its own token.
 path "auth/token/lookup-self" {
   capabilities = ["read"]
 }
 
 path "auth/token/renew-self" {
+  capabilities = ["update"]
+}
+
+path "auth/token/revoke-self" {
   capabilities = ["update"]
 }
 `;

@@ -51,6 +51,8 @@ export interface AppRole {
   /** Seconds; 0 means the system default. */
   tokenTtl: number;
   tokenMaxTtl: number;
+  /** Seconds; non-zero makes every token of the role periodic (see TokenEntry.period). */
+  tokenPeriod?: number;
   secretIdTtl: number;
   secretIdNumUses: number;
   /** Keyed by the SHA-256 of the secret ID: the secret ID itself is never stored. */
@@ -81,6 +83,11 @@ export interface TokenEntry {
   /** Epoch ms past which no renewal can extend the token (the role's token_max_ttl). */
   maxExpireTime: number | null;
   renewable: boolean;
+  /**
+   * Seconds; set for a periodic token, which has no maximum life: each renewal gives it
+   * `period` seconds more, so it lives as long as its holder keeps renewing it.
+   */
+  period?: number;
 }
 
 const FORMAT = 'citadel-vault-dev-server/1';

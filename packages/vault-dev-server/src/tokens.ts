@@ -26,6 +26,8 @@ export interface IssueTokenOptions {
   /** Seconds; capped at `maxTtl`. */
   ttl: number;
   maxTtl: number;
+  /** Seconds; a periodic token lives `period` at a time, with no maximum (maxTtl unused). */
+  period?: number;
 }
 
 /** Issues a renewable service token and records its hash; returns the token itself once. */
@@ -35,7 +37,9 @@ export function issueToken(
   now: number,
 ): { token: string; entry: TokenEntry } {
   const token = newToken();
-  const ttl = Math.min(options.ttl, options.maxTtl);
+  // Vault caps a period at the system's max TTL, as it does any TTL.
+  const period = Math.min(options.period ?? 0, SYSTEM_MAX_TTL);
+  const ttl = period > 0 ? period : Math.min(options.ttl, options.maxTtl);
   const entry: TokenEntry = {
     accessor: newAccessor(),
     policies: options.policies,
@@ -45,8 +49,9 @@ export function issueToken(
     creationTime: now,
     creationTtl: ttl,
     expireTime: now + ttl * 1000,
-    maxExpireTime: now + options.maxTtl * 1000,
+    maxExpireTime: period > 0 ? null : now + options.maxTtl * 1000,
     renewable: true,
+    ...(period > 0 && { period }),
   };
   tokens[sha256(token)] = entry;
   return { token, entry };

@@ -78,6 +78,48 @@ describe('AppRole', () => {
     expect((await login(roleId, shortLived)).status).toBe(400);
   });
 
+  it('an admin looks up a secret ID’s uses left and expiry without spending a use', async () => {
+    const { roleId } = await loginAsService(vault, 'order', ORDER_POLICY, {
+      secret_id_ttl: '1h',
+      secret_id_num_uses: 3,
+    });
+    const issued = (await vault.call('POST', 'auth/approle/role/order/secret-id')).body.data;
+    const lookup = () =>
+      vault.call('POST', 'auth/approle/role/order/secret-id/lookup', {
+        body: { secret_id: issued.secret_id },
+      });
+    const first = await lookup();
+    expect(first.status).toBe(200);
+    expect(first.body.data).toMatchObject({
+      secret_id_accessor: issued.secret_id_accessor,
+      secret_id_num_uses: 3,
+      secret_id_ttl: 3600,
+      expiration_time: '2030-01-01T01:00:00.000Z',
+    });
+    expect((await lookup()).body.data.secret_id_num_uses).toBe(3);
+    expect((await login(roleId, issued.secret_id)).status).toBe(200);
+    expect((await lookup()).body.data.secret_id_num_uses).toBe(2);
+    await login(roleId, issued.secret_id);
+    await login(roleId, issued.secret_id);
+    // Spent: gone, as in Vault (no content), and the login is refused.
+    expect(await lookup()).toEqual({ status: 204, body: undefined });
+    expect((await login(roleId, issued.secret_id)).status).toBe(400);
+    // Expired: gone too.
+    const expiring = (await vault.call('POST', 'auth/approle/role/order/secret-id')).body.data;
+    vault.clock.advance(3600);
+    const expired = await vault.call('POST', 'auth/approle/role/order/secret-id/lookup', {
+      body: { secret_id: expiring.secret_id },
+    });
+    expect(expired.status).toBe(204);
+    // A service's own token may not look up secret IDs (admin only).
+    const { token } = await loginAsService(vault, 'order', ORDER_POLICY);
+    const denied = await vault.call('POST', 'auth/approle/role/order/secret-id/lookup', {
+      token,
+      body: { secret_id: expiring.secret_id },
+    });
+    expect(denied.status).toBe(403);
+  });
+
   it('lets a secret ID ask for less than its role allows, never more', async () => {
     await loginAsService(vault, 'order', ORDER_POLICY, { secret_id_ttl: '1h' });
     const shorter = await vault.call('POST', 'auth/approle/role/order/secret-id', {

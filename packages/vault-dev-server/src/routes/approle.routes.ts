@@ -22,8 +22,6 @@ const ROLE_RESTRICTIONS = [
   'token_explicit_max_ttl',
   'token_no_default_policy',
   'token_num_uses',
-  'token_period',
-  'period',
 ];
 const SECRET_ID_RESTRICTIONS = ['cidr_list', 'token_bound_cidrs'];
 
@@ -56,6 +54,8 @@ function writeRole(method: AuthMethod, name: string): Route {
           role.tokenPolicies,
         tokenTtl: durationField(body, 'token_ttl') ?? role.tokenTtl,
         tokenMaxTtl: durationField(body, 'token_max_ttl') ?? role.tokenMaxTtl,
+        tokenPeriod:
+          durationField(body, 'token_period') ?? durationField(body, 'period') ?? role.tokenPeriod,
         secretIdTtl: durationField(body, 'secret_id_ttl') ?? role.secretIdTtl,
         secretIdNumUses: countField(body, 'secret_id_num_uses') ?? role.secretIdNumUses,
       };
@@ -112,6 +112,44 @@ function generateSecretId(context: DevServerContext, method: AuthMethod, name: s
   };
 }
 
+/**
+ * What an admin may learn about a secret ID without using it: its uses left and expiry, so
+ * an orchestrator can tell whether a delivered one will still log in (a login to find out
+ * would spend a use). An unknown, spent or expired one is no content (204), as in Vault,
+ * whose periodic tidy removes expired ones.
+ */
+function lookupSecretId(context: DevServerContext, method: AuthMethod, name: string): Route {
+  return {
+    write: ({ body }) => {
+      const role = method.roles[name];
+      if (!role) throw badRequest(`role "${name}" does not exist`);
+      const secretId = optionalString(body, 'secret_id');
+      if (!secretId) throw badRequest('missing secret_id');
+      const entry = role.secretIds[sha256(secretId)];
+      if (!entry || (entry.expireTime !== null && entry.expireTime <= context.now())) {
+        return noContent;
+      }
+      const iso = (epochMs: number) => new Date(epochMs).toISOString();
+      return ok({
+        data: {
+          secret_id_accessor: entry.accessor,
+          secret_id_num_uses: entry.usesLeft ?? 0,
+          secret_id_ttl:
+            entry.expireTime === null ? 0 : (entry.expireTime - entry.creationTime) / 1000,
+          creation_time: iso(entry.creationTime),
+          // Vault's zero time for "never".
+          expiration_time:
+            entry.expireTime === null ? '0001-01-01T00:00:00Z' : iso(entry.expireTime),
+          last_updated_time: iso(entry.creationTime),
+          metadata: {},
+          cidr_list: [],
+          token_bound_cidrs: [],
+        },
+      });
+    },
+  };
+}
+
 function login(context: DevServerContext, mount: string, method: AuthMethod): Route {
   return {
     unauthenticated: true,
@@ -155,6 +193,7 @@ function login(context: DevServerContext, mount: string, method: AuthMethod): Ro
           path: `auth/${mount}login`,
           ttl: role.tokenTtl || maxTtl,
           maxTtl,
+          period: role.tokenPeriod ?? 0,
         },
         now,
       );
@@ -171,10 +210,11 @@ export function approleRoute(
   rest: string,
 ): Route | undefined {
   if (rest === 'login') return login(context, mount, method);
-  const match = /^role\/([\w.@-]+)(?:\/(role-id|secret-id))?$/.exec(rest);
+  const match = /^role\/([\w.@-]+)(?:\/(role-id|secret-id|secret-id\/lookup))?$/.exec(rest);
   if (!match) return undefined;
   const [, name, action] = match as unknown as [string, string, string | undefined];
   if (action === 'role-id') return readRoleId(method, name);
   if (action === 'secret-id') return generateSecretId(context, method, name);
+  if (action === 'secret-id/lookup') return lookupSecretId(context, method, name);
   return writeRole(method, name);
 }

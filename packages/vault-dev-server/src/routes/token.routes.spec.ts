@@ -95,6 +95,44 @@ describe('tokens', () => {
     expect((await lookup(token)).status).toBe(403);
   });
 
+  it('a periodic token renews by its period, whatever the increment, with no maximum life', async () => {
+    const { token, auth } = await loginAsService(vault, 'order', ORDER_POLICY, {
+      token_period: '1m',
+      token_max_ttl: '2m',
+    });
+    expect(auth.lease_duration).toBe(60);
+    expect((await lookup(token)).body.data).toMatchObject({ period: 60, ttl: 60 });
+    // Renewed within each period, it outlives token_max_ttl many times over.
+    for (let minute = 0; minute < 10; minute++) {
+      vault.clock.advance(50);
+      const renewed = await renew(token, '1h');
+      expect(renewed.status).toBe(200);
+      expect(renewed.body.auth.lease_duration).toBe(60);
+    }
+    // Not renewed within its period, it dies like any token.
+    vault.clock.advance(60);
+    expect((await lookup(token)).status).toBe(403);
+  });
+
+  it('revoke-self ends the caller’s token at once (204), and only that one', async () => {
+    const { token, roleId, secretId } = await loginAsService(vault, 'order', ORDER_POLICY);
+    const other = (
+      await vault.call('POST', 'auth/approle/login', {
+        token: null,
+        body: { role_id: roleId, secret_id: secretId },
+      })
+    ).body.auth.client_token;
+    const revoked = await vault.call('POST', 'auth/token/revoke-self', { token });
+    expect(revoked).toEqual({ status: 204, body: undefined });
+    expect(await lookup(token)).toEqual({ status: 403, body: { errors: ['permission denied'] } });
+    expect((await renew(token)).status).toBe(403);
+    expect((await vault.call('POST', 'auth/token/revoke-self', { token })).status).toBe(403);
+    expect((await lookup(other)).status).toBe(200);
+    expect(vault.logs.filter((entry) => entry.event === 'token.revoked')).toHaveLength(1);
+    // Without a token there is nothing to revoke.
+    expect((await vault.call('POST', 'auth/token/revoke-self', { token: null })).status).toBe(403);
+  });
+
   it('does not renew the root token', async () => {
     expect(await renew(vault.server.rootToken)).toEqual({
       status: 400,
