@@ -1,3 +1,4 @@
+import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
 import { serviceEnvSchema } from '@citadel/config';
 
@@ -33,6 +34,31 @@ export const gatewayEnvSchema = serviceEnvSchema.extend({
       ),
     )
     .optional(),
+  /**
+   * Proxies in front of the gateway whose `X-Forwarded-For` is believed (comma-separated
+   * CIDRs, e.g. the ingress controller's pod CIDR). The client address every per-address
+   * limit counts is then the right-most hop not in these ranges. Empty (the default): the
+   * socket's peer, and `X-Forwarded-For` is ignored, since any client can write it.
+   */
+  TRUSTED_PROXIES: z
+    .string()
+    .default('')
+    .transform((value) =>
+      value
+        .split(',')
+        .map((cidr) => cidr.trim())
+        .filter(Boolean),
+    )
+    .pipe(
+      z.array(
+        z
+          .string()
+          .refine(
+            (cidr) => ipaddr.isValidCIDR(cidr) && ipaddr.parseCIDR(cidr)[1] > 0,
+            'each entry must be a CIDR such as 10.0.0.0/8 or fd00::/8 (not /0: that would let any client pick its own address)',
+          ),
+      ),
+    ),
   /** Shared counters for several gateway replicas; in-process counters when unset. */
   REDIS_URL: z.preprocess(
     // Empty means unset, so a compose file can pass `${REDIS_URL:-}` through.

@@ -60,7 +60,9 @@ async function main() {
     bodyLimit: env.GATEWAY_BODY_LIMIT_BYTES,
     // A path segment over 200 characters is 414 (problem+json, see client-error.ts).
     routerOptions: { maxParamLength: 200 },
-    trustProxy: false,
+    // `X-Forwarded-For` is believed from TRUSTED_PROXIES' hops only, read right to left
+    // (proxy-addr): `request.ip` is then the right-most untrusted hop, else the socket's peer.
+    trustProxy: env.TRUSTED_PROXIES.length > 0 ? env.TRUSTED_PROXIES : false,
     // Citadel has no Nest middleware (its edge checks are Fastify hooks): without this,
     // every request would still pass through @fastify/middie, ~2.5% of the gateway's CPU.
     skipMiddie: true,
@@ -119,7 +121,7 @@ async function main() {
       origin: env.GATEWAY_CORS_ORIGINS,
       methods: ['GET', 'POST', 'PUT', 'DELETE'],
       allowedHeaders: ['authorization', 'content-type', 'idempotency-key', 'traceparent'],
-      exposedHeaders: ['x-trace-id', 'retry-after'],
+      exposedHeaders: ['x-trace-id', 'retry-after', 'ratelimit', 'ratelimit-policy'],
       credentials: false,
       maxAge: 600,
     });

@@ -1,14 +1,22 @@
+import { HttpException } from '@nestjs/common';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import type { Logger } from '@citadel/observability';
-import type { KnownCredentials, RateLimits } from './rate-limits.js';
+import {
+  rateLimitHeaders,
+  type KnownCredentials,
+  type RateLimitCharge,
+  type RateLimits,
+} from './rate-limits.js';
 
 /** Probes stay outside the limits: an orchestrator must always see whether we are up. */
 const UNLIMITED = new Set(['/healthz', '/readyz']);
 
 /**
  * Spends each request's rate-limit budget before routing, body parsing or any call
- * downstream, so a flood costs the gateway a counter update and nothing else.
+ * downstream, so a flood costs the gateway a counter update and nothing else. Every answer
+ * it charged says so in its `RateLimit-Policy` and `RateLimit` headers, a 429 included
+ * (which also carries `Retry-After`, RFC 9110 §10.2.3, set by the problem filter).
  */
 export function limitRequests(
   fastify: FastifyInstance,
@@ -17,11 +25,21 @@ export function limitRequests(
 ): void {
   // Declared, so every request object is built with the field in place.
   fastify.decorateRequest('presentedCredential', null);
-  fastify.addHook('onRequest', async (request) => {
+  fastify.addHook('onRequest', async (request, reply) => {
     if (UNLIMITED.has(request.url)) return;
-    const presented = await limits.consume(request.headers.authorization, request.ip, known);
-    if (presented) request.presentedCredential = presented;
+    const charge = await limits.consume(request.headers.authorization, request.ip, known);
+    void reply.headers(rateLimitHeaders(charge));
+    if (!charge.allowed) throw tooManyRequests(charge);
+    if (charge.presented) request.presentedCredential = charge.presented;
   });
+}
+
+function tooManyRequests(charge: RateLimitCharge): HttpException {
+  const seconds = charge.resetSeconds;
+  return new HttpException(
+    { message: `rate limit exceeded; try again in ${seconds} s`, retryAfterSeconds: seconds },
+    429,
+  );
 }
 
 /**

@@ -1,36 +1,54 @@
-import { HttpException } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import { bearerCredential } from '../session/credential.js';
 import {
   credentialKey,
   type CredentialKey,
   type PresentedCredential,
 } from '../session/credential-key.js';
+import { clientBucket } from './client-address.js';
 import { counter } from './counter-store.js';
 
 export interface RateLimitSettings {
   /** Requests one access token or API key may make per window, from anywhere. */
   perCredential: number;
-  /** Requests one client address may make per window without a (valid) credential. */
+  /** Requests one client address may make per window without a (verified) credential. */
   anonymousPerIp: number;
   windowSeconds: number;
   /** Counter namespace (in Redis: several Citadels may share one). */
   keyPrefix?: string;
 }
 
-/** What the limiter needs from the exchange: whether a credential is already known good. */
+/** What the limiter needs from the exchange: whether a credential is already verified. */
 export interface KnownCredentials {
   isKnown(key: CredentialKey): boolean;
 }
 
-const CREDENTIAL = /^Bearer (cit_(?:at|ak)_[A-Za-z0-9_-]{43})$/;
+/** The budget a request was charged to; the names the `RateLimit` headers carry. */
+export type RateLimitPolicy = 'credential' | 'anonymous';
+
+/** What charging one request did, for the answer's `RateLimit` headers. */
+export interface RateLimitCharge {
+  allowed: boolean;
+  policy: RateLimitPolicy;
+  /** The policy's quota: requests per window. */
+  quota: number;
+  windowSeconds: number;
+  remaining: number;
+  /** Seconds until the window resets (at least 1). */
+  resetSeconds: number;
+  /** The Citadel credential the request presented, with its key (verified or not). */
+  presented?: PresentedCredential;
+}
 
 /**
  * Flood protection at the edge (seeds 002, 004), on rate-limiter-flexible: fixed windows
- * per access token or API key for signed-in traffic, per client address for anonymous
- * traffic. A failed authentication counts as anonymous traffic of its address, and an
- * address that has spent its anonymous budget cannot present new credentials either, so
- * minting random tokens buys no fresh buckets; sessions already known good keep working.
+ * per access token or API key for signed-in traffic, per client address for everything
+ * else. A credential gets a bucket of its own only once the exchange has verified it
+ * (`isKnown`): a made-up token is anonymous traffic of its address, on every route, so
+ * minting random tokens buys no fresh budget and makes the gateway hold no state per
+ * token. A failed authentication costs its address one more request (see
+ * `chargeFailedAuthentication`). Addresses are counted by `clientBucket` (IPv6 per /64).
  *
  * Counters live in this process by default, or in Redis (`REDIS_URL`) so every gateway
  * replica shares them; if Redis fails, each replica falls back to its own memory counters
@@ -65,45 +83,69 @@ export class RateLimits {
   }
 
   /**
-   * Spends one request of the caller's budget, or throws a 429 with `Retry-After`.
-   * `authorization` is the raw header; anything that is not a Citadel credential counts
-   * as anonymous. Returns the credential it charged, with its key, so the request's
-   * authentication need not hash it again.
+   * Spends one request of the caller's budget: its verified credential's, else its
+   * address's. `authorization` is the raw header; `address` the client address as the
+   * edge resolved it. The charge says whether the request may go on, and hands on the
+   * credential it read, keyed, so the request's authentication need not hash it again.
    */
   async consume(
     authorization: string | undefined,
-    ip: string,
+    address: string,
     known: KnownCredentials,
-  ): Promise<PresentedCredential | undefined> {
-    const credential = authorization ? CREDENTIAL.exec(authorization)?.[1] : undefined;
-    try {
-      if (!credential) {
-        await this.anonymous.consume(ip);
-        return undefined;
-      }
-      const key = credentialKey(credential);
-      if (!known.isKnown(key)) {
-        const spent = await this.anonymous.get(ip);
-        if (spent && spent.consumedPoints >= this.settings.anonymousPerIp) throw spent;
-      }
-      await this.perCredential.consume(key);
-      return { credential, key };
-    } catch (error) {
-      if (error instanceof RateLimiterRes) throw tooManyRequests(error.msBeforeNext);
-      throw error;
+  ): Promise<RateLimitCharge> {
+    const credential = bearerCredential(authorization);
+    const presented = credential ? { credential, key: credentialKey(credential) } : undefined;
+    if (presented && known.isKnown(presented.key)) {
+      return {
+        ...(await this.charge(this.perCredential, presented.key, 'credential')),
+        presented,
+      };
     }
+    return {
+      ...(await this.charge(this.anonymous, clientBucket(address), 'anonymous')),
+      ...(presented ? { presented } : {}),
+    };
   }
 
-  /** A credential that failed to authenticate: charged to its address's anonymous budget. */
-  async chargeFailedAuthentication(ip: string): Promise<void> {
-    await this.anonymous.penalty(ip, 1).catch(() => undefined);
+  /** A failed authentication: one more request charged to its address's budget. */
+  async chargeFailedAuthentication(address: string): Promise<void> {
+    await this.anonymous.penalty(clientBucket(address), 1).catch(() => undefined);
+  }
+
+  private async charge(
+    limiter: RateLimiterAbstract,
+    key: string,
+    policy: RateLimitPolicy,
+  ): Promise<Omit<RateLimitCharge, 'presented'>> {
+    const quota =
+      policy === 'credential' ? this.settings.perCredential : this.settings.anonymousPerIp;
+    let allowed = true;
+    let result: RateLimiterRes;
+    try {
+      result = await limiter.consume(key);
+    } catch (error) {
+      if (!(error instanceof RateLimiterRes)) throw error;
+      allowed = false;
+      result = error;
+    }
+    return {
+      allowed,
+      policy,
+      quota,
+      windowSeconds: this.settings.windowSeconds,
+      remaining: Math.max(0, result.remainingPoints),
+      resetSeconds: Math.max(1, Math.ceil(result.msBeforeNext / 1000)),
+    };
   }
 }
 
-function tooManyRequests(msBeforeNext: number): HttpException {
-  const seconds = Math.max(1, Math.ceil(msBeforeNext / 1000));
-  return new HttpException(
-    { message: `rate limit exceeded; try again in ${seconds} s`, retryAfterSeconds: seconds },
-    429,
-  );
+/**
+ * The answer's rate-limit headers (draft-ietf-httpapi-ratelimit-headers, structured
+ * fields): the policy that applied, and what is left of it and for how long.
+ */
+export function rateLimitHeaders(charge: RateLimitCharge): Record<string, string> {
+  return {
+    'ratelimit-policy': `"${charge.policy}";q=${charge.quota};w=${charge.windowSeconds}`,
+    ratelimit: `"${charge.policy}";r=${charge.remaining};t=${charge.resetSeconds}`,
+  };
 }

@@ -25,6 +25,13 @@ interface CachedExchange {
 const REMAINING_LIFE_MS = 15_000;
 /** Credentials cached at most (each with a JWT per audience); the oldest goes first. */
 const MAX_CREDENTIALS = 50_000;
+/**
+ * Exchanges shared between concurrent requests at most. Only a credential auth verified is
+ * cached, but any credential, a made-up one too, is in flight until auth answers: past
+ * this many, an exchange is made for its request alone, so a flood of made-up tokens
+ * cannot grow the table (each such request holds its own call, as any request does).
+ */
+const MAX_SHARED_INFLIGHT = 1_024;
 
 export class InvalidAccessToken extends Error {}
 
@@ -63,6 +70,9 @@ export class TokenExchange {
     const key = `${credential}:${audience}`;
     let pending = this.inflight.get(key);
     if (!pending) {
+      if (this.inflight.size >= MAX_SHARED_INFLIGHT) {
+        return this.fetch(accessToken, audience, traceparent, credential);
+      }
       pending = this.fetch(accessToken, audience, traceparent, credential).finally(() =>
         this.inflight.delete(key),
       );
