@@ -22,9 +22,13 @@ class FakePayments extends PaymentsPort {
   refunds: string[] = [];
   byKey = new Map<string, Payment>();
   down = false;
+  /** Payment refuses the call (not the card) with this status, before charging anything. */
+  refuses: status | undefined;
   async charge(request: ChargeRequest): Promise<Payment> {
     if (this.down)
       throw Object.assign(new Error('down'), { code: status.UNAVAILABLE, details: 'down' });
+    if (this.refuses !== undefined)
+      throw Object.assign(new Error('refused'), { code: this.refuses, details: 'refused' });
     this.charges.push(request);
     const declined = request.payment_token === 'tok_decline';
     const payment = this.byKey.get(request.idempotency_key) ?? {
@@ -149,6 +153,75 @@ describe('OrderService (embedded PostgreSQL)', () => {
       .where('idempotency_key', '=', key)
       .execute();
     expect(all).toHaveLength(1);
+  });
+
+  it('reading a pending order never charges it, however often and by whomever', async () => {
+    const key = newKey();
+    payments.down = true;
+    await codeOf(service.create(alice, { items: mug, idempotency_key: key }));
+    payments.down = false;
+    const pending = await database.db
+      .selectFrom('orders')
+      .select('id')
+      .where('idempotency_key', '=', key)
+      .executeTakeFirst();
+    const reader = { ...alice, user: { ...alice.user, scopes: ['orders:read:own'] } };
+    const reads = await Promise.all(
+      [alice, reader, sam, alice].map((who) => service.get(who, pending!.id)),
+    );
+    expect(reads.map((order) => order.status)).toEqual([
+      'pending',
+      'pending',
+      'pending',
+      'pending',
+    ]);
+    expect(payments.charges).toEqual([]);
+    // Placing it again with its key is what finishes it.
+    expect((await service.create(alice, { items: mug, idempotency_key: key })).status).toBe('paid');
+  });
+
+  it.each([
+    ['PERMISSION_DENIED', status.PERMISSION_DENIED, 'denied'],
+    ['UNAUTHENTICATED', status.PERMISSION_DENIED, 'denied'],
+    ['DEADLINE_EXCEEDED', status.UNAVAILABLE, 'failed'],
+    ['FAILED_PRECONDITION', status.FAILED_PRECONDITION, 'failed'],
+  ] as const)(
+    'payment answering %s is no decline: the order stays pending, the refusal is on record',
+    async (name, answered, outcome) => {
+      const key = newKey();
+      payments.refuses = status[name];
+      expect(await codeOf(service.create(alice, { items: mug, idempotency_key: key }))).toBe(
+        answered,
+      );
+      const [order] = await database.db
+        .selectFrom('orders')
+        .selectAll()
+        .where('idempotency_key', '=', key)
+        .execute();
+      expect(order).toMatchObject({ status: 'pending', failure_reason: '' });
+      const records = await new AuditLog(database.db, 'order').find({ action: 'order.charge' });
+      const record = records.find((r) => r.target === order!.id);
+      expect(record).toMatchObject({
+        action: 'order.charge',
+        actor: 'u-alice',
+        outcome,
+        detail: expect.stringContaining(`payment answered ${name}`),
+      });
+      // Once payment accepts the call, the retry with the key charges it, once.
+      payments.refuses = undefined;
+      expect((await service.create(alice, { items: mug, idempotency_key: key })).status).toBe(
+        'paid',
+      );
+    },
+  );
+
+  it('lists nothing to a credential that may read no orders', async () => {
+    const order = await service.create(alice, { items: mug });
+    const key = (scopes: string[]) => ({ ...alice.user, scopes });
+    expect(await codeOf(service.list(key([])))).toBe(status.PERMISSION_DENIED);
+    expect(await codeOf(service.list(key(['orders:create'])))).toBe(status.PERMISSION_DENIED);
+    expect((await service.list(key(['orders:read:own']))).map((o) => o.id)).toContain(order.id);
+    expect(await codeOf(service.get({ ...alice, user: key([]) }, order.id))).toBe(status.NOT_FOUND);
   });
 
   it("answers NOT_FOUND for someone else's order, and lets support read it", async () => {

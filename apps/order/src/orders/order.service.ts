@@ -90,26 +90,24 @@ export class OrderService {
   }
 
   /**
-   * Someone else's order is "not found": existence is not leaked. An order left pending
-   * (payment did not answer) is finished when its owner looks at it.
+   * Someone else's order is "not found": existence is not leaked. Reading never charges:
+   * a read is safe to repeat and is allowed to credentials that may not pay (an API key
+   * scoped to `orders:read:own`). A pending order is finished by placing it again with its
+   * Idempotency-Key, by a caller allowed to create orders.
    */
   async get(call: CallContext, id: string): Promise<Order> {
-    const user = call.user!;
     const order = await this.orders.findById(id);
-    if (!order || !canActOn(user, order.user_id, 'orders:read:own', 'orders:read:any')) {
+    if (!order || !canActOn(call.user!, order.user_id, 'orders:read:own', 'orders:read:any')) {
       throw notFound('order not found');
-    }
-    if (order.status === 'pending' && order.user_id === user.id) {
-      return this.pay(call, order).catch(() => toMessage(order));
     }
     return toMessage(order);
   }
 
+  /** Everyone's orders with `orders:read:any`, one's own with `orders:read:own`, else none. */
   async list(user: UserContext): Promise<Order[]> {
-    const orders = can(user, 'orders:read:any')
-      ? await this.orders.list()
-      : await this.orders.list({ userId: user.id });
-    return orders.map(toMessage);
+    if (can(user, 'orders:read:any')) return (await this.orders.list()).map(toMessage);
+    if (!can(user, 'orders:read:own')) throw permissionDenied();
+    return (await this.orders.list({ userId: user.id })).map(toMessage);
   }
 
   /** Owner or admin; refunds the payment. Cancelling twice returns the cancelled order. */
@@ -205,6 +203,7 @@ export class OrderService {
         },
         { jwt: call.jwt, traceparent: call.traceparent },
       );
+      // Only payment's answer about the charge itself (captured or declined) settles it.
       next =
         payment.status === 'captured'
           ? { status: 'paid', payment_id: payment.id }
@@ -214,18 +213,46 @@ export class OrderService {
               failure_reason: payment.decline_reason,
             };
     } catch (error) {
-      if (isServiceError(error) && REFUSALS.has(error.code)) {
-        next = { status: 'payment_failed', failure_reason: error.details || 'payment refused' };
-      } else {
-        // Payment may or may not have happened: the order stays pending, and a retry with
-        // the same key (or the owner reading the order) finishes it exactly once.
-        throw unavailable(
-          'payment did not answer; the order is pending: retry with the same Idempotency-Key',
-        );
-      }
+      throw await this.chargeUnsettled(call, order, error);
     }
     const moved = await this.orders.transition(order.id, 'pending', next);
     return toMessage(moved ?? (await this.orders.findById(order.id))!);
+  }
+
+  /**
+   * A charge payment did not decide: no answer, or a refusal of the call rather than of the
+   * card. None of these is a decline, so the order stays `pending` (retried with its
+   * Idempotency-Key, it is charged exactly once) and the refusal goes on record. Marking
+   * it `payment_failed` would let any credential payment refuses (a read-only key, a
+   * session revoked mid-flight, a wrong east-west rule) end a customer's order, and would
+   * file an authorization failure under "card declined", where nobody looks for attacks.
+   */
+  private async chargeUnsettled(call: CallContext, order: StoredOrder, error: unknown) {
+    const code = isServiceError(error) ? error.code : undefined;
+    const refusedCaller = code === status.PERMISSION_DENIED || code === status.UNAUTHENTICATED;
+    const refusedRequest = code === status.INVALID_ARGUMENT || code === status.FAILED_PRECONDITION;
+    await this.audit.append({
+      actor: call.user!.id,
+      action: 'order.charge',
+      target: order.id,
+      outcome: refusedCaller ? 'denied' : 'failed',
+      callerService: call.caller,
+      traceId: traceIdOfCall(call),
+      detail: `order left pending: payment answered ${code === undefined ? 'nothing' : status[code]}${
+        isServiceError(error) && error.details ? ` (${error.details.slice(0, 200)})` : ''
+      }`,
+    });
+    if (refusedCaller) {
+      return permissionDenied(
+        'payment refused this credential; the order is pending: retry with the same Idempotency-Key and a credential that may pay',
+      );
+    }
+    if (refusedRequest)
+      return failedPrecondition('payment refused the charge; the order is pending');
+    // Payment may or may not have charged: only a retry with the same key can tell.
+    return unavailable(
+      'payment did not answer; the order is pending: retry with the same Idempotency-Key',
+    );
   }
 
   private async settle(
@@ -251,13 +278,6 @@ export class OrderService {
     return toMessage(settled ?? (await this.orders.findById(order.id))!);
   }
 }
-
-/** Answers from payment that mean "this charge will not happen", as opposed to "no answer". */
-const REFUSALS = new Set([
-  status.INVALID_ARGUMENT,
-  status.FAILED_PRECONDITION,
-  status.PERMISSION_DENIED,
-]);
 
 function hashOf(value: unknown): string {
   return createHash('sha256').update(JSON.stringify(value)).digest('hex');
