@@ -20,12 +20,12 @@ class Handlers {
   health() {}
 }
 
-/** One gRPC call from `caller` to `method`, as the guard sees it after the east-west guard. */
+/** One gRPC call from `caller` to `method`, as the guard sees it after the east-west policy. */
 function callTo(method: keyof Handlers, jwt: string | undefined, caller = 'gateway') {
   const metadata = new grpc.Metadata();
   if (jwt !== undefined) metadata.set('authorization', `Bearer ${jwt}`);
   const call = { metadata, getPath: () => `/citadel.order.v1.OrderService/${method}` };
-  setCallContext(call, { caller });
+  setCallContext(metadata, { caller });
   const args = [{}, metadata, call];
   const context = {
     getArgByIndex: (index: number) => args[index],
@@ -130,12 +130,12 @@ describe('InternalJwtGuard', () => {
     ]);
   });
 
-  it('needs no token for a public method, but still a caller the east-west guard established', async () => {
+  it('needs no token for a public method, but still a caller the east-west policy established', async () => {
     expect(await outcome(() => guard.canActivate(callTo('health', undefined).context))).toBe(
       'true',
     );
     const { call, context } = callTo('health', undefined);
-    setCallContext(call, undefined as never);
+    setCallContext(call.metadata, undefined as never);
     expect(await outcome(() => guard.canActivate(context))).toBe('UNAUTHENTICATED');
   });
 });

@@ -22,8 +22,8 @@ const SERVICE_CALLERS = 'citadel:service-callers';
 export const PublicMethod = () => SetMetadata(PUBLIC_METHOD, true);
 
 /**
- * Lets these workload identities call the handler without acting for a user (e.g. the
- * operators' `auditor`). The east-west policy must still allow the caller the method;
+ * Lets these identities call the handler without acting for a user (e.g. the
+ * operators' `auditor`, `OPERATOR_POLICY`). The east-west policy must still allow the caller the method;
  * every other caller still needs a user JWT with the handler's permission.
  */
 export const AllowServiceCaller = (...services: string[]) => SetMetadata(SERVICE_CALLERS, services);
@@ -35,7 +35,8 @@ export const RequirePermission = (permission: Permission) =>
 /**
  * Attack point 1 at every hop: a user JWT addressed to this service must accompany every
  * call that is not public, and the handler's permission must be granted by its role.
- * Runs after {@link EastWestGuard}, which established the calling service.
+ * Runs once the east-west policy (`enforceEastWestPolicy`, a server interceptor in front of
+ * every method) let the call through and established the calling service.
  */
 export class InternalJwtGuard implements CanActivate {
   /** What each handler declares, read once: decorator metadata does not change at runtime. */

@@ -55,7 +55,7 @@ describe('the insecure benchmark baseline', () => {
   it('its guard establishes the user the baseline gateway sent, so handlers run unchanged', () => {
     const metadata = new grpc.Metadata();
     metadata.set(BENCH_BASELINE_USER_METADATA, encodeBaselineUser(BENCH_BASELINE_USER));
-    const call = {};
+    const call = { metadata };
     const ctx = { getArgByIndex: (i: number) => [{}, metadata, call][i] } as ExecutionContext;
     expect(new BenchBaselineGuard().canActivate(ctx)).toBe(true);
     expect(callContextOf(call)).toMatchObject({

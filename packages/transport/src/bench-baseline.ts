@@ -41,9 +41,8 @@ function decodeBaselineUser(value: unknown): UserContext | undefined {
 export class BenchBaselineGuard implements CanActivate {
   canActivate(ctx: ExecutionContext): boolean {
     const metadata = ctx.getArgByIndex(1) as grpc.Metadata;
-    const call = ctx.getArgByIndex(2) as object;
     const user = metadata.get(BENCH_BASELINE_USER_METADATA)[0];
-    setCallContext(call, {
+    setCallContext(metadata, {
       caller: 'unverified',
       user: decodeBaselineUser(user),
       jwt: typeof user === 'string' ? user : undefined,

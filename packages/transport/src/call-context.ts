@@ -1,6 +1,10 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
+import type * as grpc from '@grpc/grpc-js';
 
-/** What the guards established about one gRPC call, before its handler runs. */
+/**
+ * What the east-west interceptor, then the guards, established about one gRPC call,
+ * before its handler runs.
+ */
 export interface CallContext {
   /** The calling service, from its mTLS certificate. */
   caller: string;
@@ -23,10 +27,16 @@ export interface UserContext {
   scopes?: string[];
 }
 
-const contexts = new WeakMap<object, CallContext>();
+/**
+ * Each allowed call's context, by the metadata grpc-js hands on to its handler: the one
+ * object a server interceptor and the handler's call share through public API (the
+ * handler's `call.metadata`). A WeakMap, so a context dies with its call.
+ */
+const contexts = new WeakMap<grpc.Metadata, CallContext>();
 
-export function setCallContext(call: object, context: CallContext): void {
-  contexts.set(call, context);
+/** Set by the east-west interceptor for a call it lets through (`east-west.interceptor.ts`). */
+export function setCallContext(metadata: grpc.Metadata, context: CallContext): void {
+  contexts.set(metadata, context);
 }
 
 /** The W3C trace id of the call (from its traceparent), for audit records and logs. */
@@ -34,13 +44,14 @@ export function traceIdOfCall(context: CallContext): string | undefined {
   return context.traceparent?.split('-')[1];
 }
 
-export function callContextOf(call: object): CallContext | undefined {
-  return contexts.get(call);
+/** The context of a handler's call (`call.metadata` is the metadata the interceptors saw). */
+export function callContextOf(call: { metadata: grpc.Metadata }): CallContext | undefined {
+  return contexts.get(call.metadata);
 }
 
-/** Handler parameter: the call's {@link CallContext}, set by the guards. */
+/** Handler parameter: the call's {@link CallContext}, set by the interceptor and the guards. */
 export const CurrentCall = createParamDecorator((_data: unknown, ctx: ExecutionContext) => {
-  const context = callContextOf(ctx.getArgByIndex(2) as object);
-  if (!context) throw new Error('CurrentCall used on a call no Citadel guard has seen');
+  const context = callContextOf(ctx.getArgByIndex(2) as { metadata: grpc.Metadata });
+  if (!context) throw new Error('CurrentCall used on a call the east-west policy has not seen');
   return context;
 });

@@ -1,33 +1,96 @@
+import { GRPC_SERVICES } from '@citadel/config';
+import { contractOf } from '@citadel/contracts';
+
 /**
- * The east-west policy: which service may call which, and which methods. This is the
- * one declaration that every gRPC server enforces (attack point 3 of seed 004), and the
- * source any network-level policy (Kubernetes NetworkPolicies) must mirror. It is data:
- * review it like code.
+ * The east-west policy: which workload may call which method of which service. Every
+ * gRPC server enforces it on every call it answers, its health service included, before
+ * any handler runs (`east-west.interceptor.ts`; attack point 3 of seed 004), and the
+ * Kubernetes NetworkPolicies are rendered from it. It is data: review it like code.
  *
- * `'*'` allows every method of the callee; a list allows only those methods.
- * Anything not listed is denied.
+ * callee → caller → the methods the caller may invoke, each fully qualified as the gRPC
+ * path names it, without the leading slash (`citadel.payment.v1.PaymentService/Charge`).
+ * There is no wildcard: a method added to a contract is callable by nobody until it is
+ * listed here. Anything not listed is denied. Callers are services of the registry
+ * (packages/config/src/service-registry.ts); a name is granted nothing before a service
+ * by that name exists (`policy.spec.ts` holds every grant to that).
  */
 export const EAST_WEST_POLICY: EastWestPolicy = {
   auth: {
-    gateway: '*',
+    gateway: [
+      'citadel.auth.v1.AuthService/Login',
+      'citadel.auth.v1.AuthService/Logout',
+      'citadel.auth.v1.AuthService/ExchangeToken',
+      'citadel.auth.v1.AuthService/GetJwks',
+      'citadel.auth.v1.AuthService/ListCustomers',
+      'citadel.auth.v1.AuthService/DeleteCustomer',
+      'citadel.auth.v1.AuthService/CreateApiKey',
+      'citadel.auth.v1.AuthService/ListApiKeys',
+      'citadel.auth.v1.AuthService/RevokeApiKey',
+      'citadel.auth.v1.AuthService/VerifyAudit',
+      'citadel.auth.v1.AuthService/ListAudit',
+      'citadel.auth.v1.AuthService/RecordEdgeDenial',
+      // The gateway's /readyz asks auth and order whether they serve.
+      'grpc.health.v1.Health/Check',
+    ],
     // Services verify internal JWTs locally; they only ever fetch the public keys.
-    order: ['GetJwks'],
-    payment: ['GetJwks'],
-    // The operator's audit verifier (`npm run audit:verify`) reads the chain and nothing else.
-    auditor: ['VerifyAudit'],
+    order: ['citadel.auth.v1.AuthService/GetJwks'],
+    payment: ['citadel.auth.v1.AuthService/GetJwks'],
   },
   order: {
-    gateway: '*',
-    auditor: ['VerifyAudit'],
+    gateway: [
+      'citadel.order.v1.OrderService/ListProducts',
+      'citadel.order.v1.OrderService/SetPrice',
+      'citadel.order.v1.OrderService/CreateOrder',
+      'citadel.order.v1.OrderService/GetOrder',
+      'citadel.order.v1.OrderService/ListOrders',
+      'citadel.order.v1.OrderService/CancelOrder',
+      'citadel.order.v1.OrderService/RefundOrder',
+      'citadel.order.v1.OrderService/ListAlerts',
+      'citadel.order.v1.OrderService/VerifyAudit',
+      'citadel.order.v1.OrderService/ListAudit',
+      'grpc.health.v1.Health/Check',
+    ],
   },
   payment: {
-    // Seed 004: payment accepts calls from order and from a refund service only.
-    order: '*',
-    refund: '*',
-    auditor: ['VerifyAudit'],
+    // Seed 004: payment answers order only, for the charges and refunds of its orders.
+    order: ['citadel.payment.v1.PaymentService/Charge', 'citadel.payment.v1.PaymentService/Refund'],
   },
 };
 
-export type MethodGrant = '*' | readonly string[];
+/**
+ * Operator identities: people's one-shot commands (`npm run audit:verify`), not
+ * workloads. They hold a certificate from the same CA but run in no pod, so they are not
+ * rendered into NetworkPolicies and no service may take their name. identity → methods,
+ * on whichever service serves them.
+ */
+export const OPERATOR_POLICY: OperatorPolicy = {
+  // The audit verifier re-computes each service's hash chain and reads nothing else. Its
+  // grants follow the contracts: every gRPC service of the registry serves VerifyAudit.
+  auditor: GRPC_SERVICES.map((service) => fullMethodName(service, 'VerifyAudit')),
+};
+
+/**
+ * Methods a service calls for itself, never for a user: a caller holding only these on a
+ * callee does not act for users there, so its user JWTs are not addressed to that callee
+ * (see {@link delegatesTo} in caller-policy.ts).
+ */
+export const SELF_CALLS: readonly FullMethodName[] = [
+  'citadel.auth.v1.AuthService/GetJwks',
+  'citadel.auth.v1.AuthService/RecordEdgeDenial',
+  'grpc.health.v1.Health/Check',
+  'grpc.health.v1.Health/Watch',
+];
+
+/** `citadel.payment.v1.PaymentService/Charge`: a gRPC call's path without its leading slash. */
+export type FullMethodName = `${string}/${string}`;
+export type MethodGrant = readonly FullMethodName[];
 /** callee → caller → methods the caller may invoke. */
 export type EastWestPolicy = Readonly<Record<string, Readonly<Record<string, MethodGrant>>>>;
+/** operator identity → methods it may invoke. */
+export type OperatorPolicy = Readonly<Record<string, MethodGrant>>;
+
+/** `('payment', 'Charge')` → `citadel.payment.v1.PaymentService/Charge`, by the contract convention. */
+export function fullMethodName(service: string, method: string): FullMethodName {
+  const contract = contractOf(service);
+  return `${contract.package}.${contract.service}/${method}`;
+}

@@ -6,7 +6,7 @@ import { HealthImplementation } from 'grpc-health-check';
 import { benchBaselineEnabled } from '@citadel/config';
 import { CONTRACTS, LOADER_OPTIONS, protoPath, type ContractName } from '@citadel/contracts';
 import { BenchBaselineGuard } from './bench-baseline.js';
-import { EastWestGuard, type DenialEvent } from './east-west.guard.js';
+import { enforceEastWestPolicy, type DenialEvent } from './east-west.interceptor.js';
 import { enforceTls13, serverCredentials, type ServiceTls } from './mtls.js';
 import { traceRpcCalls, type RpcHandledEvent } from './rpc-trace.interceptor.js';
 
@@ -16,8 +16,12 @@ export interface GrpcServiceOptions {
   host: string;
   port: number;
   tls: ServiceTls;
-  /** Guards that run after the east-west guard (typically the internal JWT guard). */
+  /**
+   * Nest guards for the handlers of the service's contract, which run once the east-west
+   * policy let the call through (typically the internal JWT guard).
+   */
   guards?: ((app: INestMicroservice) => import('@nestjs/common').CanActivate)[];
+  /** Every call the east-west policy refused (and whatever else the guards report). */
   onDenied?: (event: DenialEvent) => void;
   /** Every call served (health checks aside), once answered: the access log. */
   onHandled?: (event: RpcHandledEvent) => void;
@@ -26,8 +30,9 @@ export interface GrpcServiceOptions {
 
 /**
  * Starts one Citadel gRPC service the only way Citadel services start: TLS 1.3 with a
- * required client certificate (no plaintext listener exists), the east-west guard in
- * front of every handler, and the standard gRPC health service for readiness. The one
+ * required client certificate (no plaintext listener exists), the east-west policy in
+ * front of every method it serves (the standard gRPC health service included), then the
+ * guards in front of the contract's handlers. The one
  * exception is the benchmark's insecure baseline (`bench-baseline.ts`), which only
  * `npm run bench` asks for and `npm start` refuses.
  */
@@ -48,10 +53,18 @@ export async function startGrpcService(options: GrpcServiceOptions): Promise<INe
         : serverCredentials(options.tls),
       loader: LOADER_OPTIONS,
       // Channelz per-call statistics: not served by Citadel, so not kept (see grpc-client.ts).
-      // grpc-js reads server interceptors from the options Nest builds its Server with.
+      // grpc-js reads server interceptors from the options Nest builds its Server with, and
+      // hands each call's metadata to the first one first. The trace interceptor only
+      // observes (a span, and the access log of every call, refused ones included); the
+      // east-west policy is the first to decide, so nothing else runs for a refused caller.
       channelOptions: {
         'grpc.enable_channelz': 0,
-        interceptors: [traceRpcCalls(options.onHandled)],
+        interceptors: baseline
+          ? [traceRpcCalls(options.onHandled)]
+          : [
+              traceRpcCalls(options.onHandled),
+              enforceEastWestPolicy(options.service, options.onDenied),
+            ],
       },
       gracefulShutdown: true,
       onLoadPackageDefinition: (
@@ -63,12 +76,7 @@ export async function startGrpcService(options: GrpcServiceOptions): Promise<INe
     },
   });
   app.useGlobalGuards(
-    ...(baseline
-      ? [new BenchBaselineGuard()]
-      : [
-          new EastWestGuard(options.service, options.onDenied),
-          ...(options.guards ?? []).map((make) => make(app)),
-        ]),
+    ...(baseline ? [new BenchBaselineGuard()] : (options.guards ?? []).map((make) => make(app))),
   );
   app.enableShutdownHooks();
   await app.listen();

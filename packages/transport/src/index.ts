@@ -1,9 +1,21 @@
-export { EAST_WEST_POLICY, type EastWestPolicy, type MethodGrant } from './east-west.policy.js';
+export {
+  EAST_WEST_POLICY,
+  OPERATOR_POLICY,
+  SELF_CALLS,
+  fullMethodName,
+  type EastWestPolicy,
+  type FullMethodName,
+  type MethodGrant,
+  type OperatorPolicy,
+} from './east-west.policy.js';
 export {
   checkCallerAllowed,
+  delegatesTo,
   delegationAudiences,
   policyEdges,
+  POLICY,
   type CallerDecision,
+  type Policy,
 } from './caller-policy.js';
 export {
   channelCredentials,
@@ -14,7 +26,7 @@ export {
   type ServiceTls,
 } from './mtls.js';
 export { callerServiceOf, methodOf } from './peer-identity.js';
-export { EastWestGuard, traceIdOf, type DenialEvent } from './east-west.guard.js';
+export { enforceEastWestPolicy, traceIdOf, type DenialEvent } from './east-west.interceptor.js';
 export {
   CurrentCall,
   callContextOf,

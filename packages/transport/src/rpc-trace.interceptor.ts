@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import * as grpc from '@grpc/grpc-js';
 import { startServerSpan, type ServerSpan } from '@citadel/observability';
-import { callerServiceOf } from './peer-identity.js';
+import { callerOfCall, callerServiceOf } from './peer-identity.js';
 
 /** One served gRPC call, as the access log records it. */
 export interface RpcHandledEvent {
@@ -60,6 +60,7 @@ export function traceRpcCalls(
     const started = performance.now();
     const separator = path.lastIndexOf('/');
     let span: ServerSpan | undefined;
+    let request: grpc.Metadata | undefined;
     const begin = (traceparent: unknown) =>
       startServerSpan(path.slice(1), traceparent, {
         'rpc.system': 'grpc',
@@ -75,7 +76,8 @@ export function traceRpcCalls(
       span.end({ 'rpc.grpc.status_code': code }, code === grpc.status.OK ? undefined : name);
       onHandled?.({
         method: path.slice(separator + 1),
-        caller: callerServiceOf(call),
+        // Read by the east-west interceptor already, once the metadata came.
+        caller: request ? callerOfCall(call, request) : callerServiceOf(call),
         status: name,
         code,
         duration_ms: Math.round((performance.now() - started) * 1000) / 1000,
@@ -87,6 +89,7 @@ export function traceRpcCalls(
       start: (next) =>
         next({
           onReceiveMetadata: (metadata, nextMetadata) => {
+            request = metadata;
             span = begin(metadata.get('traceparent')[0]);
             spans.set(metadata, span);
             nextMetadata(metadata);
