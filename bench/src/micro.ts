@@ -207,7 +207,7 @@ export async function runMicroBenchmarks(options: MicroOptions): Promise<MicroRe
     jwks.resolveKey(header, { payload, signature, protected: protectedHeader }),
   );
   await add('east-west policy check (checkCallerAllowed)', () =>
-    checkCallerAllowed('order', 'gateway', 'GetOrder'),
+    checkCallerAllowed('order', 'gateway', 'citadel.order.v1.OrderService/GetOrder'),
   );
   await add('caller identity from a peer certificate SAN', () =>
     serviceFromCertificate(peerCertificate),
