@@ -1,6 +1,11 @@
 import fs from 'node:fs';
 import { SERVICES } from '@citadel/config';
-import { checkCallerAllowed, EAST_WEST_POLICY, type EastWestPolicy } from '@citadel/transport';
+import {
+  checkCallerAllowed,
+  EAST_WEST_POLICY,
+  OPERATOR_POLICY,
+  type EastWestPolicy,
+} from '@citadel/transport';
 import { parseAllDocuments } from 'yaml';
 import {
   networkPoliciesYaml,
@@ -32,10 +37,11 @@ const dnsPod: Pod = { namespace: CLUSTER_DNS.namespace, labels: { ...CLUSTER_DNS
 /**
  * Whether the enforced policy lets `caller` call `callee` at all. The network cannot see
  * gRPC methods, so a caller allowed some methods only (order → auth: GetJwks) must reach the
- * port, and the east-west guard refuses the other methods (`method-not-allowed`).
+ * port, and the east-west interceptor refuses the other methods (`method-not-allowed`).
+ * Workloads only: operator identities run in no pod.
  */
 function mayConnect(callee: string, caller: string, policy: EastWestPolicy): boolean {
-  const decision = checkCallerAllowed(callee, caller, '', policy);
+  const decision = checkCallerAllowed(callee, caller, '', { services: policy, operators: {} });
   return decision.allowed || decision.reason === 'method-not-allowed';
 }
 
@@ -102,7 +108,6 @@ describe('Kubernetes NetworkPolicies, generated from the east-west policy', () =
     expect(actual).toEqual(expected);
     // The attack-point-3 pairs, spelled out.
     expect(actual).toContain('order -> payment:50053');
-    expect(actual).toContain('refund -> payment:50053');
     expect(actual).not.toContain('gateway -> payment:50053');
     expect(actual).not.toContain('analytics -> payment:50053');
     expect(actual).not.toContain('analytics -> order:50052');
@@ -129,9 +134,12 @@ describe('Kubernetes NetworkPolicies, generated from the east-west policy', () =
   it('follow the policy: a new edge opens exactly that path, a removed one closes it', () => {
     const widened: EastWestPolicy = {
       ...EAST_WEST_POLICY,
-      payment: { ...EAST_WEST_POLICY.payment, analytics: ['GetPayment'] },
+      payment: {
+        ...EAST_WEST_POLICY.payment,
+        analytics: ['citadel.payment.v1.PaymentService/GetPayment'],
+      },
     };
-    const narrowed: EastWestPolicy = { ...EAST_WEST_POLICY, payment: { refund: '*' } };
+    const narrowed: EastWestPolicy = { ...EAST_WEST_POLICY, payment: {} };
     const analytics = citadelPod('analytics');
     const order = citadelPod('order');
     const payment = citadelPod('payment');
@@ -147,18 +155,20 @@ describe('Kubernetes NetworkPolicies, generated from the east-west policy', () =
     }
   });
 
-  it('render the rules of a caller that has no Deployment yet (refund), selecting its label', () => {
-    const refund = committed().find((policy) => policy.metadata.name === 'refund');
-    expect(refund?.spec.podSelector).toEqual({ matchLabels: { app: 'refund' } });
-    expect(refund?.spec.egress).toContainEqual({
-      to: [{ podSelector: { matchLabels: { app: 'payment' } } }],
-      ports: [{ protocol: 'TCP', port: 50053 }],
-    });
+  it('open nothing for operator identities (no pod runs them) nor for names no service has', () => {
+    const selected = committed().flatMap(
+      (policy) => JSON.stringify(policy).match(/"app":"[a-z0-9-]+"/g) ?? [],
+    );
+    for (const name of [...Object.keys(OPERATOR_POLICY), 'refund'])
+      expect(selected).not.toContain(`"app":"${name}"`);
   });
 
   it('refuse to render a callee whose port is unknown, rather than open a guessed one', () => {
     expect(() =>
-      renderNetworkPolicies({ ...EAST_WEST_POLICY, 'not-deployed': { order: '*' } }),
+      renderNetworkPolicies({
+        ...EAST_WEST_POLICY,
+        'not-deployed': { order: ['citadel.not_deployed.v1.NotDeployedService/Do'] },
+      }),
     ).toThrow(/"not-deployed", but no port is known/);
   });
 });

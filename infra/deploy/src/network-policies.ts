@@ -116,8 +116,9 @@ function workloadPolicy(workload: string, policy: EastWestPolicy): NetworkPolicy
  * The Kubernetes NetworkPolicies of the Citadel namespace, derived from the east-west
  * policy every gRPC server enforces: deny everything, then allow DNS, the gateway's port
  * from anywhere, one rule per allowed caller → callee edge (on the callee's port, at both
- * ends), and each workload's way to Vault and PostgreSQL. A caller the policy names that
- * has no Deployment yet (`refund`) still gets its rules: they select no pod until it exists.
+ * ends), and each workload's way to Vault and PostgreSQL. Operator identities
+ * (`OPERATOR_POLICY`, e.g. the audit verifier) run a one-shot command in no pod: the
+ * network opens nothing for them.
  */
 export function renderNetworkPolicies(policy: EastWestPolicy = EAST_WEST_POLICY): NetworkPolicy[] {
   const workloads = new Set<string>([...SERVICES, POSTGRES, BOOTSTRAP]);
