@@ -73,18 +73,20 @@ describe('request tracing', () => {
 
   beforeEach(() => (lines.length = 0));
 
-  it('continues a valid traceparent: header, handler, its log lines and the access line', async () => {
+  it("starts its own trace over a client's valid traceparent: header, handler, its log lines and the access line", async () => {
     const response = await post(`00-${TRACE_ID}-00f067aa0ba902b7-01`, { items: [] });
-    expect(response.traceId).toBe(TRACE_ID);
-    // The span the next hop gets as its parent is this request's own, not the caller's.
+    const traceId = response.traceId as string;
+    expect(traceId).toMatch(/^[0-9a-f]{32}$/);
+    expect(traceId).not.toBe(TRACE_ID);
+    // The span the next hop gets as its parent is this request's own, not the client's.
     const spanId = response.json.traceparent.split('-')[2];
-    expect(response.json).toEqual({ trace: TRACE_ID, traceparent: `00-${TRACE_ID}-${spanId}-01` });
+    expect(response.json).toEqual({ trace: traceId, traceparent: `00-${traceId}-${spanId}-01` });
     expect(spanId).not.toBe('00f067aa0ba902b7');
     expect(lines).toEqual([
-      expect.objectContaining({ event: 'handler', trace_id: TRACE_ID, span_id: spanId }),
+      expect.objectContaining({ event: 'handler', trace_id: traceId, span_id: spanId }),
       expect.objectContaining({
         event: 'http.request',
-        trace_id: TRACE_ID,
+        trace_id: traceId,
         span_id: spanId,
         method: 'POST',
         route: '/v1/orders',
@@ -102,11 +104,13 @@ describe('request tracing', () => {
     expect(lines.map((line) => line.trace_id)).toEqual([traceId, traceId]);
   });
 
-  it('gives each request its own span', async () => {
+  it('gives each request its own trace, even when clients send one traceparent', async () => {
     const traceparent = `00-${TRACE_ID}-00f067aa0ba902b7-01`;
     const responses = await Promise.all([post(traceparent), post(traceparent)]);
     const ids = lines.filter((l) => l.event === 'http.request').map((l) => l.span_id);
-    expect(responses.map((r) => r.traceId)).toEqual([TRACE_ID, TRACE_ID]);
+    const traces = responses.map((r) => r.traceId);
+    expect(new Set(traces).size).toBe(2);
+    expect(traces).not.toContain(TRACE_ID);
     expect(new Set(ids).size).toBe(2);
   });
 });

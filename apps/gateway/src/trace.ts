@@ -1,17 +1,19 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { startServerSpan, traceFields, type Logger, type ServerSpan } from '@citadel/observability';
+import { startEdgeSpan, traceFields, type Logger, type ServerSpan } from '@citadel/observability';
 
 const spans = new WeakMap<object, ServerSpan>();
 
 /**
- * The request's server span, continued from its `traceparent` header or started here:
- * `traceId` goes to `x-trace-id` and error bodies, `traceparent` to the gRPC calls it makes.
+ * The request's server span, the root of a trace started here: `traceId` goes to
+ * `x-trace-id`, error bodies, logs and audit records, `traceparent` to the gRPC calls it
+ * makes. A client's `traceparent` is only a link on it: clients do not choose the trace id
+ * our records are filed under.
  */
 export function traceOf(request: FastifyRequest): ServerSpan {
   const raw = request.raw ?? request;
   let span = spans.get(raw);
   if (!span) {
-    span = startServerSpan(
+    span = startEdgeSpan(
       `${request.method} ${request.routeOptions?.url ?? ''}`,
       request.headers?.traceparent,
       {

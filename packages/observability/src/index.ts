@@ -8,6 +8,7 @@ export {
 } from './tracing.js';
 export {
   ServerSpan,
+  startEdgeSpan,
   startServerSpan,
   traceFields,
   traceparentOf,

@@ -3,7 +3,9 @@ import {
   ROOT_CONTEXT,
   SpanKind,
   SpanStatusCode,
+  trace,
   type Attributes,
+  type Link,
   type Span,
   type SpanContext,
 } from '@opentelemetry/api';
@@ -52,9 +54,10 @@ export class ServerSpan implements TraceContext {
 }
 
 /**
- * Starts a server span. A `traceparent` that is not a valid W3C Trace Context value
- * (https://www.w3.org/TR/trace-context/) starts a new trace; `tracestate` is not taken
- * from callers, so nothing they send travels further than the ids.
+ * Starts the server span of a call from inside Citadel (its caller proved who it is with
+ * mTLS), continuing the caller's trace. A `traceparent` that is not a valid W3C Trace
+ * Context value (https://www.w3.org/TR/trace-context/) starts a new trace; `tracestate`
+ * is not taken from callers, so nothing they send travels further than the ids.
  */
 export function startServerSpan(
   name: string,
@@ -66,6 +69,34 @@ export function startServerSpan(
       ? w3c.extract(ROOT_CONTEXT, { traceparent }, defaultTextMapGetter)
       : ROOT_CONTEXT;
   const span = currentTracer().startSpan(name, { kind: SpanKind.SERVER, attributes }, parent);
+  return new ServerSpan(span);
+}
+
+/**
+ * Starts the server span of a request from outside Citadel: always a trace of its own.
+ * The trace id goes into every log line and audit record of the request, so a client
+ * that could choose it could file its requests under someone else's trace or make
+ * unrelated requests look like one (correlation spoofing). A client's valid `traceparent`
+ * is kept as a span link only (OpenTelemetry: related, not the parent), so its own
+ * tracing can still find the request, and its sampled flag decides nothing here.
+ */
+export function startEdgeSpan(
+  name: string,
+  clientTraceparent: unknown,
+  attributes?: Attributes,
+): ServerSpan {
+  const client =
+    typeof clientTraceparent === 'string'
+      ? trace.getSpanContext(
+          w3c.extract(ROOT_CONTEXT, { traceparent: clientTraceparent }, defaultTextMapGetter),
+        )
+      : undefined;
+  const links: Link[] = client ? [{ context: client }] : [];
+  const span = currentTracer().startSpan(
+    name,
+    { kind: SpanKind.SERVER, attributes, links, root: true },
+    ROOT_CONTEXT,
+  );
   return new ServerSpan(span);
 }
 

@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { context, ROOT_CONTEXT, trace } from '@opentelemetry/api';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace';
 import { createLogger } from './logger.js';
-import { startServerSpan, traceFields } from './server-span.js';
+import { startEdgeSpan, startServerSpan, traceFields } from './server-span.js';
 import { initTracing, otlpTracesUrl, type Tracing } from './tracing.js';
 
 const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
@@ -62,6 +62,18 @@ describe('server spans', () => {
     expect(span.traceId).not.toMatch(/^0+$/);
     expect(span.traceparent.endsWith('-01')).toBe(true);
   });
+});
+
+describe('edge spans', () => {
+  it.each([INCOMING, `00-${TRACE_ID}-00f067aa0ba902b7-00`, undefined, 'garbage'])(
+    'start a trace of their own, sampled, whatever the client sent (%p)',
+    (incoming) => {
+      const span = startEdgeSpan('GET /v1/orders/:id', incoming);
+      expect(span.traceparent).toMatch(TRACEPARENT);
+      expect(span.traceId).not.toBe(TRACE_ID);
+      expect(span.traceparent).toBe(`00-${span.traceId}-${span.spanId}-01`);
+    },
+  );
 });
 
 describe('initTracing without an exporter', () => {
@@ -151,6 +163,27 @@ describe('initTracing with an exporter', () => {
     expect(first?.resource.attributes['service.name']).toBe('order');
     expect(second?.status).toEqual({ code: 2, message: 'PERMISSION_DENIED' });
     expect(second?.parentSpanContext).toBeUndefined();
+  });
+
+  it("records an edge span as a trace root that links the client's context, and only a valid one", async () => {
+    const exporter = collectingExporter();
+    const tracing = initTracing('gateway', { exporter });
+    const linked = startEdgeSpan('POST /v1/orders', INCOMING);
+    linked.end();
+    startEdgeSpan('POST /v1/orders', '00-XYZ\r\nInjected: 1').end();
+    await tracing.shutdown();
+
+    const [first, second] = exporter.spans;
+    expect(first?.spanContext().traceId).toBe(linked.traceId);
+    expect(first?.spanContext().traceId).not.toBe(TRACE_ID);
+    expect(first?.parentSpanContext).toBeUndefined();
+    expect(first?.links).toEqual([
+      expect.objectContaining({
+        context: expect.objectContaining({ traceId: TRACE_ID, spanId: '00f067aa0ba902b7' }),
+      }),
+    ]);
+    expect(second?.parentSpanContext).toBeUndefined();
+    expect(second?.links).toEqual([]);
   });
 
   it('posts OTLP/HTTP to OTEL_EXPORTER_OTLP_ENDPOINT', async () => {
