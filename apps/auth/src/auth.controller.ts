@@ -1,3 +1,4 @@
+import { status as GrpcStatus } from '@grpc/grpc-js';
 import { Controller } from '@nestjs/common';
 import { GrpcMethod, Payload } from '@nestjs/microservices';
 import { PublicMethod, RequirePermission } from '@citadel/auth';
@@ -20,6 +21,7 @@ import {
   CurrentCall,
   invalidArgument,
   permissionDenied,
+  rpcError,
   traceIdOfCall,
   type CallContext,
 } from '@citadel/transport';
@@ -27,6 +29,7 @@ import { ApiKeyService } from './api-keys/api-key.service.js';
 import { CustomerService } from './customers/customer.service.js';
 import { KeyRing } from './signing/key-ring.js';
 import { TokenService } from './tokens/token.service.js';
+import { PasswordChecksBusy } from './users/password-hasher.js';
 
 const text = (value: unknown, field: string, max: number): string => {
   if (typeof value !== 'string' || value.length === 0 || value.length > max) {
@@ -56,12 +59,21 @@ export class AuthController {
 
   @GrpcMethod('AuthService', 'Login')
   @PublicMethod()
-  login(@Payload() request: LoginRequest, @CurrentCall() call: CallContext) {
-    return this.tokens.login(
-      text(request.email, 'email', 254),
-      text(request.password, 'password', 1024),
-      traceIdOfCall(call),
-    );
+  async login(@Payload() request: LoginRequest, @CurrentCall() call: CallContext) {
+    try {
+      return await this.tokens.login(
+        text(request.email, 'email', 254),
+        text(request.password, 'password', 1024),
+        traceIdOfCall(call),
+      );
+    } catch (error) {
+      // A flood of logins waits in a bounded queue, then is turned away: token exchange
+      // keeps its share of the machine (the gateway answers 503 with Retry-After).
+      if (error instanceof PasswordChecksBusy) {
+        throw rpcError(GrpcStatus.RESOURCE_EXHAUSTED, 'too many logins in progress');
+      }
+      throw error;
+    }
   }
 
   @GrpcMethod('AuthService', 'Logout')

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { AuditLog } from '@citadel/audit';
 import { InternalJwtVerifier, JwksCache, runGrpcService } from '@citadel/auth';
-import { failStart, loadServiceEnv, serviceEnvSchema } from '@citadel/config';
+import { failStart, loadServiceEnv } from '@citadel/config';
 import { createLogger } from '@citadel/observability';
 import { openServiceDatabase } from '@citadel/database';
 import {
@@ -13,6 +13,7 @@ import {
 } from '@citadel/secrets';
 import { ApiKeyStore } from './api-keys/api-key.store.js';
 import { AuthModule } from './app.module.js';
+import { authEnvSchema } from './auth-env.js';
 import { KeyRing, type StoredSigningKey } from './signing/key-ring.js';
 import { TokenStore } from './tokens/token.store.js';
 import { AUTH_MIGRATIONS, type AuthDatabase } from './users/auth.migrations.js';
@@ -21,7 +22,7 @@ import { PasswordHasher } from './users/password-hasher.js';
 import { UserRepository } from './users/user.repository.js';
 
 async function main() {
-  const env = loadServiceEnv(serviceEnvSchema);
+  const env = loadServiceEnv(authEnvSchema);
   const logger = createLogger('auth', env.LOG_LEVEL);
   const vault = await openServiceVault(env, 'auth', logger);
   const tls = await readServiceTls(vault, 'auth');
@@ -50,7 +51,10 @@ async function main() {
   );
   logger.info({ event: 'database.ready', kind: database.kind }, 'auth database ready');
   const users = new UserRepository(database.db);
-  const hasher = new PasswordHasher();
+  const hasher = new PasswordHasher({
+    running: env.AUTH_PASSWORD_CHECKS_RUNNING,
+    waiting: env.AUTH_PASSWORD_CHECKS_WAITING,
+  });
   if (demoUsers) {
     const count = await seedDemoUsers(demoUsers.data.users, users, hasher);
     logger.info({ event: 'demo-users.seeded', count }, 'demo users seeded (local mode)');

@@ -12,7 +12,12 @@ const TYPES: [ContractName | 'audit', string, Record<string, true>][] = [
   [
     'auth',
     'LoginResponse',
-    { access_token: true, token_type: true, expires_in: true } satisfies Fields<m.LoginResponse>,
+    {
+      access_token: true,
+      token_type: true,
+      expires_in: true,
+      device_token: true,
+    } satisfies Fields<m.LoginResponse>,
   ],
   ['auth', 'LogoutRequest', { access_token: true } satisfies Fields<m.LogoutRequest>],
   [

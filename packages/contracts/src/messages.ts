@@ -10,6 +10,8 @@ export interface LoginResponse {
   access_token: string;
   token_type: string;
   expires_in: number;
+  /** For the gateway's device cookie; not part of the HTTP answer. */
+  device_token: string;
 }
 export interface LogoutRequest {
   access_token: string;

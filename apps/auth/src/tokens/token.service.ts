@@ -3,8 +3,8 @@ import { AuditLog } from '@citadel/audit';
 import { mintInternalJwt, MAX_INTERNAL_JWT_TTL_S } from '@citadel/auth';
 import type { ExchangeTokenResponse, LoginResponse } from '@citadel/contracts';
 import {
+  delegatesTo,
   delegationAudiences,
-  EAST_WEST_POLICY,
   permissionDenied,
   unauthenticated,
 } from '@citadel/transport';
@@ -18,6 +18,7 @@ import {
   isOpaqueTokenShape,
   newOpaqueToken,
 } from './opaque-token.js';
+import { mintDeviceToken } from './device-token.js';
 import { TokenStore } from './token.store.js';
 
 export const ACCESS_TOKEN_TTL_S = 3600;
@@ -33,7 +34,11 @@ export class TokenService {
     private readonly audit: AuditLog,
   ) {}
 
-  /** Unknown user and wrong password are one answer, in the same time. */
+  /**
+   * Unknown user and wrong password are one answer, in the same time. Every password check
+   * is one `auth.login` record; a check refused because too many are running
+   * (`PasswordChecksBusy`) checked nothing and records nothing.
+   */
   async login(email: string, password: string, traceId?: string): Promise<LoginResponse> {
     const user = await this.users.findByEmail(email);
     if (!(await this.hasher.verify(user?.passwordHash, password)) || !user) {
@@ -62,7 +67,12 @@ export class TokenService {
       callerService: 'gateway',
       traceId,
     });
-    return { access_token: token, token_type: 'Bearer', expires_in: ACCESS_TOKEN_TTL_S };
+    return {
+      access_token: token,
+      token_type: 'Bearer',
+      expires_in: ACCESS_TOKEN_TTL_S,
+      device_token: await mintDeviceToken(this.keys.current(), user),
+    };
   }
 
   async logout(accessToken: string, traceId?: string): Promise<void> {
@@ -91,8 +101,8 @@ export class TokenService {
     requestedTtlSeconds = 0,
     traceId?: string,
   ): Promise<ExchangeTokenResponse> {
-    // Only for a service the caller may call in full: the policy is the one source.
-    if (EAST_WEST_POLICY[audience]?.[caller] !== '*') {
+    // Only for a service the caller calls on users' behalf: the policy is the one source.
+    if (!delegatesTo(caller, audience)) {
       throw permissionDenied(`${caller} may not obtain tokens for ${audience}`);
     }
     const credential = await this.findCredential(accessToken);

@@ -1,13 +1,24 @@
-import { Body, Controller, Get, HttpCode, Inject, Post, Req } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Get,
+  HttpCode,
+  HttpException,
+  Inject,
+  Post,
+  Req,
+  Res,
+} from '@nestjs/common';
 import {
   ApiOkResponse,
+  ApiServiceUnavailableResponse,
   ApiTags,
   ApiTooManyRequestsResponse,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { isServiceError } from '@citadel/transport';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { LoginResponse } from '@citadel/contracts';
 import { AUTH_CLIENT, type ServiceClient } from '../downstream.js';
 import { Authenticated } from '../session/permission.guard.js';
@@ -15,18 +26,38 @@ import { CurrentPrincipal, type Principal } from '../session/principal.js';
 import { TokenExchange } from '../session/token-exchange.js';
 import { traceOf } from '../trace.js';
 import { LoginRequestDto, MeResponseDto, TokenResponseDto } from './login.request.dto.js';
-import { LoginThrottle } from './login-throttle.js';
+import {
+  LoginRefused,
+  LoginThrottle,
+  type Admission,
+  type LoginOutcome,
+} from './login-throttle.js';
+import {
+  deviceCookie,
+  deviceTokenOf,
+  deviceTokensFromAuth,
+  type DeviceTokens,
+} from './device-token.js';
+import { clientBucket } from '../edge/client-address.js';
 import { EdgeAudit } from '../edge/edge-audit.js';
+
+/** How long a client turned away by auth's full password queue should wait. */
+const BUSY_RETRY_AFTER_S = 1;
 
 @ApiTags('auth')
 @Controller('v1')
 export class AuthController {
+  /** Device cookies, checked against the keys auth publishes (no secret of our own). */
+  private readonly devices: DeviceTokens;
+
   constructor(
     @Inject(AUTH_CLIENT) private readonly auth: ServiceClient,
     private readonly exchange: TokenExchange,
     private readonly throttle: LoginThrottle,
     private readonly edgeAudit: EdgeAudit,
-  ) {}
+  ) {
+    this.devices = deviceTokensFromAuth(auth);
+  }
 
   @Post('auth/login')
   @HttpCode(200)
@@ -35,29 +66,64 @@ export class AuthController {
   @ApiTooManyRequestsResponse({
     description: 'Too many failed logins for this account or from this address; see Retry-After',
   })
+  @ApiServiceUnavailableResponse({ description: 'Too many logins in progress; see Retry-After' })
   async login(
     @Body() body: LoginRequestDto,
     @Req() request: FastifyRequest,
-  ): Promise<LoginResponse> {
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<TokenResponseDto> {
+    // Only the body and the device cookie speak for the client: a bearer credential sent
+    // along is never read here, so it can neither unlock nor widen anything.
+    const device = await this.devices.deviceOf(
+      deviceTokenOf(request.headers.cookie),
+      body.email.trim().toLowerCase(),
+    );
+    let admission: Admission;
     try {
-      await this.throttle.assertAllowed(body.email, request.ip);
-    } catch (error) {
-      this.edgeAudit.record(request, 'auth.login.throttled', 'too many failed logins', {
-        target: body.email,
+      admission = await this.throttle.admit({
+        email: body.email,
+        address: clientBucket(request.ip),
+        device,
       });
-      throw error;
+    } catch (error) {
+      if (!(error instanceof LoginRefused)) throw error;
+      if (error.worthRecording) {
+        this.edgeAudit.record(request, 'auth.login.throttled', error.reason, {
+          target: body.email,
+        });
+      }
+      throw new HttpException(
+        {
+          message: `${error.reason}; try again in ${error.retryAfterSeconds} s`,
+          retryAfterSeconds: error.retryAfterSeconds,
+        },
+        429,
+      );
     }
+    let outcome: LoginOutcome = 'failed';
     try {
-      const token = await this.auth.call<LoginResponse>('Login', body, {
+      const answer = await this.auth.call<LoginResponse>('Login', body, {
         traceparent: traceOf(request).traceparent,
       });
-      await this.throttle.recordSuccess(body.email);
-      return token;
+      outcome = 'ok';
+      if (answer.device_token) void reply.header('set-cookie', deviceCookie(answer.device_token));
+      return {
+        access_token: answer.access_token,
+        token_type: answer.token_type,
+        expires_in: answer.expires_in,
+      };
     } catch (error) {
-      if (isServiceError(error) && error.code === GrpcStatus.UNAUTHENTICATED) {
-        await this.throttle.recordFailure(body.email, request.ip);
+      if (isServiceError(error) && error.code === GrpcStatus.RESOURCE_EXHAUSTED) {
+        // Auth turned the check away unrun: nothing is counted against the client.
+        outcome = 'unchecked';
+        // RFC 9110 §10.2.3: a 503 may say when to come back too.
+        void reply.header('retry-after', String(BUSY_RETRY_AFTER_S));
+        throw new HttpException({ message: 'too many logins in progress' }, 503);
       }
+      // A wrong password, or an answer lost on the way (the check may have run): counted.
       throw error;
+    } finally {
+      await admission.settle(outcome);
     }
   }
 
