@@ -8,6 +8,8 @@ export const gatewayEnvSchema = serviceEnvSchema.extend({
   /** Brute force: failed logins per account, and per client address, within the window. */
   GATEWAY_LOGIN_MAX_FAILURES_PER_ACCOUNT: z.coerce.number().int().min(1).max(1000).default(5),
   GATEWAY_LOGIN_MAX_FAILURES_PER_IP: z.coerce.number().int().min(1).max(100_000).default(50),
+  /** ... and per known device (device cookie), which the account's lockout does not stop. */
+  GATEWAY_LOGIN_MAX_FAILURES_PER_DEVICE: z.coerce.number().int().min(1).max(1000).default(5),
   GATEWAY_LOGIN_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
   /** Floods: requests per access token or API key, and per anonymous client address. */
   GATEWAY_RATE_LIMIT_PER_CREDENTIAL: z.coerce.number().int().min(1).max(10_000_000).default(600),

@@ -85,6 +85,7 @@ async function main() {
     {
       maxFailuresPerAccount: env.GATEWAY_LOGIN_MAX_FAILURES_PER_ACCOUNT,
       maxFailuresPerIp: env.GATEWAY_LOGIN_MAX_FAILURES_PER_IP,
+      maxFailuresPerDevice: env.GATEWAY_LOGIN_MAX_FAILURES_PER_DEVICE,
       windowSeconds: env.GATEWAY_LOGIN_WINDOW_SECONDS,
       keyPrefix: env.REDIS_KEY_PREFIX,
     },
