@@ -21,11 +21,25 @@ const state: ProjectState = {
     { name: 'payment', kind: 'grpc', port: 50053 },
   ],
   policy: {
-    auth: { gateway: '*', order: ['GetJwks'], auditor: ['VerifyAudit'] },
-    order: { gateway: '*', auditor: ['VerifyAudit'] },
-    payment: { order: '*', auditor: ['VerifyAudit'] },
+    auth: {
+      gateway: ['citadel.auth.v1.AuthService/Login'],
+      order: ['citadel.auth.v1.AuthService/GetJwks'],
+    },
+    order: { gateway: ['citadel.order.v1.OrderService/GetOrder'] },
+    payment: { order: ['citadel.payment.v1.PaymentService/Charge'] },
   },
+  operators: { auditor: ['citadel.order.v1.OrderService/VerifyAudit'] },
+  methodsOf: (service) =>
+    service === 'payment'
+      ? [
+          'citadel.payment.v1.PaymentService/Charge',
+          'citadel.payment.v1.PaymentService/Refund',
+          'citadel.payment.v1.PaymentService/VerifyAudit',
+          'citadel.payment.v1.PaymentService/ListAudit',
+        ]
+      : [],
 };
+const JWKS = 'citadel.auth.v1.AuthService/GetJwks';
 const read = (file: string) => fs.readFileSync(path.join(REPO_ROOT, file), 'utf8');
 const files = servicePaths('inventory');
 
@@ -41,7 +55,6 @@ describe('service names', () => {
     ['order', /already a service/],
     ['vault', /reserved/],
     ['analytics', /reserved/],
-    ['auditor', /reserved/],
   ])('refuses %s', (name, problem) => {
     expect(serviceNameProblem(name, ['gateway', 'auth', 'order', 'payment'])).toMatch(problem);
   });
@@ -59,9 +72,9 @@ describe('planning a service', () => {
       pascal: 'StockLevel',
       constant: 'STOCK_LEVEL',
       port: 50054,
-      // What every service already grants the operators' auditor, it grants too.
-      callers: { gateway: '*', auditor: ['VerifyAudit'] },
-      calls: { auth: ['GetJwks'] },
+      // Its one method, to its callers; its audit trail is the operators' (OPERATOR_POLICY).
+      callers: { gateway: ['citadel.stock_level.v1.StockLevelService/Ping'] },
+      calls: { auth: [JWKS] },
       permission: 'stock-level:ping',
       allowedPath: { caller: 'gateway', audience: 'stock-level' },
     });
@@ -69,8 +82,15 @@ describe('planning a service', () => {
 
   it('--callers order --calls payment: a user JWT reaches it through order', () => {
     const plan = planService({ name: 'inventory', callers: ['order'], calls: ['payment'] }, state);
-    expect(plan.callers).toEqual({ order: '*', auditor: ['VerifyAudit'] });
-    expect(plan.calls).toEqual({ auth: ['GetJwks'], payment: '*' });
+    expect(plan.callers).toEqual({ order: ['citadel.inventory.v1.InventoryService/Ping'] });
+    // Every method of the callee's contract but its audit trail, written out for review.
+    expect(plan.calls).toEqual({
+      auth: [JWKS],
+      payment: [
+        'citadel.payment.v1.PaymentService/Charge',
+        'citadel.payment.v1.PaymentService/Refund',
+      ],
+    });
     expect(plan.allowedPath).toEqual({ caller: 'order', audience: 'order' });
   });
 
@@ -82,6 +102,22 @@ describe('planning a service', () => {
       /not a gRPC service/,
     );
     expect(() => planService({ name: 'payment' }, state)).toThrow(/already a service/);
+  });
+
+  it('refuses a name the policy already grants something to, rather than hand it those grants', () => {
+    const granted: ProjectState = {
+      ...state,
+      policy: {
+        ...state.policy,
+        payment: { ...state.policy.payment, refund: ['citadel.payment.v1.PaymentService/Refund'] },
+      },
+    };
+    expect(() => planService({ name: 'refund' }, granted)).toThrow(
+      /"refund" is already granted calls to payment in the east-west policy/,
+    );
+    expect(() => planService({ name: 'auditor' }, state)).toThrow(/operator identity/);
+    // The project as built: its operators are taken too.
+    expect(() => planService({ name: 'auditor' })).toThrow(/operator identity/);
   });
 });
 
@@ -101,24 +137,30 @@ describe('edits to the shared files (on their committed text)', () => {
 
   it('adds its own block to the east-west policy, and itself to the blocks of its callees', () => {
     const source = read(files.policy);
+    const ping = 'citadel.stock_level.v1.StockLevelService/Ping';
+    const payment = [
+      'citadel.payment.v1.PaymentService/Charge',
+      'citadel.payment.v1.PaymentService/Refund',
+    ];
     const edited = addPolicyEntries(
       source,
       'stock-level',
-      { gateway: '*', auditor: ['VerifyAudit'] },
-      { auth: ['GetJwks'], payment: '*' },
+      { gateway: [ping] },
+      { auth: [JWKS], payment },
       'stock-level (npm run new:service): who may call it.',
     );
-    expect(edited).toContain(
-      "  'stock-level': {\n    gateway: '*',\n    auditor: ['VerifyAudit'],\n  },\n};",
-    );
+    expect(edited).toContain(`  'stock-level': {\n    gateway: ['${ping}'],\n  },\n};`);
     const block = (name: string) => edited.slice(edited.indexOf(`  ${name}: {`)).split('\n  },')[0];
-    expect(block('auth')).toContain("'stock-level': ['GetJwks'],");
-    expect(block('payment')).toContain("'stock-level': '*',");
+    expect(block('auth')).toContain(`'stock-level': ['${JWKS}'],`);
+    // Too long for one line: one method a line, as Prettier writes it.
+    expect(block('payment')).toContain(
+      `    'stock-level': [\n      '${payment[0]}',\n      '${payment[1]}',\n    ],`,
+    );
     expect(block('order')).not.toContain('stock-level');
     expect(() => addPolicyEntries(edited, 'stock-level', {}, {}, '')).toThrow(
       /already has a block/,
     );
-    expect(() => addPolicyEntries(source, 'x', {}, { nowhere: '*' }, '')).toThrow(/no block/);
+    expect(() => addPolicyEntries(source, 'x', {}, { nowhere: [JWKS] }, '')).toThrow(/no block/);
   });
 
   it('adds its permission to the RBAC table, once', () => {

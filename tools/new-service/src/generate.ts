@@ -1,7 +1,17 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { SERVICE_REGISTRY } from '@citadel/config';
-import { EAST_WEST_POLICY, type EastWestPolicy, type MethodGrant } from '@citadel/transport';
+import { serviceClientConstructor, type ContractName } from '@citadel/contracts';
+import {
+  delegatesTo,
+  EAST_WEST_POLICY,
+  fullMethodName,
+  OPERATOR_POLICY,
+  type EastWestPolicy,
+  type FullMethodName,
+  type MethodGrant,
+  type OperatorPolicy,
+} from '@citadel/transport';
 import { constantCase, pascalCase, serviceNameProblem } from './service-name.js';
 import {
   addComposeService,
@@ -26,31 +36,46 @@ export interface ServiceRequest {
   calls?: string[];
 }
 
-/** What the registry and the policy say today (defaults: the built ones). */
+/** What the registry, the policy and the contracts say today (defaults: the built ones). */
 export interface ProjectState {
   registry: readonly { name: string; kind: string; port: number }[];
   policy: EastWestPolicy;
+  operators: OperatorPolicy;
+  /** The full names of a gRPC service's contract methods. */
+  methodsOf(service: string): FullMethodName[];
 }
 
-const CURRENT: ProjectState = { registry: SERVICE_REGISTRY, policy: EAST_WEST_POLICY };
+/** A contract's methods, as its .proto declares them (the grpc-js paths, without the slash). */
+function contractMethods(service: string): FullMethodName[] {
+  return Object.values(serviceClientConstructor(service as ContractName).service).map(
+    (method) => method.path.slice(1) as FullMethodName,
+  );
+}
+
+const CURRENT: ProjectState = {
+  registry: SERVICE_REGISTRY,
+  policy: EAST_WEST_POLICY,
+  operators: OPERATOR_POLICY,
+  methodsOf: contractMethods,
+};
+
+/** The audit trail's methods: the operators' and admins' (through the gateway), not a caller's. */
+const AUDIT_METHODS = new Set(['VerifyAudit', 'ListAudit']);
 
 /**
- * Grants every existing gRPC service gives to an identity that is not a service of the
- * registry (today the operators' `auditor`, for VerifyAudit): the new one gives them too.
+ * The identity a name already has in the policy, if any: granted calls as a caller (in any
+ * callee's block) or as an operator. A service taking that name would inherit them, so a
+ * grant written for an identity that did not exist yet would become real without review.
  */
-function grantsEveryServiceGives(state: ProjectState): Record<string, MethodGrant> {
-  const grpc = state.registry.filter((s) => s.kind === 'grpc').map((s) => s.name);
-  const names = new Set(state.registry.map((s) => s.name));
-  const first = state.policy[grpc[0] ?? ''] ?? {};
-  const common: Record<string, MethodGrant> = {};
-  for (const [caller, grant] of Object.entries(first)) {
-    if (names.has(caller)) continue;
-    const same = grpc.every(
-      (callee) => JSON.stringify(state.policy[callee]?.[caller]) === JSON.stringify(grant),
-    );
-    if (same) common[caller] = grant;
-  }
-  return common;
+function grantedIdentity(name: string, state: ProjectState): string | undefined {
+  if (Object.hasOwn(state.operators, name))
+    return `"${name}" is an operator identity of the east-west policy (OPERATOR_POLICY), not a service name`;
+  const callees = Object.entries(state.policy)
+    .filter(([, callers]) => Object.hasOwn(callers, name))
+    .map(([callee]) => callee);
+  if (callees.length)
+    return `"${name}" is already granted calls to ${callees.join(', ')} in the east-west policy; a service by that name would inherit them: remove those grants first, or pick another name`;
+  return undefined;
 }
 
 /** Validates a request against the project and works out everything the templates need. */
@@ -58,7 +83,7 @@ export function planService(request: ServiceRequest, state: ProjectState = CURRE
   const { name } = request;
   const services = state.registry.map((s) => s.name);
   const grpc = state.registry.filter((s) => s.kind === 'grpc').map((s) => s.name);
-  const problem = serviceNameProblem(name, services);
+  const problem = serviceNameProblem(name, services) ?? grantedIdentity(name, state);
   if (problem) throw new GenerateError(problem);
   const callers = [...new Set(request.callers?.length ? request.callers : ['gateway'])];
   for (const caller of callers) {
@@ -79,19 +104,28 @@ export function planService(request: ServiceRequest, state: ProjectState = CURRE
   const entry = callers.includes('gateway')
     ? { caller: 'gateway', audience: name }
     : callers
-        .filter((caller) => state.policy[caller]?.gateway === '*')
+        .filter((caller) => delegatesTo('gateway', caller, state.policy))
         .map((caller) => ({ caller, audience: caller }))[0];
+  // Its callers get its one method, Ping; its audit trail is the operators' (OPERATOR_POLICY
+  // follows the registry) and nobody else's until someone grants it here.
+  const ping = [fullMethodName(name, 'Ping')];
   return {
     name,
     pascal: pascalCase(name),
     constant: constantCase(name),
     port,
-    callers: {
-      ...Object.fromEntries(callers.map((caller): [string, MethodGrant] => [caller, '*'])),
-      ...grantsEveryServiceGives(state),
-    },
+    callers: Object.fromEntries(callers.map((caller): [string, MethodGrant] => [caller, ping])),
+    // auth for the JWKS only; any other callee's contract, its audit trail aside: trim it
+    // in the policy to what the new service really calls.
     calls: Object.fromEntries(
-      calls.map((callee): [string, MethodGrant] => [callee, callee === 'auth' ? ['GetJwks'] : '*']),
+      calls.map((callee): [string, MethodGrant] => [
+        callee,
+        callee === 'auth'
+          ? [fullMethodName('auth', 'GetJwks')]
+          : state
+              .methodsOf(callee)
+              .filter((method) => !AUDIT_METHODS.has(method.slice(method.indexOf('/') + 1))),
+      ]),
     ),
     permission: `${name}:ping`,
     ...(entry ? { allowedPath: entry } : {}),

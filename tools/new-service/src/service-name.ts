@@ -1,7 +1,7 @@
 /**
  * Names a new service may not take: the infrastructure and one-shot workloads of the
- * deployments, identities the policy or the tests already give a meaning (`auditor` is the
- * operators' audit verifier, `analytics` the e2e suite's rogue service), names that would
+ * deployments, identities the tests already give a meaning (`analytics`, the e2e suite's
+ * rogue service; the policy's own identities are refused by `planService`), names that would
  * collide with a setting (`VAULT_PORT`), a Kubernetes file or policy, or a repository folder.
  */
 export const RESERVED_NAMES: ReadonlySet<string> = new Set([
@@ -10,7 +10,6 @@ export const RESERVED_NAMES: ReadonlySet<string> = new Set([
   'analytics',
   'apps',
   'audit',
-  'auditor',
   'bench',
   'ca',
   'citadel',

@@ -81,9 +81,21 @@ export function addRegistryEntry(source: string, entry: string): string {
   return insertAt(source, lineStart(source, at), `  ${entry}\n`);
 }
 
-/** A method grant as the policy file writes it: `'*'` or `['GetJwks']`. */
-export function grantLiteral(grant: '*' | readonly string[]): string {
-  return grant === '*' ? `'*'` : `[${grant.map((method) => `'${method}'`).join(', ')}]`;
+/** Prettier's line width (.prettierrc): the policy file stays formatted as it checks it. */
+const PRINT_WIDTH = 100;
+
+/**
+ * `    key: [...],` as Prettier writes it in the policy file: on one line when it fits,
+ * else one method a line.
+ */
+export function grantEntry(key: string, grant: readonly string[], indent = '    '): string {
+  const oneLine = `${indent}${keyLiteral(key)}: [${grant.map((method) => `'${method}'`).join(', ')}],`;
+  if (oneLine.length <= PRINT_WIDTH) return oneLine;
+  return [
+    `${indent}${keyLiteral(key)}: [`,
+    ...grant.map((method) => `${indent}  '${method}',`),
+    `${indent}],`,
+  ].join('\n');
 }
 
 /** An object key as Prettier writes it: bare when it can be, quoted otherwise. */
@@ -113,8 +125,8 @@ function policyBlocks(source: string): { open: number; blocks: Map<string, numbe
 export function addPolicyEntries(
   source: string,
   service: string,
-  callers: Readonly<Record<string, '*' | readonly string[]>>,
-  calls: Readonly<Record<string, '*' | readonly string[]>>,
+  callers: Readonly<Record<string, readonly string[]>>,
+  calls: Readonly<Record<string, readonly string[]>>,
   comment: string,
 ): string {
   let result = source;
@@ -128,18 +140,12 @@ export function addPolicyEntries(
     const body = result.slice(block, matchingClose(result, block));
     if (new RegExp(`^\\s*'?${service}'?\\s*:`, 'm').test(body))
       throw new SourceEditError(`${callee} already lists ${service} as a caller`);
-    result = insertBeforeClose(
-      result,
-      block,
-      `    ${keyLiteral(service)}: ${grantLiteral(grant)},`,
-    );
+    result = insertBeforeClose(result, block, grantEntry(service, grant));
   }
   const own = [
     `  // ${comment}`,
     `  ${keyLiteral(service)}: {`,
-    ...Object.entries(callers).map(
-      ([caller, grant]) => `    ${keyLiteral(caller)}: ${grantLiteral(grant)},`,
-    ),
+    ...Object.entries(callers).map(([caller, grant]) => grantEntry(caller, grant)),
     '  },',
   ].join('\n');
   return insertBeforeClose(result, policyBlocks(result).open, own);

@@ -1,5 +1,4 @@
 import type { MethodGrant } from '@citadel/transport';
-import { grantLiteral } from './source-edits.js';
 
 /** Everything the templates need to know about the service being generated. */
 export interface ServicePlan {
@@ -97,7 +96,7 @@ import { ${plan.pascal}Module } from './app.module.js';
 import { ${plan.constant}_MIGRATIONS, type ${plan.pascal}Database } from './pings/ping.migrations.js';
 
 // Vault (its own AppRole), its mTLS identity, its own database, the audit trail, a JWT
-// verifier on auth's JWKS, then mTLS + east-west guard + JWT guard on every method.
+// verifier on auth's JWKS, then mTLS + the east-west policy + the JWT guard on every method.
 serviceMain<${plan.pascal}Database${calls.length ? `, ${calls.map((c) => `'${c}'`).join(' | ')}` : ''}>({
   service: '${plan.name}',
   migrations: ${plan.constant}_MIGRATIONS,${calls.length ? `\n  calls: [${calls.map((c) => `'${c}'`).join(', ')}],` : ''}
@@ -277,11 +276,14 @@ describe('PingService (embedded PostgreSQL)', () => {
 }
 
 export function appReadme(plan: ServicePlan): string {
+  // `citadel.auth.v1.AuthService/GetJwks` → `GetJwks`: the callee is named beside it.
+  const methods = (grant: readonly string[]) =>
+    grant.map((method) => method.slice(method.indexOf('/') + 1)).join(', ');
   const callers = Object.entries(plan.callers).map(
-    ([caller, grant]) => `\`${caller}\`${grant === '*' ? '' : ` (${grant.join(', ')} only)`}`,
+    ([caller, grant]) => `\`${caller}\` (${methods(grant)} only)`,
   );
   const calls = Object.entries(plan.calls).map(
-    ([callee, grant]) => `\`${callee}\`${grant === '*' ? '' : ` (${grant.join(', ')} only)`}`,
+    ([callee, grant]) => `\`${callee}\` (${methods(grant)} only)`,
   );
   return `# ${plan.name}
 
@@ -305,7 +307,7 @@ The east-west policy lets ${list(callers)} call it. It calls ${list(calls)}.
 
 | file | defence |
 |---|---|
-| \`src/main.ts\` | one call to \`serviceMain\` ([\`service-main.ts\`](../../packages/auth/src/service-main.ts)): its own Vault AppRole, its mTLS identity from Vault, its own database role, the audit trail, then mTLS, the east-west guard and the JWT guard for \`aud=${plan.name}\` |
+| \`src/main.ts\` | one call to \`serviceMain\` ([\`service-main.ts\`](../../packages/auth/src/service-main.ts)): its own Vault AppRole, its mTLS identity from Vault, its own database role, the audit trail, then mTLS, the east-west policy (every method) and the JWT guard for \`aud=${plan.name}\` |
 | [\`east-west.policy.ts\`](../../packages/transport/src/east-west.policy.ts) | who may call ${plan.name}, and whom it may call |
 | [\`infra/vault/policies/${plan.name}.hcl\`](../../infra/vault/policies/${plan.name}.hcl) | it reads its own secrets and nothing else |
 | \`src/pings.controller.ts\` | \`Ping\` requires \`${plan.permission}\` |
@@ -641,11 +643,4 @@ describe('${n}: secure by default', () => {
   });
 ${allowedTests}});
 `;
-}
-
-/** The lines a new service's block in the east-west policy holds, for the README and tests. */
-export function policySummary(plan: ServicePlan): string {
-  return Object.entries(plan.callers)
-    .map(([caller, grant]) => `${caller}: ${grantLiteral(grant)}`)
-    .join(', ');
 }
