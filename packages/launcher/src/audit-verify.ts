@@ -18,9 +18,11 @@ import { enforceTls13, ServiceClient, type ServiceTls } from '@citadel/transport
  * prints, per service, how many records verified or the first broken one. Exits 1 when
  * any chain is broken or a service cannot be asked.
  *
- * It calls as the `auditor` workload identity, which the east-west policy allows
- * VerifyAudit and nothing else. Locally that certificate is issued from the dev CA in
- * $CITADEL_HOME; elsewhere give it with CITADEL_AUDITOR_CERT/KEY and CITADEL_CA_CERT.
+ * It calls as `auditor`, an operator identity of the east-west policy (`OPERATOR_POLICY`
+ * in packages/transport/src/east-west.policy.ts): the VerifyAudit method of each registered
+ * service's contract and nothing else, no workload's grants, no NetworkPolicy (it runs in no
+ * pod). Locally its certificate is issued from the dev CA in $CITADEL_HOME when it first
+ * runs; elsewhere give it with CITADEL_AUDITOR_CERT/KEY and CITADEL_CA_CERT.
  */
 const envSchema = serviceEnvSchema.extend({
   CITADEL_AUDITOR_CERT: z.string().optional(),
