@@ -29,6 +29,8 @@ function e2eUsers() {
     { email: 'gina@citadel.test', password: password(), role: 'customer' },
     // Locked out on purpose by brute-force.e2e-spec.ts; nobody else uses it.
     { email: 'frank@citadel.test', password: password(), role: 'customer' },
+    // Attacked by login-concurrency.e2e-spec.ts while she logs in with her device cookie.
+    { email: 'ivy@citadel.test', password: password(), role: 'customer' },
   ];
 }
 
