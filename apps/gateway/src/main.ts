@@ -1,7 +1,6 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import {
   benchBaselineEnabled,
   BENCH_BASELINE_VAR,
@@ -16,6 +15,7 @@ import { openServiceVault, readServiceTls } from '@citadel/secrets';
 import { enforceTls13, ServiceClient } from '@citadel/transport';
 import { GatewayModule } from './app.module.js';
 import { OpenApiDocument } from './docs/docs.controller.js';
+import { openApiDocument } from './docs/openapi.js';
 import { gatewayEnvSchema } from './gateway-env.js';
 import {
   clientErrorHandler,
@@ -133,19 +133,7 @@ async function main() {
   app.useGlobalPipes(strictValidation);
   app.enableShutdownHooks();
 
-  app.get(OpenApiDocument).value = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('Citadel API')
-      .setDescription('Errors are application/problem+json (RFC 9457) with a trace_id.')
-      .setVersion('1')
-      .addBearerAuth({
-        type: 'http',
-        scheme: 'bearer',
-        description: 'Opaque access token (cit_at_…)',
-      })
-      .build(),
-  );
+  app.get(OpenApiDocument).value = openApiDocument(app);
 
   await app.listen({ host: env.HOST, port: env.GATEWAY_PORT });
   logger.info(

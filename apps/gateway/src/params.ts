@@ -18,10 +18,11 @@ const uuid = new ParseUUIDPipe({
 export const PathId = () => Param('id', uuid);
 
 /** OpenAPI for `PathId`, on the route. */
-export const ApiPathId = () => ApiParam({ name: 'id', format: 'uuid' });
+export const ApiPathId = () =>
+  ApiParam({ name: 'id', schema: { type: 'string', format: 'uuid', maxLength: 36 } });
 
 export class SkuParam {
-  @ApiProperty({ example: 'CIT-MUG' })
+  @ApiProperty({ example: 'CIT-MUG', pattern: '^[A-Z0-9-]{1,32}$', maxLength: 32 })
   @Matches(/^[A-Z0-9-]{1,32}$/, {
     message: 'sku must be 1..32 upper-case letters, digits or dashes',
   })

@@ -18,17 +18,27 @@ class AuditQueryDto {
   @IsIn(AUDITED)
   service!: Audited;
 
-  @ApiProperty({ required: false, description: 'W3C trace id (32 hex digits)' })
+  @ApiProperty({
+    required: false,
+    description: 'W3C trace id (32 hex digits)',
+    pattern: '^[0-9a-f]{32}$',
+    maxLength: 32,
+  })
   @IsOptional()
   @Matches(/^[0-9a-f]{32}$/, { message: 'trace_id must be 32 lower-case hex digits' })
   trace_id?: string;
 
-  @ApiProperty({ required: false })
+  @ApiProperty({ required: false, pattern: '^[\\w:.@-]{1,64}$', maxLength: 64 })
   @IsOptional()
   @Matches(/^[\w:.@-]{1,64}$/, { message: 'actor must be a user id or service:<name>' })
   actor?: string;
 
-  @ApiProperty({ required: false, example: 'order.refund' })
+  @ApiProperty({
+    required: false,
+    example: 'order.refund',
+    pattern: '^[a-z][a-z.-]{1,63}$',
+    maxLength: 64,
+  })
   @IsOptional()
   @Matches(/^[a-z][a-z.-]{1,63}$/, { message: 'action must look like order.refund' })
   action?: string;

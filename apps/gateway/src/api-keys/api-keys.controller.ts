@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, Post, Req } from '@nestjs/common';
-import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiNoContentResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import type { CreatedApiKey, ListApiKeysResponse } from '@citadel/contracts';
 import { AUTH_CLIENT, type ServiceClient } from '../downstream.js';
@@ -7,7 +7,13 @@ import { ApiPathId, PathId } from '../params.js';
 import { Authenticated } from '../session/permission.guard.js';
 import { CurrentPrincipal, type Principal } from '../session/principal.js';
 import { TokenExchange } from '../session/token-exchange.js';
-import { ApiKeyDto, CreateApiKeyRequestDto, CreatedApiKeyDto } from './api-keys.request.dto.js';
+import { ApiOkListResponse } from '../docs/openapi.js';
+import {
+  ApiKeyDto,
+  CreateApiKeyRequestDto,
+  CreatedApiKeyDto,
+  MAX_KEYS_PER_USER,
+} from './api-keys.request.dto.js';
 
 /**
  * API keys for machine clients (seed 003). A key is used like an access token
@@ -41,7 +47,7 @@ export class ApiKeysController {
 
   @Get()
   @Authenticated('api-keys:manage')
-  @ApiOkResponse({ type: [ApiKeyDto] })
+  @ApiOkListResponse(ApiKeyDto, MAX_KEYS_PER_USER)
   async list(
     @CurrentPrincipal() principal: Principal,
     @Req() request: FastifyRequest,

@@ -13,9 +13,23 @@ import {
 } from 'class-validator';
 import { PERMISSIONS } from '@citadel/auth';
 
+/** A key's label: what the gateway accepts, so what auth stores and lists. */
+const KEY_NAME = /^[\w .:-]{1,64}$/;
+/** auth's opaque-token.ts: a prefix and 256 random bits in base64url. */
+const KEY_SECRET = /^cit_ak_[A-Za-z0-9_-]{43}$/;
+/** auth's api-key.service.ts: at most 20 keys per account. */
+export const MAX_KEYS_PER_USER = 20;
+/** `Date.toISOString()`, as auth writes every time. */
+const TIMESTAMP = { format: 'date-time', maxLength: 24 } as const;
+
 export class CreateApiKeyRequestDto {
-  @ApiProperty({ example: 'nightly export', description: 'A label for its owner' })
-  @Matches(/^[\w .:-]{1,64}$/, {
+  @ApiProperty({
+    example: 'nightly export',
+    description: 'A label for its owner',
+    pattern: KEY_NAME.source,
+    maxLength: 64,
+  })
+  @Matches(KEY_NAME, {
     message: 'name must be 1..64 letters, digits, spaces or . _ : -',
   })
   name!: string;
@@ -23,6 +37,11 @@ export class CreateApiKeyRequestDto {
   @ApiProperty({
     example: ['orders:read:own'],
     description: "Permissions the key is limited to; each must be granted by the owner's role",
+    enum: PERMISSIONS,
+    isArray: true,
+    minItems: 1,
+    maxItems: PERMISSIONS.length,
+    uniqueItems: true,
   })
   @IsArray()
   @ArrayMinSize(1)
@@ -40,16 +59,25 @@ export class CreateApiKeyRequestDto {
 }
 
 export class ApiKeyDto {
-  @ApiProperty({ format: 'uuid' }) id!: string;
-  @ApiProperty() name!: string;
-  @ApiProperty({ type: [String] }) scopes!: string[];
-  @ApiProperty() created_at!: string;
-  @ApiProperty() expires_at!: string;
-  @ApiProperty({ example: 'cit_ak_AbC', description: 'Enough to tell keys apart, not to use one' })
+  @ApiProperty({ format: 'uuid', maxLength: 36 }) id!: string;
+  @ApiProperty({ pattern: KEY_NAME.source, maxLength: 64 }) name!: string;
+  @ApiProperty({ enum: PERMISSIONS, isArray: true, maxItems: PERMISSIONS.length })
+  scopes!: string[];
+  @ApiProperty(TIMESTAMP) created_at!: string;
+  @ApiProperty(TIMESTAMP) expires_at!: string;
+  @ApiProperty({
+    example: 'cit_ak_AbC',
+    description: 'Enough to tell keys apart, not to use one',
+    maxLength: 11,
+  })
   prefix!: string;
 }
 
 export class CreatedApiKeyDto extends ApiKeyDto {
-  @ApiProperty({ description: 'The key itself: shown this once, stored only as a hash' })
+  @ApiProperty({
+    description: 'The key itself: shown this once, stored only as a hash',
+    pattern: KEY_SECRET.source,
+    maxLength: 50,
+  })
   secret!: string;
 }

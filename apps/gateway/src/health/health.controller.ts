@@ -1,5 +1,6 @@
 import { Controller, Get, Inject, ServiceUnavailableException } from '@nestjs/common';
 import { ApiOkResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOutsideRateLimits } from '../docs/openapi.js';
 import { AUTH_CLIENT, ORDER_CLIENT, type ServiceClient } from '../downstream.js';
 
 @ApiTags('health')
@@ -12,6 +13,7 @@ export class HealthController {
 
   /** Liveness: the process answers. */
   @Get('healthz')
+  @ApiOutsideRateLimits()
   @ApiOkResponse()
   healthz() {
     return { status: 'ok' };
@@ -19,6 +21,7 @@ export class HealthController {
 
   /** Readiness: every downstream answers the gRPC health check over mTLS. */
   @Get('readyz')
+  @ApiOutsideRateLimits()
   @ApiOkResponse()
   @ApiServiceUnavailableResponse({ description: 'A downstream is not reachable over mTLS' })
   async readyz() {

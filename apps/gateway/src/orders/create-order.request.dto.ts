@@ -13,9 +13,16 @@ import {
   ValidateNested,
 } from 'class-validator';
 
+const SKU = /^[A-Z0-9-]{1,32}$/;
+const PAYMENT_TOKEN = /^tok_[a-z0-9_]{1,40}$/;
+/** The order service's bound on lines per order (order.service.ts MAX_ITEMS). */
+const MAX_ITEMS = 50;
+/** The order service lists at most this many orders (order.repository.ts). */
+export const MAX_LISTED_ORDERS = 500;
+
 export class OrderItemDto {
-  @ApiProperty({ example: 'CIT-MUG' })
-  @Matches(/^[A-Z0-9-]{1,32}$/, {
+  @ApiProperty({ example: 'CIT-MUG', pattern: SKU.source, maxLength: 32 })
+  @Matches(SKU, {
     message: 'sku must be 1..32 upper-case letters, digits or dashes',
   })
   sku!: string;
@@ -28,10 +35,10 @@ export class OrderItemDto {
 }
 
 export class CreateOrderRequestDto {
-  @ApiProperty({ type: [OrderItemDto] })
+  @ApiProperty({ type: [OrderItemDto], minItems: 1, maxItems: MAX_ITEMS })
   @IsArray()
   @ArrayMinSize(1)
-  @ArrayMaxSize(50)
+  @ArrayMaxSize(MAX_ITEMS)
   // An array inside items would pass ValidateNested; each item must be an object.
   @IsObject({ each: true })
   @ValidateNested({ each: true })
@@ -43,9 +50,11 @@ export class CreateOrderRequestDto {
     example: 'tok_visa',
     description:
       'A payment provider token, never card data. The simulator knows tok_visa (default), tok_decline and tok_no_funds.',
+    pattern: PAYMENT_TOKEN.source,
+    maxLength: 44,
   })
   @IsOptional()
-  @Matches(/^tok_[a-z0-9_]{1,40}$/, { message: 'payment_token must look like tok_visa' })
+  @Matches(PAYMENT_TOKEN, { message: 'payment_token must look like tok_visa' })
   payment_token?: string;
 }
 
@@ -54,15 +63,16 @@ export class OrderLineDto extends OrderItemDto {
 }
 
 export class OrderDto {
-  @ApiProperty({ format: 'uuid' }) id!: string;
-  @ApiProperty() user_id!: string;
+  @ApiProperty({ format: 'uuid', maxLength: 36 }) id!: string;
+  @ApiProperty({ format: 'uuid', maxLength: 36 }) user_id!: string;
   @ApiProperty({ enum: ['pending', 'paid', 'payment_failed', 'cancelled', 'refunded'] })
   status!: string;
-  @ApiProperty({ type: [OrderLineDto] }) items!: OrderLineDto[];
+  @ApiProperty({ type: [OrderLineDto], maxItems: MAX_ITEMS }) items!: OrderLineDto[];
   @ApiProperty({ example: 2400 }) total_cents!: number;
-  @ApiProperty({ example: 'EUR' }) currency!: string;
-  @ApiProperty() payment_id!: string;
-  @ApiProperty() created_at!: string;
+  @ApiProperty({ example: 'EUR', pattern: '^[A-Z]{3}$', maxLength: 3 }) currency!: string;
+  @ApiProperty({ description: "The payment's UUID; empty before payment", maxLength: 36 })
+  payment_id!: string;
+  @ApiProperty({ format: 'date-time', maxLength: 24 }) created_at!: string;
   @ApiProperty({ description: 'Why the payment failed (e.g. card_declined), when it did' })
   failure_reason!: string;
 }

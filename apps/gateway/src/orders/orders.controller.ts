@@ -26,7 +26,10 @@ import { ApiPathId, PathId } from '../params.js';
 import { Authenticated } from '../session/permission.guard.js';
 import { CurrentPrincipal, type Principal } from '../session/principal.js';
 import { TokenExchange } from '../session/token-exchange.js';
-import { CreateOrderRequestDto, OrderDto } from './create-order.request.dto.js';
+import { ApiOkListResponse } from '../docs/openapi.js';
+import { CreateOrderRequestDto, MAX_LISTED_ORDERS, OrderDto } from './create-order.request.dto.js';
+
+const IDEMPOTENCY_KEY = /^[A-Za-z0-9_.:-]{1,128}$/;
 
 /** Routes to the order service with the user's JWT (aud = order, payment). */
 @ApiTags('orders')
@@ -52,6 +55,7 @@ export class OrdersController {
   @ApiHeader({
     name: 'Idempotency-Key',
     required: false,
+    schema: { type: 'string', pattern: IDEMPOTENCY_KEY.source, maxLength: 128 },
     description:
       'Retry safely: the same key and body return the same order; the same key with another body is 409',
   })
@@ -71,7 +75,7 @@ export class OrdersController {
     @CurrentPrincipal() principal: Principal,
     @Req() request: FastifyRequest,
   ) {
-    if (idempotencyKey !== undefined && !/^[A-Za-z0-9_.:-]{1,128}$/.test(idempotencyKey)) {
+    if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
       throw new BadRequestException({
         message: 'request validation failed',
         errors: [{ field: 'Idempotency-Key', message: 'must be 1..128 of [A-Za-z0-9_.:-]' }],
@@ -100,7 +104,11 @@ export class OrdersController {
 
   @Get()
   @Authenticated('orders:read:own', 'orders:read:any')
-  @ApiOkResponse({ type: [OrderDto], description: 'Own orders; support agents and admins see all' })
+  @ApiOkListResponse(
+    OrderDto,
+    MAX_LISTED_ORDERS,
+    'The newest orders: own; support agents and admins see all',
+  )
   async list(@CurrentPrincipal() principal: Principal, @Req() request: FastifyRequest) {
     return (await this.call<ListOrdersResponse>('ListOrders', {}, principal, request)).orders;
   }

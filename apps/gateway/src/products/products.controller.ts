@@ -10,11 +10,12 @@ import { CurrentPrincipal, type Principal } from '../session/principal.js';
 import { TokenExchange } from '../session/token-exchange.js';
 import { traceOf } from '../trace.js';
 
+/** As the order service's catalogue file requires them (catalogue-file.ts). */
 export class ProductDto {
-  @ApiProperty({ example: 'CIT-MUG' }) sku!: string;
-  @ApiProperty() name!: string;
+  @ApiProperty({ example: 'CIT-MUG', pattern: '^[A-Z0-9-]{1,32}$', maxLength: 32 }) sku!: string;
+  @ApiProperty({ maxLength: 100 }) name!: string;
   @ApiProperty({ example: 1200 }) price_cents!: number;
-  @ApiProperty({ example: 'EUR' }) currency!: string;
+  @ApiProperty({ example: 'EUR', pattern: '^[A-Z]{3}$', maxLength: 3 }) currency!: string;
 }
 
 export class SetPriceRequestDto {
