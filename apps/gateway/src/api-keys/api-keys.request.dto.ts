@@ -68,6 +68,7 @@ export class ApiKeyDto {
   @ApiProperty({
     example: 'cit_ak_AbC',
     description: 'Enough to tell keys apart, not to use one',
+    pattern: '^cit_ak_[A-Za-z0-9_-]{4}$',
     maxLength: 11,
   })
   prefix!: string;

@@ -227,9 +227,10 @@ function completeOperation(
   const limited = !(OUTSIDE_RATE_LIMITS in operation);
   const responses = operation.responses as Record<string, ResponseObject | ReferenceObject>;
   if (limited && !responses['429']) responses['429'] = ref('responses/TooManyRequests');
-  if ((operation.requestBody || operation.parameters?.length) && !responses['400']) {
-    responses['400'] = { description: 'Request validation failed: each field named' };
-  }
+  // Any request can fail the strict HTTP checks (strict-request.ts), or validation.
+  responses['400'] ??= { description: 'A malformed request, or one that failed validation' };
+  // Unexpected failures: the problem says nothing more, the log has it under trace_id.
+  responses['500'] ??= { description: 'Internal error' };
   for (const [status, response] of Object.entries(responses)) {
     if (!('$ref' in response)) responses[status] = completeResponse(status, response, limited);
   }
