@@ -14,16 +14,18 @@ export interface ServiceVaultSettings {
 
 /**
  * A service's Vault session, logged in with its own AppRole. Fails closed: without its
- * credentials or without Vault, the service does not start.
+ * credentials or without Vault, the service does not start. The credentials are read from
+ * their files at each login, so ones delivered anew reach a running service.
  */
 export function openServiceVault(
   env: ServiceVaultSettings,
   service: string,
   logger: SecretsLogger,
 ): Promise<VaultSession> {
+  const dir = appRoleDir(env.CITADEL_HOME, service);
   return VaultSession.open({
     addr: env.VAULT_ADDR,
-    credentials: readAppRoleCredentials(appRoleDir(env.CITADEL_HOME, service)),
+    credentials: () => readAppRoleCredentials(dir),
     caCert: env.VAULT_CACERT ? fs.readFileSync(env.VAULT_CACERT, 'utf8') : undefined,
     watchIntervalMs: env.CITADEL_SECRET_WATCH_MS,
     logger,

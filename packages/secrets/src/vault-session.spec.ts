@@ -1,4 +1,6 @@
 import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import vault from 'node-vault';
@@ -11,11 +13,76 @@ import { VaultSession, type SecretsLogger } from './vault-session.js';
 /** A logger that remembers every event, so tests can assert what was logged (and how often). */
 function recordingLogger() {
   const events: string[] = [];
-  const logger: SecretsLogger = {
-    info: (details) => events.push((details as { event: string }).event),
-    warn: (details) => events.push((details as { event: string }).event),
+  const lines: { details: Record<string, unknown>; message: string }[] = [];
+  const record = (details: object, message: string) => {
+    events.push((details as { event: string }).event);
+    lines.push({ details: details as Record<string, unknown>, message });
   };
-  return { logger, events, count: (event: string) => events.filter((e) => e === event).length };
+  const logger: SecretsLogger = { info: record, warn: record };
+  return {
+    logger,
+    events,
+    lines,
+    count: (event: string) => events.filter((e) => e === event).length,
+  };
+}
+
+/** Consecutive differences: the waits between the attempts at `times`. */
+const gapsBetween = (times: number[]) => times.slice(1).map((time, i) => time - times[i]!);
+
+/**
+ * A random source that returns `values` in turn, then 1: the backoff's jitter, pinned, so a
+ * test knows each window's draw. With 1, a delay is its whole window.
+ */
+const pinnedRandom = (values: number[]) => {
+  let next = 0;
+  return () => values[next++] ?? 1;
+};
+
+/**
+ * Vault behind a switch: forwards every request to `target` until `seal()`, then answers
+ * 503 (as a sealed or standby Vault does) and records each request's path and time.
+ */
+async function sealableVault(target: () => string) {
+  let sealed = false;
+  const refused: { path: string; at: number }[] = [];
+  const server = http.createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      if (sealed) {
+        refused.push({ path: request.url ?? '', at: Date.now() });
+        response.writeHead(503, { 'content-type': 'application/json' });
+        response.end(JSON.stringify({ errors: ['Vault is sealed'] }));
+        return;
+      }
+      const headers = Object.fromEntries(
+        Object.entries(request.headers).filter(
+          (entry): entry is [string, string] =>
+            typeof entry[1] === 'string' && !['host', 'connection'].includes(entry[0]),
+        ),
+      );
+      fetch(`${target()}${request.url}`, {
+        method: request.method,
+        headers,
+        body: chunks.length ? Buffer.concat(chunks) : undefined,
+      }).then(
+        async (answer) => {
+          response.writeHead(answer.status, { 'content-type': 'application/json' });
+          response.end(await answer.text());
+        },
+        () => response.destroy(),
+      );
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    refused,
+    seal: () => (sealed = true),
+    unseal: () => (sealed = false),
+    close: () => new Promise((resolve) => server.close(resolve)),
+  };
 }
 
 async function until(what: string, probe: () => boolean, timeoutMs = 10_000) {
@@ -33,13 +100,24 @@ describe('VaultSession against the Vault API', () => {
   const PEM = { ca: 'test-ca', cert: 'test-cert', key: 'test-key' };
   const credentials = new Map<string, AppRoleCredentials>();
   let rotate: () => Promise<unknown>;
+  let root: ReturnType<typeof vault>;
+  /** Every AppRole login the server refused: the role and when. */
+  const refusedLogins: { role: unknown; at: number }[] = [];
 
   beforeAll(async () => {
     home = fs.mkdtempSync(path.join(os.tmpdir(), 'citadel-secrets-'));
     stateFile = path.join(home, 'state.json');
-    server = await startVaultDevServer({ port: 0, stateFile, log: () => undefined });
+    server = await startVaultDevServer({
+      port: 0,
+      stateFile,
+      log: (entry) => {
+        if (entry.event === 'approle.login-failed') {
+          refusedLogins.push({ role: entry['role_name'], at: Date.now() });
+        }
+      },
+    });
     // The same layout the bootstrap makes: one policy, role and TLS secret per service.
-    const root = vault({ endpoint: server.url });
+    root = vault({ endpoint: server.url });
     root.token = server.rootToken;
     await root.write('sys/mounts/secret', { type: 'kv', options: { version: '2' } });
     await root.write('sys/auth/approle', { type: 'approle' });
@@ -108,6 +186,112 @@ describe('VaultSession against the Vault API', () => {
       }),
     ).rejects.toThrow(/auth\/approle\/login: invalid role or secret ID/);
   });
+
+  /**
+   * A role whose tokens Vault will not renew past 1 s, and a secret_id good for one login:
+   * the session logs in, Vault caps the renewal, and every later login is refused (400),
+   * as when a delivered secret_id is spent or expires while the service runs.
+   */
+  async function spentSecretId(role: string) {
+    await root.write(`auth/approle/role/${role}`, {
+      token_policies: ['order'],
+      token_ttl: '1s',
+      token_max_ttl: '1s',
+    });
+    const roleId: string = (await root.read(`auth/approle/role/${role}/role-id`)).data.role_id;
+    const secretId: string = (
+      await root.write(`auth/approle/role/${role}/secret-id`, { num_uses: 1 })
+    ).data.secret_id;
+    return { roleId, secretId };
+  }
+
+  it('a refused secret_id is retried with capped, jittered exponential backoff, not in a loop, and logged once with what to do', async () => {
+    const log = recordingLogger();
+    const session = await VaultSession.open({
+      addr: server.url,
+      credentials: await spentSecretId('spent'),
+      logger: log.logger,
+      retryMs: 100,
+      retryMaxMs: 400,
+      // Whole windows for the first four retries, then a half and a quarter of one.
+      random: pinnedRandom([1, 1, 1, 1, 0.5, 0.25]),
+    });
+    const refusals = () => refusedLogins.filter((login) => login.role === 'spent');
+    await until('seven refused logins', () => refusals().length >= 7);
+    session.close();
+    const times = refusals().map((login) => login.at);
+    // Windows 100, 200, 400, then capped at 400 (not 800), drawn whole, half, quarter.
+    const expected = [100, 200, 400, 400, 200, 100];
+    const gaps = gapsBetween(times).slice(0, expected.length);
+    gaps.forEach((gap, i) => {
+      expect(gap).toBeGreaterThanOrEqual(expected[i]! - 5);
+      expect(gap).toBeLessThan(expected[i]! + 300);
+    });
+    // No tight loop: in the 1.5 s after the first refusal, Vault saw at most 7 logins.
+    expect(times.filter((at) => at - times[0]! <= 1_500).length).toBeLessThanOrEqual(7);
+    // Logged once for the whole run of refusals, saying what the operator must do.
+    expect(log.count('vault.login-refused')).toBe(1);
+    expect(log.count('vault.unreachable')).toBe(0);
+    const line = log.lines.find((entry) => entry.details['event'] === 'vault.login-refused')!;
+    expect(line.details).toMatchObject({ status: 400 });
+    expect(line.message).toMatch(/HTTP 400/);
+    expect(line.message).toMatch(/secret_id refused.*deliver new AppRole credentials/);
+  }, 20_000);
+
+  it('credentials delivered anew reach a running session at its next login', async () => {
+    const log = recordingLogger();
+    let delivered = await spentSecretId('redelivered');
+    const session = await VaultSession.open({
+      addr: server.url,
+      credentials: () => delivered,
+      logger: log.logger,
+      retryMs: 100,
+      retryMaxMs: 400,
+    });
+    await until('the refusal', () => log.count('vault.login-refused') === 1);
+    const fresh = await root.write('auth/approle/role/redelivered/secret-id', {});
+    delivered = { roleId: delivered.roleId, secretId: fresh.data.secret_id };
+    await until('a login with the new secret_id', () => log.count('vault.login') === 2);
+    expect(log.count('vault.recovered')).toBe(1);
+    session.close();
+  });
+
+  it('while Vault answers 503, renewal and watches back off (capped), logged once', async () => {
+    const sealable = await sealableVault(() => server.url);
+    const log = recordingLogger();
+    const session = await VaultSession.open({
+      addr: sealable.url,
+      credentials: credentials.get('auth')!,
+      logger: log.logger,
+      retryMs: 100,
+      retryMaxMs: 400,
+      watchIntervalMs: 100,
+      random: () => 1,
+    });
+    const current = await session.read(secretPaths.jwtSigningKeys);
+    session.watch(secretPaths.jwtSigningKeys, current.version, () => undefined);
+    sealable.seal();
+    const renewals = () =>
+      sealable.refused.filter((request) => request.path.endsWith('/auth/token/renew-self'));
+    const watchPolls = () =>
+      sealable.refused.filter((request) => !request.path.endsWith('/auth/token/renew-self'));
+    await until('six failed renewals', () => renewals().length >= 6);
+    const expected = [100, 200, 400, 400, 400];
+    gapsBetween(renewals().map((request) => request.at)).forEach((gap, i) => {
+      expect(gap).toBeGreaterThanOrEqual(expected[i]! - 5);
+      expect(gap).toBeLessThan(expected[i]! + 300);
+    });
+    // The watch (every 100 ms while Vault answers) backs off from its interval too.
+    gapsBetween(watchPolls().map((request) => request.at))
+      .slice(0, 4)
+      .forEach((gap, i) => expect(gap).toBeGreaterThanOrEqual([100, 200, 400, 400][i]! - 5));
+    sealable.unseal();
+    await until('recovery', () => log.count('vault.recovered') === 1);
+    session.close();
+    await sealable.close();
+    expect(log.count('vault.unreachable')).toBe(1);
+    expect(log.count('secret.watch-failed')).toBe(0);
+  }, 20_000);
 
   it('renews its token before it expires, for longer than one TTL', async () => {
     const log = recordingLogger();

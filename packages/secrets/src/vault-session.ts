@@ -1,5 +1,6 @@
 import vault from 'node-vault';
 import type { AppRoleCredentials } from './approle-credentials.js';
+import { Backoff } from './retry-backoff.js';
 import { secretsError, SecretsError } from './secrets-error.js';
 
 /** The part of a pino logger the session uses. */
@@ -11,7 +12,12 @@ export interface SecretsLogger {
 export interface VaultSessionOptions {
   /** `VAULT_ADDR`: a real Vault, or the local development server. */
   addr: string;
-  credentials: AppRoleCredentials;
+  /**
+   * The AppRole credentials, or a function that reads them where they are delivered. A
+   * function is called at every login, so credentials delivered anew (after a secret_id was
+   * spent or expired) are picked up without a restart.
+   */
+  credentials: AppRoleCredentials | (() => AppRoleCredentials);
   logger: SecretsLogger;
   /** The KV v2 mount Citadel's secrets live in. */
   mount?: string;
@@ -19,8 +25,15 @@ export interface VaultSessionOptions {
   caCert?: string;
   /** How often a watched secret is polled for a new version. */
   watchIntervalMs?: number;
-  /** How soon a failed renewal or watch is retried while Vault is unreachable. */
+  /**
+   * Backoff of every retry loop (retry-backoff.ts): the first retry of a failed renewal or
+   * login waits up to `retryMs`, each further one up to twice as long, never more than
+   * `retryMaxMs`. A failing watch backs off the same way from its own interval.
+   */
   retryMs?: number;
+  retryMaxMs?: number;
+  /** Uniform in [0, 1): the backoff's jitter. Injectable for tests. */
+  random?: () => number;
   requestTimeoutMs?: number;
 }
 
@@ -32,32 +45,56 @@ export interface Secret<T> {
 
 type Client = ReturnType<typeof vault>;
 
+const LOGIN_PATH = 'auth/approle/login';
+
+/** Why background work is failing, logged once per change rather than once per attempt. */
+type Trouble = 'unreachable' | 'refused';
+
+/**
+ * What the operator must do when Vault refuses (4xx) rather than fails: retrying cannot
+ * fix a refusal, so the log line says who can.
+ */
+function refusalRemedy(failure: SecretsError): string {
+  if (failure.path === LOGIN_PATH && failure.status === 400) {
+    return 'secret_id refused (spent, expired or revoked): deliver new AppRole credentials (run the Vault bootstrap, or restart the service through the launcher)';
+  }
+  if (failure.status === 403) {
+    return "permission denied: check this service's AppRole and its policy in Vault";
+  }
+  return 'check VAULT_ADDR and that the Vault bootstrap has run';
+}
+
 /**
  * A service's authenticated session with Vault: AppRole login, KV v2 reads, a token kept
  * alive by renewal (and by a fresh login when renewal can no longer extend it), and
  * watches that hand a new version of a secret to the service without a restart.
  *
- * When Vault becomes unreachable the service keeps what it holds: reads that fail are
- * reported to the caller, background work retries, and the outage is logged once, with
- * one more line when Vault answers again.
+ * When Vault becomes unreachable, or refuses the service's credentials, the service keeps
+ * what it holds: reads that fail are reported to the caller, background work retries with
+ * capped, jittered exponential backoff (never in a loop), and the trouble is logged once,
+ * with one more line when Vault lets the service in again.
  */
 export class VaultSession {
   private readonly client: Client;
   private readonly mount: string;
-  private readonly retryMs: number;
   private readonly watchIntervalMs: number;
   private renewTimer: NodeJS.Timeout | undefined;
+  /** The renewal loop's consecutive failures (renewals and logins alike). */
+  private readonly renewalBackoff: Backoff;
   private readonly watches = new Set<NodeJS.Timeout>();
   private loginTtlS = 0;
   /** When the current token expires (ms); a read after that logs in again first. */
   private tokenExpiresAt = 0;
-  private outage: string | undefined;
+  private trouble: Trouble | undefined;
+  /** The credentials of the last login, kept if a later reading of them fails. */
+  private credentials: AppRoleCredentials | undefined;
+  private opened = false;
   private closed = false;
 
   private constructor(private readonly options: VaultSessionOptions) {
     this.mount = options.mount ?? 'secret';
-    this.retryMs = options.retryMs ?? 1_000;
     this.watchIntervalMs = options.watchIntervalMs ?? 5_000;
+    this.renewalBackoff = this.backoff(options.retryMs ?? 1_000);
     this.client = vault({
       endpoint: options.addr,
       requestOptions: {
@@ -74,6 +111,7 @@ export class VaultSession {
   static async open(options: VaultSessionOptions): Promise<VaultSession> {
     const session = new VaultSession(options);
     await session.login();
+    session.opened = true;
     return session;
   }
 
@@ -87,11 +125,11 @@ export class VaultSession {
       const body = (await this.client.read(path)) as {
         data: { data: T; metadata: { version: number } };
       };
-      this.reachable();
+      this.recovered();
       return { data: body.data.data, version: body.data.metadata.version };
     } catch (error) {
       const failure = secretsError(path, error);
-      if (failure.unreachable) this.unreachable(failure);
+      if (failure.unreachable) this.troubled('unreachable', failure);
       throw failure;
     }
   }
@@ -107,18 +145,29 @@ export class VaultSession {
   ): () => void {
     let current = sinceVersion;
     let timer: NodeJS.Timeout;
+    // A failing watch polls less and less often, from its own interval up to the cap.
+    const backoff = this.backoff(this.watchIntervalMs);
+    let failing = false;
     const poll = async () => {
       this.watches.delete(timer);
       let delay = this.watchIntervalMs;
       try {
         const secret = await this.read<T>(name);
+        failing = false;
+        backoff.reset();
         if (secret.version > current) {
           current = secret.version;
           await onChange(secret);
         }
       } catch (error) {
-        if (error instanceof SecretsError && error.unreachable) delay = this.retryMs;
-        else this.options.logger.warn({ event: 'secret.watch-failed', err: String(error) }, name);
+        delay = Math.max(this.watchIntervalMs, backoff.next());
+        // Vault being away, or refusing the login, is the session's to log (once).
+        const sessionLogged =
+          error instanceof SecretsError && (error.unreachable || error.path === LOGIN_PATH);
+        if (!failing && !sessionLogged) {
+          this.options.logger.warn({ event: 'secret.watch-failed', err: String(error) }, name);
+        }
+        failing = true;
       }
       if (!this.closed) schedule(delay);
     };
@@ -141,25 +190,52 @@ export class VaultSession {
     this.watches.clear();
   }
 
-  private async login(): Promise<void> {
-    const path = 'auth/approle/login';
+  private backoff(baseMs: number): Backoff {
+    return new Backoff({
+      baseMs,
+      capMs: Math.max(baseMs, this.options.retryMaxMs ?? 60_000),
+      ...(this.options.random && { random: this.options.random }),
+    });
+  }
+
+  /** The credentials to log in with: read anew each time when a reader was given. */
+  private currentCredentials(): AppRoleCredentials {
+    const { credentials } = this.options;
+    if (typeof credentials !== 'function') return credentials;
     try {
-      const body = (await this.client.approleLogin({
-        role_id: this.options.credentials.roleId,
-        secret_id: this.options.credentials.secretId,
-      })) as { auth: { client_token: string; lease_duration: number } };
+      this.credentials = credentials();
+    } catch (error) {
+      // None at start: fail closed. Gone later: the ones that last logged in are all we have.
+      if (!this.credentials) throw error;
+    }
+    return this.credentials!;
+  }
+
+  /**
+   * Logs in with the AppRole. A failure is thrown to the caller: `open()` fails closed with
+   * it, and the renewal loop retries it with backoff. Before a login is tried, nothing is
+   * logged here: a refusal is logged once (with its remedy), not once per attempt.
+   */
+  private async login(): Promise<void> {
+    const { roleId, secretId } = this.currentCredentials();
+    try {
+      const body = (await this.client.approleLogin({ role_id: roleId, secret_id: secretId })) as {
+        auth: { client_token: string; lease_duration: number };
+      };
       this.client.token = body.auth.client_token;
       this.loginTtlS = body.auth.lease_duration;
       this.tokenExpiresAt = Date.now() + body.auth.lease_duration * 1000;
-      this.reachable();
+      this.recovered();
       this.options.logger.info(
         { event: 'vault.login', ttl_s: body.auth.lease_duration },
         'logged in to Vault (AppRole)',
       );
       this.scheduleRenewal(body.auth.lease_duration);
     } catch (error) {
-      const failure = secretsError(path, error);
-      if (failure.unreachable) this.unreachable(failure);
+      const failure = secretsError(LOGIN_PATH, error);
+      // At start, a refusal is the caller's to report (the service does not start).
+      if (failure.unreachable) this.troubled('unreachable', failure);
+      else if (this.opened) this.troubled('refused', failure);
       throw failure;
     }
   }
@@ -176,22 +252,33 @@ export class VaultSession {
     this.renewTimer.unref();
   }
 
+  /**
+   * One step of the renewal loop. Every failure is retried after a backoff delay, except
+   * one: a renewal Vault refuses (the token expired while Vault was away, or was revoked)
+   * is followed at once by a login, which is the next step, not a retry. A login that fails
+   * (Vault away, or the secret_id refused) is retried with backoff, so nothing loops.
+   */
   private async renewOrRelogin(relogin: boolean): Promise<void> {
     try {
-      if (relogin) return await this.login();
+      if (relogin) {
+        await this.login();
+        this.renewalBackoff.reset();
+        return;
+      }
       const body = (await this.client.tokenRenewSelf({})) as { auth: { lease_duration: number } };
       const ttl = body.auth.lease_duration;
       this.tokenExpiresAt = Date.now() + ttl * 1000;
-      this.reachable();
+      this.renewalBackoff.reset();
+      this.recovered();
       this.options.logger.info({ event: 'vault.token.renewed', ttl_s: ttl }, 'Vault token renewed');
       this.scheduleRenewal(ttl, ttl < this.loginTtlS / 2);
     } catch (error) {
-      const failure = secretsError(relogin ? 'auth/approle/login' : 'auth/token/renew-self', error);
-      if (failure.unreachable) {
-        this.unreachable(failure);
-        this.retryLater(relogin);
+      // A failed login was logged by login() itself.
+      const failure = relogin ? undefined : secretsError('auth/token/renew-self', error);
+      if (!failure || failure.unreachable) {
+        if (failure) this.troubled('unreachable', failure);
+        this.retryLater(relogin, this.renewalBackoff.next());
       } else {
-        // The token expired or was revoked (e.g. while Vault was away): log in again.
         this.options.logger.warn(
           { event: 'vault.token.lost', reason: failure.message },
           'Vault token no longer valid; logging in again',
@@ -201,25 +288,34 @@ export class VaultSession {
     }
   }
 
-  private retryLater(relogin: boolean, delayMs = this.retryMs): void {
+  private retryLater(relogin: boolean, delayMs: number): void {
     if (this.closed) return;
     clearTimeout(this.renewTimer);
     this.renewTimer = setTimeout(() => void this.renewOrRelogin(relogin), delayMs);
     this.renewTimer.unref();
   }
 
-  private unreachable(failure: SecretsError): void {
-    if (this.outage) return;
-    this.outage = failure.reason;
+  /** Logs the trouble once, when it starts or changes kind; not once per retry. */
+  private troubled(kind: Trouble, failure: SecretsError): void {
+    if (this.trouble === kind) return;
+    this.trouble = kind;
+    if (kind === 'unreachable') {
+      this.options.logger.warn(
+        { event: 'vault.unreachable', reason: failure.message },
+        'Vault unreachable; serving with the secrets already held',
+      );
+      return;
+    }
+    const remedy = refusalRemedy(failure);
     this.options.logger.warn(
-      { event: 'vault.unreachable', reason: failure.message },
-      'Vault unreachable; serving with the secrets already held',
+      { event: 'vault.login-refused', status: failure.status, reason: failure.message, remedy },
+      `Vault refused this service's login (HTTP ${failure.status}); serving with the secrets already held; retrying with backoff. ${remedy}`,
     );
   }
 
-  private reachable(): void {
-    if (!this.outage) return;
-    this.outage = undefined;
+  private recovered(): void {
+    if (!this.trouble) return;
+    this.trouble = undefined;
     this.options.logger.info({ event: 'vault.recovered' }, 'Vault reachable again');
   }
 }
