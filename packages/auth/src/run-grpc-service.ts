@@ -35,8 +35,10 @@ export interface RunGrpcServiceOptions {
 
 /**
  * Runs a Citadel gRPC service with every defence on: mTLS (client certificate
- * required), the east-west guard, then the internal JWT guard. Every denial is logged
- * with its reason; the caller only learns its status code.
+ * required), the east-west policy in front of every method (the health service included),
+ * then the internal JWT guard. Every denial is logged with its reason and is one audit
+ * record, whoever refused it (a refused health check too): a flood of refused calls costs
+ * one record per call, as any refused call does; the caller only learns its status code.
  */
 export async function runGrpcService(options: RunGrpcServiceOptions): Promise<INestMicroservice> {
   const { audit, logger } = options;
