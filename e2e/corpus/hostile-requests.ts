@@ -288,6 +288,27 @@ function oversizeStrings(): HostileRequest[] {
       body: { items: [{ sku: 'CIT-MUG', quantity: 0 }] },
       expectStatus: 400,
     },
+    // One over the limits GET /docs states (its other stated limits are checked against
+    // the validation pipe in apps/gateway/src/docs/stated-limits.spec.ts). The body is
+    // valid: only the key can be the reason for the 400.
+    {
+      family: 'oversize-string',
+      name: 'an Idempotency-Key one character over the 128 the API documents',
+      method: 'POST',
+      path: '/v1/orders',
+      caller: 'customer',
+      headers: { 'idempotency-key': 'k'.repeat(129) },
+      body: { items: [{ sku: 'CIT-MUG', quantity: 1 }] },
+      expectStatus: 400,
+    },
+    {
+      family: 'oversize-string',
+      name: "a path id one character over a UUID's 36",
+      method: 'GET',
+      path: `/v1/orders/${UUID}0`,
+      caller: 'customer',
+      expectStatus: 400,
+    },
   ];
 }
 

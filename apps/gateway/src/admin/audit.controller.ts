@@ -13,7 +13,7 @@ import { TokenExchange } from '../session/token-exchange.js';
 const AUDITED = ['auth', 'order'] as const;
 type Audited = (typeof AUDITED)[number];
 
-class AuditQueryDto {
+export class AuditQueryDto {
   @ApiProperty({ enum: AUDITED })
   @IsIn(AUDITED)
   service!: Audited;
