@@ -12,6 +12,11 @@ import type autocannon from 'autocannon';
 import { startFloor, type Floor } from './floor.js';
 import { combineLoads, runLoad, round, type LoadResult, type LoadSample } from './load.js';
 import { runMicroBenchmarks, type MicroResult } from './micro.js';
+import {
+  describePreAuthMemory,
+  runPreAuthMemory,
+  type PreAuthMemoryResult,
+} from './pre-auth-memory.js';
 import { monotonicMicros, summarizeProfile, type Window } from './profile-summary.js';
 import { unusedResultFile } from './result-file.js';
 import {
@@ -45,6 +50,8 @@ interface Settings {
   connections: number;
   rounds: number;
   microMs: number;
+  /** Made-up tokens pushed through the limiter and the bearer path (0: skipped). */
+  preAuthTokens: number;
   out: string;
   paths: PathName[];
   cpuProfDir?: string;
@@ -75,6 +82,7 @@ function settings(argv: string[], env: NodeJS.ProcessEnv): Settings {
     connections: number('connections', 'BENCH_CONNECTIONS', smoke ? 10 : 50),
     rounds: number('rounds', 'BENCH_ROUNDS', smoke ? 1 : 5),
     microMs: number('micro-ms', 'BENCH_MICRO_MS', smoke ? 20 : 1_000),
+    preAuthTokens: number('pre-auth-tokens', 'BENCH_PRE_AUTH_TOKENS', smoke ? 20_000 : 1_000_000),
     out: path.resolve(
       option('out', 'BENCH_OUT') ??
         unusedResultFile(path.join(REPO_ROOT, 'bench', 'results'), smoke ? `smoke-${date}` : date),
@@ -336,6 +344,14 @@ async function main() {
 
   log('micro-benchmarks ...');
   const micro: MicroResult[] = s.microMs > 0 ? await runMicroBenchmarks({ timeMs: s.microMs }) : [];
+  let preAuthMemory: PreAuthMemoryResult | undefined;
+  if (s.preAuthTokens > 0) {
+    log(
+      `pre-auth memory: ${s.preAuthTokens} made-up tokens through the limiter and bearer path ...`,
+    );
+    preAuthMemory = runPreAuthMemory(s.preAuthTokens);
+    log(describePreAuthMemory(preAuthMemory));
+  }
 
   const profiler = pathToFileURL(path.join(REPO_ROOT, 'bench', 'dist', 'cpu-profiler.js')).href;
   const extraEnv: Record<string, string> = s.cpuProfDir
@@ -433,7 +449,7 @@ async function main() {
       summarize(runs[pathName], pathName === 'read' ? floorRuns : []),
     ]),
   ) as BenchReport['paths'];
-  const report: BenchReport = {
+  const report: BenchReport & { preAuthMemory?: PreAuthMemoryResult } = {
     date: new Date().toISOString(),
     smoke: s.smoke,
     machine: { ...host, loadAverageAtEnd: os.loadavg().map((value) => round(value, 2)) },
@@ -449,12 +465,14 @@ async function main() {
     paths,
     discardedRuns: discarded,
     micro,
+    ...(preAuthMemory ? { preAuthMemory } : {}),
     targets: evaluateTargets(paths, micro),
     ...(s.cpuProfDir ? { profile: profileSummary(s, systems, floor, windows) } : {}),
   };
   fs.mkdirSync(path.dirname(s.out), { recursive: true });
   fs.writeFileSync(s.out, JSON.stringify(report, null, 2) + '\n');
   process.stdout.write(markdownReport(report));
+  if (preAuthMemory) process.stdout.write(`\n${describePreAuthMemory(preAuthMemory)}\n`);
   log(`wrote ${path.relative(process.cwd(), s.out) || s.out}`);
   const failed =
     floorRuns.some((r) => r.failures > 0) ||
