@@ -26,7 +26,10 @@ export interface IssueTokenOptions {
   /** Seconds; capped at `maxTtl`. */
   ttl: number;
   maxTtl: number;
-  /** Seconds; a periodic token lives `period` at a time, with no maximum (maxTtl unused). */
+  /**
+   * Seconds; a periodic token lives `period` at a time, with no maximum life (the caller
+   * caps the period itself at the max TTL, as Vault's CalculateTTL does).
+   */
   period?: number;
 }
 
@@ -37,8 +40,7 @@ export function issueToken(
   now: number,
 ): { token: string; entry: TokenEntry } {
   const token = newToken();
-  // Vault caps a period at the system's max TTL, as it does any TTL.
-  const period = Math.min(options.period ?? 0, SYSTEM_MAX_TTL);
+  const period = options.period ?? 0;
   const ttl = period > 0 ? period : Math.min(options.ttl, options.maxTtl);
   const entry: TokenEntry = {
     accessor: newAccessor(),

@@ -193,7 +193,8 @@ function login(context: DevServerContext, mount: string, method: AuthMethod): Ro
           path: `auth/${mount}login`,
           ttl: role.tokenTtl || maxTtl,
           maxTtl,
-          period: role.tokenPeriod ?? 0,
+          // Vault caps the period (not the token's life) at the effective max TTL.
+          period: Math.min(role.tokenPeriod ?? 0, maxTtl),
         },
         now,
       );

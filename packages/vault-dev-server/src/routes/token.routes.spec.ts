@@ -112,6 +112,9 @@ describe('tokens', () => {
     // Not renewed within its period, it dies like any token.
     vault.clock.advance(60);
     expect((await lookup(token)).status).toBe(403);
+    // A period longer than token_max_ttl is capped at it (the period, not the life).
+    const capped = await loginAsService(vault, 'order', ORDER_POLICY, { token_period: '5m' });
+    expect(capped.auth.lease_duration).toBe(120);
   });
 
   it('revoke-self ends the caller’s token at once (204), and only that one', async () => {
