@@ -1,10 +1,18 @@
 // Seeds 002 and 004: every sensitive act and every denial is one audit record, with its
-// trace id, in the owning service's database; the records are hash-chained, and the
-// verifier names the first record someone altered.
+// trace id (started at the edge: a client's traceparent never names it), in the owning
+// service's database; the records are hash-chained, and the verifier names the first
+// record someone altered.
 import { randomBytes } from 'node:crypto';
 import { auditVerify } from './support/audit-verify.js';
 import { grpcClient } from './support/grpc.js';
-import { api, expectProblem, placeOrder, tokenFor, userIdOf } from './support/http.js';
+import {
+  api,
+  expectProblem,
+  placeOrder,
+  tokenFor,
+  userIdOf,
+  type ApiResponse,
+} from './support/http.js';
 import { e2eState } from './support/state.js';
 
 interface AuditEntry {
@@ -18,7 +26,7 @@ interface AuditEntry {
   detail: string;
 }
 
-/** A fresh W3C trace context, so each act can be found by its own trace id. */
+/** A fresh W3C trace context, as a client would send it (and hope to see in our records). */
 function newTrace(): { traceId: string; headers: { traceparent: string } } {
   const traceId = randomBytes(16).toString('hex');
   return {
@@ -45,7 +53,7 @@ describe('audit trail', () => {
 
     const acts: [
       service: 'auth' | 'order',
-      run: (headers: Record<string, string>) => Promise<unknown>,
+      run: (headers: Record<string, string>) => Promise<ApiResponse>,
       expected: Partial<AuditEntry>,
     ][] = [
       [
@@ -162,15 +170,19 @@ describe('audit trail', () => {
     ];
 
     for (const [service, run, expected] of acts) {
-      const trace = newTrace();
-      await run(trace.headers);
-      const records = await recordsOf(service, `trace_id=${trace.traceId}`);
+      const client = newTrace();
+      // The act is filed under the trace the edge started (x-trace-id), never the client's.
+      const traceId = String((await run(client.headers)).headers['x-trace-id']);
+      expect(traceId).toMatch(/^[0-9a-f]{32}$/);
+      expect(traceId).not.toBe(client.traceId);
+      const records = await recordsOf(service, `trace_id=${traceId}`);
       const matching = records.filter((record) => record.action === expected.action);
       expect({ act: expected.action, count: matching.length }).toEqual({
         act: expected.action,
         count: 1,
       });
-      expect(matching[0]).toMatchObject({ ...expected, trace_id: trace.traceId });
+      expect(matching[0]).toMatchObject({ ...expected, trace_id: traceId });
+      expect(await recordsOf(service, `trace_id=${client.traceId}`)).toEqual([]);
     }
   });
 
@@ -180,9 +192,11 @@ describe('audit trail', () => {
       token,
       body: { name: 'to revoke', scopes: ['orders:read:own'] },
     });
-    const trace = newTrace();
-    await api('DELETE', `/v1/api-keys/${created.json.id}`, { token, headers: trace.headers });
-    expect(await recordsOf('auth', `trace_id=${trace.traceId}`)).toEqual([
+    const revoked = await api('DELETE', `/v1/api-keys/${created.json.id}`, {
+      token,
+      headers: newTrace().headers,
+    });
+    expect(await recordsOf('auth', `trace_id=${revoked.headers['x-trace-id']}`)).toEqual([
       expect.objectContaining({ action: 'api-key.revoke', outcome: 'ok', target: created.json.id }),
     ]);
 

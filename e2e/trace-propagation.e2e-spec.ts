@@ -1,6 +1,8 @@
-// One trace per request: the W3C `traceparent` a client sends is continued by the gateway,
-// carried in gRPC metadata to order and from order to payment, and its trace id is in each
-// hop's JSON logs, in the audit record, in the `x-trace-id` header and in every error body.
+// One trace per request, started at the edge: the gateway carries it in gRPC metadata to
+// order and from order to payment, and its trace id is in each hop's JSON logs, in the audit
+// record, in the `x-trace-id` header and in every error body. A client's `traceparent` is
+// never that id (it would let a client file its requests under a trace of its choosing):
+// the gateway keeps it as a span link only (see trace-export.e2e-spec.ts).
 import { randomBytes, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -41,15 +43,17 @@ function newTrace() {
 }
 
 describe('trace propagation', () => {
-  it('one POST /v1/orders is one trace through gateway, order and payment', async () => {
-    const { traceId, traceparent } = newTrace();
+  it('one POST /v1/orders is one trace, started at the edge, through gateway, order and payment', async () => {
+    const client = newTrace();
     const response = await api('POST', '/v1/orders', {
       token: await tokenFor('alice'),
       body: { items: [{ sku: 'CIT-MUG', quantity: 1 }] },
-      headers: { traceparent },
+      headers: { traceparent: client.traceparent },
     });
     expect(response.status).toBe(201);
-    expect(response.headers['x-trace-id']).toBe(traceId);
+    const traceId = response.headers['x-trace-id'] as string;
+    expect(traceId).toMatch(/^[0-9a-f]{32}$/);
+    expect(traceId).not.toBe(client.traceId);
 
     const gateway = await traceLines('gateway', traceId, { event: 'http.request' });
     expect(gateway).toContainEqual(
@@ -90,16 +94,43 @@ describe('trace propagation', () => {
         trace_id: traceId,
       }),
     );
+
+    // The client's trace id names nothing: no log line of any hop, no audit record.
+    for (const service of ['gateway', 'order', 'payment'])
+      expect(logLines(service).filter((line) => line.trace_id === client.traceId)).toEqual([]);
+    for (const service of ['auth', 'order']) {
+      const chosen = await api(
+        'GET',
+        `/v1/admin/audit?service=${service}&trace_id=${client.traceId}`,
+        { token: await tokenFor('ada') },
+      );
+      expect(chosen.json).toEqual([]);
+    }
+  });
+
+  it('concurrent requests sending one traceparent get a trace each, none of them the client one', async () => {
+    const client = newTrace();
+    const token = await tokenFor('alice');
+    const responses = await Promise.all(
+      Array.from({ length: 8 }, () =>
+        api('GET', '/v1/orders', { token, headers: { traceparent: client.traceparent } }),
+      ),
+    );
+    const traces = responses.map((response) => response.headers['x-trace-id']);
+    expect(responses.map((response) => response.status)).toEqual(Array(8).fill(200));
+    expect(new Set(traces).size).toBe(8);
+    expect(traces).not.toContain(client.traceId);
   });
 
   it('an error body, its x-trace-id and the logs of every hop it crossed share the trace id', async () => {
-    const { traceId, traceparent } = newTrace();
+    const client = newTrace();
     const response = await api('GET', `/v1/orders/${randomUUID()}`, {
       token: await tokenFor('alice'),
-      headers: { traceparent },
+      headers: { traceparent: client.traceparent },
     });
     expectProblem(response, 404);
-    expect(response.json.trace_id).toBe(traceId);
+    const traceId = response.json.trace_id as string;
+    expect(traceId).not.toBe(client.traceId);
     expect(response.headers['x-trace-id']).toBe(traceId);
     expect(await traceLines('gateway', traceId, { event: 'http.request' })).toContainEqual(
       expect.objectContaining({ status: 404, route: '/v1/orders/:id' }),
@@ -109,7 +140,12 @@ describe('trace propagation', () => {
     );
   });
 
-  it.each([undefined, 'garbage', `00-${'0'.repeat(32)}-00f067aa0ba902b7-01`])(
+  it.each([
+    undefined,
+    'garbage',
+    `00-${'0'.repeat(32)}-00f067aa0ba902b7-01`,
+    '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
+  ])(
     'a request with traceparent %p starts a trace of its own, named in its answer and its log',
     async (traceparent) => {
       const response = await api('GET', '/v1/nope', {
@@ -117,7 +153,8 @@ describe('trace propagation', () => {
       });
       expectProblem(response, 404);
       const traceId = response.json.trace_id as string;
-      expect(traceId).not.toMatch(/^0+$/);
+      expect(traceId).toMatch(/^[0-9a-f]{32}$/);
+      expect(traceId).not.toMatch(/^0+$|^4bf92f3577b34da6a3ce929d0e0e4736$/);
       expect(response.headers['x-trace-id']).toBe(traceId);
       expect(await traceLines('gateway', traceId, { event: 'http.request' })).toContainEqual(
         expect.objectContaining({ status: 404 }),
