@@ -120,6 +120,17 @@ describe('AppRole', () => {
     expect(denied.status).toBe(403);
   });
 
+  it('a destroyed secret ID logs in no more', async () => {
+    const { roleId, secretId } = await loginAsService(vault, 'order', ORDER_POLICY);
+    const destroy = () =>
+      vault.call('POST', 'auth/approle/role/order/secret-id/destroy', {
+        body: { secret_id: secretId },
+      });
+    expect(await destroy()).toEqual({ status: 204, body: undefined });
+    expect((await login(roleId, secretId)).status).toBe(400);
+    expect((await destroy()).status).toBe(204);
+  });
+
   it('lets a secret ID ask for less than its role allows, never more', async () => {
     await loginAsService(vault, 'order', ORDER_POLICY, { secret_id_ttl: '1h' });
     const shorter = await vault.call('POST', 'auth/approle/role/order/secret-id', {

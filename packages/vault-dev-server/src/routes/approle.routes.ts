@@ -150,6 +150,23 @@ function lookupSecretId(context: DevServerContext, method: AuthMethod, name: str
   };
 }
 
+/**
+ * Destroys a secret ID, so one that was replaced cannot log in any more. Unknown ones are
+ * no content (204) as well, as in Vault.
+ */
+function destroySecretId(method: AuthMethod, name: string): Route {
+  return {
+    write: ({ body }) => {
+      const role = method.roles[name];
+      if (!role) throw badRequest(`role "${name}" does not exist`);
+      const secretId = optionalString(body, 'secret_id');
+      if (!secretId) throw badRequest('missing secret_id');
+      delete role.secretIds[sha256(secretId)];
+      return noContent;
+    },
+  };
+}
+
 function login(context: DevServerContext, mount: string, method: AuthMethod): Route {
   return {
     unauthenticated: true,
@@ -211,11 +228,13 @@ export function approleRoute(
   rest: string,
 ): Route | undefined {
   if (rest === 'login') return login(context, mount, method);
-  const match = /^role\/([\w.@-]+)(?:\/(role-id|secret-id|secret-id\/lookup))?$/.exec(rest);
+  const match =
+    /^role\/([\w.@-]+)(?:\/(role-id|secret-id|secret-id\/lookup|secret-id\/destroy))?$/.exec(rest);
   if (!match) return undefined;
   const [, name, action] = match as unknown as [string, string, string | undefined];
   if (action === 'role-id') return readRoleId(method, name);
   if (action === 'secret-id') return generateSecretId(context, method, name);
   if (action === 'secret-id/lookup') return lookupSecretId(context, method, name);
+  if (action === 'secret-id/destroy') return destroySecretId(method, name);
   return writeRole(method, name);
 }
