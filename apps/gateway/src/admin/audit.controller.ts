@@ -43,7 +43,7 @@ export class AuditQueryDto {
   @Matches(/^[a-z][a-z.-]{1,63}$/, { message: 'action must look like order.refund' })
   action?: string;
 
-  @ApiProperty({ required: false, minimum: 1, maximum: 200 })
+  @ApiProperty({ required: false, type: 'integer', format: 'int32', minimum: 1, maximum: 200 })
   @IsOptional()
   @Type(() => Number)
   @IsInt()

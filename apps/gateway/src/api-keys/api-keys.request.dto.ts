@@ -50,7 +50,14 @@ export class CreateApiKeyRequestDto {
   @IsIn(PERMISSIONS, { each: true, message: 'each scope must be a Citadel permission' })
   scopes!: string[];
 
-  @ApiProperty({ required: false, example: 90, minimum: 1, maximum: 365 })
+  @ApiProperty({
+    required: false,
+    example: 90,
+    type: 'integer',
+    format: 'int32',
+    minimum: 1,
+    maximum: 365,
+  })
   @IsOptional()
   @IsInt()
   @Min(1)

@@ -5,7 +5,7 @@ import { IsEmail, IsString, MaxLength, MinLength } from 'class-validator';
 const ACCESS_TOKEN = /^cit_at_[A-Za-z0-9_-]{43}$/;
 
 export class LoginRequestDto {
-  @ApiProperty({ example: 'alice@citadel.test', maxLength: 254 })
+  @ApiProperty({ example: 'alice@citadel.test', format: 'email', maxLength: 254 })
   @IsEmail()
   @MaxLength(254)
   email!: string;

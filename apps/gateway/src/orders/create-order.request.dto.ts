@@ -27,7 +27,7 @@ export class OrderItemDto {
   })
   sku!: string;
 
-  @ApiProperty({ example: 2, minimum: 1, maximum: 100 })
+  @ApiProperty({ example: 2, type: 'integer', format: 'int32', minimum: 1, maximum: 100 })
   @IsInt()
   @Min(1)
   @Max(100)

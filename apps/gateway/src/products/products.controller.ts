@@ -19,7 +19,7 @@ export class ProductDto {
 }
 
 export class SetPriceRequestDto {
-  @ApiProperty({ example: 1500, minimum: 1, maximum: 10_000_000 })
+  @ApiProperty({ example: 1500, type: 'integer', format: 'int32', minimum: 1, maximum: 10_000_000 })
   @IsInt()
   @Min(1)
   @Max(10_000_000)
