@@ -3,12 +3,18 @@ import os from 'node:os';
 import path from 'node:path';
 import vault from 'node-vault';
 import { startVaultDevServer, type VaultDevServer } from '@citadel/vault-dev-server';
-import { bootstrapVault, rotateSigningKeys, VAULT_SERVICES } from './bootstrap.js';
+import {
+  bootstrapVault,
+  deliverAppRoleCredentials,
+  rotateSigningKeys,
+  VAULT_SERVICES,
+} from './bootstrap.js';
 import type { SigningKeysSecret } from './signing-keys.js';
 
 describe('Vault bootstrap', () => {
   let home: string;
   let server: VaultDevServer;
+  let stateFile: string;
   const run = () =>
     bootstrapVault({
       addr: server.url,
@@ -30,7 +36,8 @@ describe('Vault bootstrap', () => {
 
   beforeEach(async () => {
     home = fs.mkdtempSync(path.join(os.tmpdir(), 'citadel-bootstrap-'));
-    server = await startVaultDevServer({ port: 0, log: () => undefined });
+    stateFile = path.join(home, 'vault-state.json');
+    server = await startVaultDevServer({ port: 0, stateFile, log: () => undefined });
   });
   afterEach(async () => {
     await server.close();
@@ -69,6 +76,78 @@ describe('Vault bootstrap', () => {
     const report = await run();
     expect(report.created).toContain('AppRole credentials for payment');
     expect(fs.readFileSync(file, 'utf8')).not.toBe('revoked\n');
+  });
+
+  const delivered = (service: string) => ({
+    roleId: fs.readFileSync(path.join(home, 'vault', service, 'role_id'), 'utf8').trim(),
+    secretId: fs.readFileSync(path.join(home, 'vault', service, 'secret_id'), 'utf8').trim(),
+  });
+  const lookup = async (service: string, secretId: string) =>
+    ((await root().write(`auth/approle/role/${service}/secret-id/lookup`, {
+      secret_id: secretId,
+    })) as { data?: { secret_id_num_uses: number; secret_id_ttl: number } } | '') || undefined;
+  const login = (service: string) => {
+    const { roleId, secretId } = delivered(service);
+    return vault({ endpoint: server.url }).approleLogin({ role_id: roleId, secret_id: secretId });
+  };
+
+  it('delivers secret_ids with a TTL and a use limit, for a periodic, renewable token', async () => {
+    await run();
+    const { secretId } = delivered('order');
+    expect((await lookup('order', secretId))?.data).toMatchObject({
+      secret_id_num_uses: 10,
+      secret_id_ttl: 720 * 3600,
+    });
+    const { auth } = await login('order');
+    expect(auth).toMatchObject({ lease_duration: 3600, renewable: true });
+    const token = vault({ endpoint: server.url, token: auth.client_token });
+    expect((await token.tokenLookupSelf()).data).toMatchObject({ period: 3600 });
+  });
+
+  it('checks held credentials without spending a use or leaving a token behind', async () => {
+    await run();
+    await run();
+    await run();
+    const { secretId } = delivered('payment');
+    expect((await lookup('payment', secretId))?.data?.secret_id_num_uses).toBe(10);
+    const state = JSON.parse(fs.readFileSync(stateFile, 'utf8')) as { tokens: object };
+    expect(Object.keys(state.tokens)).toEqual([]);
+  });
+
+  it('re-delivers a secret_id that is nearly spent, and destroys the one it replaces', async () => {
+    await run();
+    const before = delivered('gateway');
+    for (let use = 0; use < 9; use++) await login('gateway');
+    expect((await lookup('gateway', before.secretId))?.data?.secret_id_num_uses).toBe(1);
+    const report = await run();
+    expect(report.created).toContain('AppRole credentials for gateway');
+    expect(report.created).not.toContain('AppRole credentials for order');
+    const after = delivered('gateway');
+    expect(after.secretId).not.toBe(before.secretId);
+    expect(await lookup('gateway', before.secretId)).toBeUndefined();
+    const refused = await vault({ endpoint: server.url })
+      .approleLogin({ role_id: before.roleId, secret_id: before.secretId })
+      .catch((error: { response?: { statusCode?: number } }) => error.response?.statusCode);
+    expect(refused).toBe(400);
+    await expect(login('gateway')).resolves.toBeDefined();
+  });
+
+  it('delivers for one service on demand (the launcher, before a restart), only when needed', async () => {
+    await run();
+    const deliver = () =>
+      deliverAppRoleCredentials({
+        addr: server.url,
+        token: server.rootToken,
+        service: 'auth',
+        dir: path.join(home, 'vault', 'auth'),
+      });
+    await expect(deliver()).resolves.toBe(false);
+    const before = delivered('auth');
+    for (let use = 0; use < 10; use++) await login('auth');
+    await expect(login('auth')).rejects.toThrow(/invalid role or secret ID/);
+    await expect(deliver()).resolves.toBe(true);
+    expect(delivered('auth').secretId).not.toBe(before.secretId);
+    await expect(login('auth')).resolves.toBeDefined();
   });
 
   it('rotation puts a new key first and keeps the one it replaces', async () => {

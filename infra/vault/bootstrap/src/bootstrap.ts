@@ -53,11 +53,40 @@ export interface BootstrapOptions {
    * services use embedded PostgreSQL.
    */
   databaseAdminUrl?: string;
-  /** AppRole token lifetimes, in Vault duration syntax. */
-  tokenTtl?: string;
-  tokenMaxTtl?: string;
+  /** The services' AppRole lifetimes and use limits; APPROLE_DEFAULTS says why each. */
+  appRole?: Partial<AppRoleSettings>;
   log?: (line: string) => void;
 }
+
+export interface AppRoleSettings {
+  /** Vault duration syntax. */
+  tokenPeriod: string;
+  secretIdTtl: string;
+  /** At least 2: one login per start, and one more after a token lost in an outage. */
+  secretIdNumUses: number;
+}
+
+/**
+ * What a service's AppRole issues, and why (Vault's AppRole API: token_period,
+ * token_num_uses, secret_id_ttl, secret_id_num_uses):
+ *
+ * - `token_period` 1h: the service's token is periodic. Renewed at two thirds of its
+ *   period, it lives as long as the service does, with no max TTL that forces a new login,
+ *   so the service needs its secret_id once, at start. Left unrenewed for an hour (the
+ *   service is gone, or Vault was away that long), it dies.
+ * - `token_num_uses` 0: the token serves every read of the whole run (watches poll); a use
+ *   limit would kill it mid-run.
+ * - `secret_id_num_uses` 10, `secret_id_ttl` 720h: a delivered secret_id is worth a few
+ *   logins (one per start, one more after a token lost to a long outage) within 30 days
+ *   (under Vault's default max lease TTL, 768h, which caps it). A copy that leaks is spent
+ *   or expires; before either happens to the service's own, the bootstrap and the launcher
+ *   deliver a new one (deliverAppRoleCredentials).
+ */
+export const APPROLE_DEFAULTS: Readonly<AppRoleSettings> = {
+  tokenPeriod: '1h',
+  secretIdTtl: '720h',
+  secretIdNumUses: 10,
+};
 
 export interface BootstrapReport {
   created: string[];
@@ -96,6 +125,10 @@ export async function bootstrapVault(options: BootstrapOptions): Promise<Bootstr
     note(!enabled, 'approle auth method');
   });
 
+  const appRole = { ...APPROLE_DEFAULTS, ...options.appRole };
+  if (!Number.isInteger(appRole.secretIdNumUses) || appRole.secretIdNumUses < 2) {
+    throw new Error('appRole.secretIdNumUses must be an integer of at least 2');
+  }
   for (const service of VAULT_SERVICES) {
     const policy = fs.readFileSync(path.join(POLICY_DIR, `${service}.hcl`), 'utf8');
     await step(`sys/policies/acl/${service}`, () =>
@@ -104,10 +137,10 @@ export async function bootstrapVault(options: BootstrapOptions): Promise<Bootstr
     await step(`auth/approle/role/${service}`, () =>
       client.write(`auth/approle/role/${service}`, {
         token_policies: [service],
-        token_ttl: options.tokenTtl ?? '1h',
-        token_max_ttl: options.tokenMaxTtl ?? '24h',
-        secret_id_ttl: 0,
-        secret_id_num_uses: 0,
+        token_period: appRole.tokenPeriod,
+        token_num_uses: 0,
+        secret_id_ttl: appRole.secretIdTtl,
+        secret_id_num_uses: appRole.secretIdNumUses,
       }),
     );
   }
@@ -212,8 +245,24 @@ async function writeIfDifferent(client: Client, name: string, data: object): Pro
 }
 
 /**
- * Hands a service its role_id and secret_id as files only it reads (mode 0600). Valid
- * credentials already delivered are kept, so a re-run does not churn secret_ids.
+ * Makes sure `dir` holds AppRole credentials that will log `service` in, minting a new
+ * secret_id when the delivered one will not do. The launcher calls it before it (re)starts
+ * a service, since each start spends one use of the secret_id. Returns whether it delivered.
+ */
+export async function deliverAppRoleCredentials(options: {
+  addr: string;
+  /** An admin token (the launcher's, as for the bootstrap). */
+  token: string;
+  service: VaultService;
+  dir: string;
+}): Promise<boolean> {
+  return deliverCredentials(adminClient(options.addr, options.token), options.service, options.dir);
+}
+
+/**
+ * Hands a service its role_id and secret_id as files only it reads (mode 0600). Delivered
+ * credentials are kept while the secret_id has uses and life to spare, so a re-run does
+ * not churn secret_ids; one that is replaced is destroyed, so no spare stays live.
  */
 async function deliverCredentials(
   client: Client,
@@ -225,10 +274,13 @@ async function deliverCredentials(
       client.read(`auth/approle/role/${service}/role-id`),
     )) as { data: { role_id: string } }
   ).data.role_id;
+  let replaced: string | undefined;
   if (fs.existsSync(path.join(dir, 'secret_id'))) {
     const held = readAppRoleCredentials(dir);
-    if (held.roleId === roleId && (await canLogIn(client, held.roleId, held.secretId)))
-      return false;
+    if (held.roleId === roleId) {
+      if (await secretIdWillServe(client, service, held.secretId)) return false;
+      replaced = held.secretId;
+    }
   }
   const secretId = (
     (await step(`auth/approle/role/${service}/secret-id`, () =>
@@ -244,23 +296,34 @@ async function deliverCredentials(
     fs.writeFileSync(file, value + '\n', { mode: 0o600 });
     fs.chmodSync(file, 0o600);
   }
+  if (replaced) {
+    await step(`auth/approle/role/${service}/secret-id/destroy`, () =>
+      client.write(`auth/approle/role/${service}/secret-id/destroy`, { secret_id: replaced }),
+    );
+  }
   return true;
 }
 
-async function canLogIn(client: Client, roleId: string, secretId: string): Promise<boolean> {
-  const probe = vault({ endpoint: client.endpoint, requestOptions: { timeout: 5_000 } });
-  probe.token = '';
-  try {
-    const body = (await probe.approleLogin({ role_id: roleId, secret_id: secretId })) as {
-      auth: { client_token: string };
-    };
-    // The probe's token is of no further use: revoke it rather than leave it live.
-    probe.token = body.auth.client_token;
-    await probe.write('auth/token/revoke-self', {}).catch(() => undefined);
-    return true;
-  } catch {
-    return false;
-  }
+/**
+ * Whether a delivered secret_id still has uses and life to spare: at least two uses (the
+ * start about to happen, and a login after a token lost to an outage) and half its life.
+ * Vault is asked with secret-id/lookup, which spends no use and issues no token (a trial
+ * login would do both). One without a use limit or a TTL, from an older bootstrap, is
+ * replaced.
+ */
+async function secretIdWillServe(
+  client: Client,
+  service: VaultService,
+  secretId: string,
+): Promise<boolean> {
+  const target = `auth/approle/role/${service}/secret-id/lookup`;
+  const body = (await step(target, () => client.write(target, { secret_id: secretId }))) as
+    { data?: { secret_id_num_uses: number; secret_id_ttl: number; expiration_time: string } } | '';
+  // No content: unknown, spent or expired.
+  if (!body || !body.data) return false;
+  const { secret_id_num_uses: usesLeft, secret_id_ttl: ttlS, expiration_time } = body.data;
+  if (usesLeft < 2 || ttlS <= 0) return false;
+  return Date.parse(expiration_time) - Date.now() >= (ttlS * 1000) / 2;
 }
 
 export { appRoleDir };

@@ -1,8 +1,11 @@
 export {
+  APPROLE_DEFAULTS,
   bootstrapVault,
+  deliverAppRoleCredentials,
   rotateSigningKeys,
   POLICY_DIR,
   VAULT_SERVICES,
+  type AppRoleSettings,
   type BootstrapOptions,
   type BootstrapReport,
   type ServiceTlsPem,
