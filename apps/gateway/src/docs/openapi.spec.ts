@@ -29,7 +29,7 @@ describe('the OpenAPI document (GET /docs) under the OWASP API Security ruleset'
   let document: OpenAPIObject;
   beforeAll(async () => {
     document = await offlineOpenApiDocument();
-  });
+  }, 60_000);
 
   it('has no errors', async () => {
     expect(shown(await lint(document))).toEqual([]);

@@ -165,7 +165,7 @@ describe('every request limit the OpenAPI document states is the one validation 
   let stated: Set<string>;
   beforeAll(async () => {
     stated = statedRequestLimits(await offlineOpenApiDocument());
-  });
+  }, 60_000);
 
   it('has a boundary check for each stated limit', () => {
     expect([...stated].sort()).toEqual([...Object.keys(BOUNDARIES), ...CHECKED_END_TO_END].sort());
