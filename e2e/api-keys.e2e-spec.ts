@@ -1,6 +1,20 @@
 // Seed 003: machine clients use API keys: shown once, stored hashed, limited to scopes
 // their owner's role grants, revocable at once, and exchanged like any access token.
-import { api, expectProblem, placeOrder, tokenFor } from './support/http.js';
+// A key's permissions are exactly its scopes within its owner's role: one with no scopes
+// (an old row, a direct write to auth's database) grants nothing, at every layer.
+// The file runs on a system of its own: one spec writes to auth's database at rest.
+import path from 'node:path';
+import { status } from '@grpc/grpc-js';
+import { PGlite } from '@electric-sql/pglite';
+import { grpcClient, internalJwtFor } from './support/grpc.js';
+import { api, expectProblem, placeOrder, tokenFor, type ApiResponse } from './support/http.js';
+import { bootOwnSystem } from './support/own-system.js';
+
+let own: Awaited<ReturnType<typeof bootOwnSystem>>;
+beforeAll(async () => {
+  own = await bootOwnSystem();
+}, 90_000);
+afterAll(() => own?.dispose());
 
 describe('API keys', () => {
   it('is shown once, works within its scopes only, and dies at once when revoked', async () => {
@@ -70,4 +84,136 @@ describe('API keys', () => {
     expect((await api('GET', `/v1/orders/${order.id}`, { token: key })).status).toBe(200);
     expectProblem(await api('POST', `/v1/orders/${order.id}/refund`, { token: key }), 403);
   });
+});
+
+describe('an API key stored with no scopes', () => {
+  /** Auth's audit records of `action` by `actor`, once `count` of them are in (edge denials are recorded after the answer). */
+  async function authRecords(action: string, actor: string, count: number) {
+    const ada = await tokenFor('ada');
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      const found = await api(
+        'GET',
+        `/v1/admin/audit?service=auth&action=${action}&actor=${actor}&limit=100`,
+        { token: ada },
+      );
+      const records = found.json as { detail: string; outcome: string }[];
+      if (records.length >= count || Date.now() > deadline) return records;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
+  it('is refused every route at the edge and every call behind it, though its owner is an admin', async () => {
+    const ada = await tokenFor('ada');
+    const adaId = (await api('GET', '/v1/me', { token: ada })).json.id as string;
+    const aliceId = (await api('GET', '/v1/me', { token: await tokenFor('alice') })).json
+      .id as string;
+    const order = await placeOrder('alice');
+    const price = (await api('GET', '/v1/products')).json.find(
+      (product: { sku: string }) => product.sku === 'CIT-MUG',
+    ).price_cents as number;
+    const created = await api('POST', '/v1/api-keys', {
+      token: ada,
+      body: { name: 'to be emptied', scopes: ['orders:read:any'] },
+    });
+    expect(created.status).toBe(201);
+    const { secret, id } = created.json as { secret: string; id: string };
+
+    // Its scopes emptied at rest before it was ever used (auth stopped: its embedded
+    // database has one writer), as an old row or a direct write would leave it.
+    await own.system.stopService('auth');
+    const db = new PGlite(path.join(own.home, 'data', 'auth'));
+    try {
+      const { rows } = await db.query(
+        `UPDATE "auth".api_keys SET scopes = '' WHERE id = $1 RETURNING id`,
+        [id],
+      );
+      expect(rows).toEqual([{ id }]);
+    } finally {
+      await db.close();
+    }
+    await own.system.startService('auth');
+
+    const mug = { items: [{ sku: 'CIT-MUG', quantity: 1 }] };
+    const routes: [method: string, path: string, body?: unknown][] = [
+      ['GET', '/v1/me'],
+      ['GET', '/v1/orders'],
+      ['GET', `/v1/orders/${order.id}`],
+      ['POST', '/v1/orders', mug],
+      ['POST', `/v1/orders/${order.id}/cancel`],
+      ['POST', `/v1/orders/${order.id}/refund`],
+      ['GET', '/v1/customers'],
+      ['DELETE', `/v1/customers/${aliceId}`],
+      ['PUT', '/v1/products/CIT-MUG/price', { price_cents: 1 }],
+      ['GET', '/v1/admin/alerts'],
+      ['GET', '/v1/admin/audit?service=order'],
+      ['GET', '/v1/api-keys'],
+      ['POST', '/v1/api-keys', { name: 'child', scopes: ['orders:read:own'] }],
+      ['POST', '/v1/auth/logout'],
+    ];
+    const answers: ApiResponse[] = await Promise.all(
+      routes.map(([method, route, body]) =>
+        api(method, route, { token: secret, ...(body ? { body } : {}) }),
+      ),
+    );
+    expect(
+      answers.map((answer, i) => `${routes[i]![0]} ${routes[i]![1]} ${answer.status}`),
+    ).toEqual(routes.map(([method, route]) => `${method} ${route} 403`));
+    for (const answer of answers) expectProblem(answer, 403);
+
+    // Each refusal is on record, for the key; nothing reached a protected step.
+    const refused = await authRecords('http.forbidden', adaId, routes.length);
+    expect(refused).toHaveLength(routes.length);
+    for (const record of refused) expect(record.detail).toContain(`API key ${id} scoped to []`);
+    const acts = await api('GET', `/v1/admin/audit?service=order&actor=${adaId}&limit=100`, {
+      token: ada,
+    });
+    expect(acts.json).toEqual([]);
+    expect(await authRecords('customer.delete', adaId, 0)).toEqual([]);
+    expect(await authRecords('api-key.create', adaId, 1)).toHaveLength(1);
+    const alice = await tokenFor('alice');
+    expect((await api('GET', `/v1/orders/${order.id}`, { token: alice })).json.status).toBe('paid');
+    expect(
+      (await api('GET', '/v1/products')).json.find((p: { sku: string }) => p.sku === 'CIT-MUG')
+        .price_cents,
+    ).toBe(price);
+
+    // Behind the gateway (a caller holding gateway's certificate and the key's JWT), every
+    // service refuses it too: the JWT carries an empty scope, not "the admin role".
+    const orderJwt = await internalJwtFor(secret, 'order');
+    const orders = grpcClient('order', 'gateway');
+    const payment = grpcClient('payment', 'order');
+    try {
+      const calls = await Promise.all([
+        orders.call('GetOrder', { id: order.id }, orderJwt),
+        orders.call('ListOrders', {}, orderJwt),
+        orders.call('CreateOrder', mug, orderJwt),
+        orders.call('RefundOrder', { id: order.id }, orderJwt),
+        orders.call('SetPrice', { sku: 'CIT-MUG', price_cents: 1 }, orderJwt),
+        payment.call(
+          'Charge',
+          {
+            order_id: order.id,
+            user_id: adaId,
+            amount_cents: 100,
+            currency: 'EUR',
+            idempotency_key: `scopeless-${id}`,
+            payment_token: 'tok_visa',
+          },
+          orderJwt,
+        ),
+      ]);
+      expect(calls.map((call) => status[call.code])).toEqual([
+        'NOT_FOUND',
+        'PERMISSION_DENIED',
+        'PERMISSION_DENIED',
+        'PERMISSION_DENIED',
+        'PERMISSION_DENIED',
+        'PERMISSION_DENIED',
+      ]);
+    } finally {
+      orders.close();
+      payment.close();
+    }
+  }, 60_000);
 });

@@ -1,6 +1,7 @@
 // With an OTLP collector configured, every hop exports its span of the request's trace, each
-// the child of the hop before it: client → gateway → order → payment. (Export is off by
-// default; the suite's shared system runs without it.)
+// the child of the hop before it: gateway → order → payment. The trace starts at the
+// gateway: the client's traceparent is a span link on the gateway's span, never its parent.
+// (Export is off by default; the suite's shared system runs without it.)
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -14,6 +15,7 @@ interface ExportedSpan {
   parentSpanId?: string;
   name: string;
   kind: number;
+  links?: { traceId: string; spanId: string }[];
 }
 
 interface OtlpJson {
@@ -51,18 +53,20 @@ async function startCollector() {
 }
 
 describe('trace export (OTLP/HTTP)', () => {
-  it('one order is one trace: gateway, order and payment spans, each the child of the last', async () => {
+  it("one order is one trace from the gateway: gateway, order and payment spans, each the child of the last; the client's context a link", async () => {
     const collector = await startCollector();
-    const traceId = randomBytes(16).toString('hex');
+    const clientTraceId = randomBytes(16).toString('hex');
     const clientSpanId = randomBytes(8).toString('hex');
     const own = await bootOwnSystem({ env: { OTEL_EXPORTER_OTLP_ENDPOINT: collector.url } });
+    let traceId: string;
     try {
       const response = await api('POST', '/v1/orders', {
         token: await tokenFor('alice'),
         body: { items: [{ sku: 'CIT-MUG', quantity: 1 }] },
-        headers: { traceparent: `00-${traceId}-${clientSpanId}-01` },
+        headers: { traceparent: `00-${clientTraceId}-${clientSpanId}-01` },
       });
       expect(response.status).toBe(201);
+      traceId = response.headers['x-trace-id'] as string;
     } finally {
       // Each service exports what is still queued as it stops.
       await own.dispose();
@@ -77,7 +81,13 @@ describe('trace export (OTLP/HTTP)', () => {
     const gateway = only('gateway', 'POST /v1/orders');
     const order = only('order', 'citadel.order.v1.OrderService/CreateOrder');
     const payment = only('payment', 'citadel.payment.v1.PaymentService/Charge');
-    expect(gateway.parentSpanId).toBe(clientSpanId);
+    expect(traceId).not.toBe(clientTraceId);
+    expect(gateway.parentSpanId ?? '').toBe('');
+    expect(gateway.links).toEqual([
+      expect.objectContaining({ traceId: clientTraceId, spanId: clientSpanId }),
+    ]);
+    // Nothing anywhere was exported under the client's trace id.
+    expect(collector.spans.filter((span) => span.traceId === clientTraceId)).toEqual([]);
     expect(order.parentSpanId).toBe(gateway.spanId);
     expect(payment.parentSpanId).toBe(order.spanId);
     // Server spans (OTLP SpanKind 2).
