@@ -7,6 +7,7 @@ import { builtins } from '@stoplight/spectral-ruleset-bundler/plugins/builtins';
 import { commonjs } from '@stoplight/spectral-ruleset-bundler/plugins/commonjs';
 import { bundleAndLoadRuleset } from '@stoplight/spectral-ruleset-bundler/with-loader';
 import { fetch } from '@stoplight/spectral-runtime';
+import { rateLimitHeaders, type RateLimitPolicy } from '../edge/rate-limits.js';
 import { offlineOpenApiDocument } from './offline-document.js';
 
 /** The ruleset CI runs (`npm run lint:openapi`): OWASP, with its reasoned exceptions. */
@@ -63,6 +64,36 @@ describe('the OpenAPI document (GET /docs) under the OWASP API Security ruleset'
           if (status === '429') expect(answer).toHaveProperty(['headers', 'Retry-After']);
         }
         expect(responses).toHaveProperty('429');
+      }
+    }
+  });
+
+  it('documents the rate-limit headers in the shape the limiter sends them', () => {
+    const documented = (name: string) => {
+      const { schema } = document.components?.headers?.[name] as {
+        schema: { pattern: string; maxLength: number };
+      };
+      return (value: string) =>
+        new RegExp(schema.pattern).test(value) && value.length <= schema.maxLength;
+    };
+    const policyHeader = documented('RateLimit-Policy');
+    const stateHeader = documented('RateLimit');
+    // The extremes gateway-env.ts allows, for both policies.
+    for (const policy of ['credential', 'anonymous'] satisfies RateLimitPolicy[]) {
+      for (const [quota, windowSeconds] of [
+        [1, 1],
+        [10_000_000, 86_400],
+      ] as const) {
+        const sent = rateLimitHeaders({
+          allowed: true,
+          policy,
+          quota,
+          windowSeconds,
+          remaining: quota,
+          resetSeconds: windowSeconds,
+        });
+        expect(policyHeader(sent['ratelimit-policy']!)).toBe(true);
+        expect(stateHeader(sent.ratelimit!)).toBe(true);
       }
     }
   });
