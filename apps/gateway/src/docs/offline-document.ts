@@ -27,6 +27,7 @@ export async function offlineOpenApiDocument(): Promise<OpenAPIObject> {
       },
     ),
     new FastifyAdapter(),
+    // abortOnError: a broken module throws here (the spec shows it) instead of exiting.
     { logger: false, bodyParser: false, abortOnError: false },
   );
   try {
