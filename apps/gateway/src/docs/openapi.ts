@@ -41,7 +41,7 @@ export function openApiDocument(app: INestApplication): OpenAPIObject {
 const TOKENS =
   'an opaque access token (`cit_at_…`, from POST /v1/auth/login) or API key (`cit_ak_…`). ' +
   'Never a JWT at the edge: the gateway exchanges it for short-lived internal JWTs ' +
-  '(RFC 7519) that never leave the system, issued and verified as RFC 8725 asks ' +
+  '(RFC7519) that never leave the system, issued and verified as RFC8725 asks ' +
   '(ES256 only, algorithm pinned, typ, iss and aud checked, 60 s at most).';
 
 const BEARER = {
