@@ -34,9 +34,9 @@ function decodeBaselineUser(value: unknown): UserContext | undefined {
 }
 
 /**
- * Baseline only, in place of the east-west and internal JWT guards: no caller check, no
- * token check. It establishes the same {@link CallContext} the real guards do, so the
- * handlers run unchanged.
+ * Baseline only, in place of the east-west policy and the internal JWT guard: no caller
+ * check, no token check. It establishes the same {@link CallContext} the real ones do, so
+ * the handlers run unchanged.
  */
 export class BenchBaselineGuard implements CanActivate {
   canActivate(ctx: ExecutionContext): boolean {

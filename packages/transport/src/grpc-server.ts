@@ -32,9 +32,9 @@ export interface GrpcServiceOptions {
  * Starts one Citadel gRPC service the only way Citadel services start: TLS 1.3 with a
  * required client certificate (no plaintext listener exists), the east-west policy in
  * front of every method it serves (the standard gRPC health service included), then the
- * guards in front of the contract's handlers. The one
- * exception is the benchmark's insecure baseline (`bench-baseline.ts`), which only
- * `npm run bench` asks for and `npm start` refuses.
+ * guards in front of the contract's handlers. The one exception is the benchmark's
+ * insecure baseline (`bench-baseline.ts`), which only `npm run bench` asks for and
+ * `npm start` refuses.
  */
 export async function startGrpcService(options: GrpcServiceOptions): Promise<INestMicroservice> {
   enforceTls13();

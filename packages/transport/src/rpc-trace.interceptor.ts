@@ -43,13 +43,14 @@ export function nextHopTraceparent(metadata: grpc.Metadata | undefined): string 
 }
 
 /**
- * A grpc-js server interceptor, so it sees every call whatever answers it (a guard's
- * denial, the handler, a deadline): a server span per call, continuing the caller's
- * `traceparent` metadata and kept with the call's metadata (the guards read it there,
- * {@link serverSpanOf}, to hand the next hop its `traceparent` and the handler its trace
- * id); then one `onHandled` event with the final status (or `DEADLINE_EXCEEDED`/`CANCELLED`
- * when the call ended without one). Health checks are polled, not served for anyone: they
- * pass through untraced.
+ * A grpc-js server interceptor, so it sees every call whatever answers it (the east-west
+ * policy's refusal, a guard's, the handler, a deadline): a server span per call, continuing
+ * the caller's `traceparent` metadata and kept with the call's metadata (the east-west
+ * interceptor reads it there, {@link serverSpanOf}, to hand the next hop its `traceparent`
+ * and the handler its trace id); then one `onHandled` event with the final status (or
+ * `DEADLINE_EXCEEDED`/`CANCELLED` when the call ended without one). Health checks are
+ * polled, not served for anyone: they pass through untraced (a refused one is still
+ * reported to `onDenied` by the policy).
  */
 export function traceRpcCalls(
   onHandled?: (event: RpcHandledEvent) => void,
