@@ -1,6 +1,7 @@
 // Secrets from Vault, against a system of its own (it stops and restarts Vault, so it
 // does not share the suite's): least privilege per service, fail-closed starts, signing
-// key rotation under traffic, and a Vault outage under traffic.
+// key rotation under traffic, secret_ids that are spent and re-delivered, and a Vault
+// outage under traffic.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -22,8 +23,8 @@ let dispose: () => Promise<void>;
 
 beforeAll(async () => {
   ({ system, home, dispose } = await bootOwnSystem({
-    // Short-lived Vault tokens, so renewals and expiry happen within the test.
-    vaultTokenTtl: `${TOKEN_TTL_S}s`,
+    // Short-lived (periodic) Vault tokens, so renewals and expiry happen within the test.
+    vaultAppRole: { tokenPeriod: `${TOKEN_TTL_S}s` },
     env: { CITADEL_SECRET_WATCH_MS: '200' },
   }));
 }, 120_000);
@@ -232,6 +233,60 @@ describe('signing key rotation, live', () => {
     });
     gateway.close();
     order.close();
+  }, 60_000);
+});
+
+describe('AppRole secret_ids: a use limit, and a fresh one for each restart', () => {
+  const status = (error: unknown) =>
+    (error as { response?: { statusCode?: number } }).response?.statusCode ?? 0;
+
+  it("concurrent logins with order's delivered secret_id: only its uses left get a token; order keeps serving and restarts with a new one", async () => {
+    const rootToken = fs.readFileSync(path.join(home, 'vault', 'root-token'), 'utf8').trim();
+    const admin = vault({ endpoint: system.vault.addr, token: rootToken });
+    const held = readAppRoleCredentials(appRoleDir(home, 'order'));
+    const lookup = await admin.write('auth/approle/role/order/secret-id/lookup', {
+      secret_id: held.secretId,
+    });
+    const usesLeft: number = lookup.data.secret_id_num_uses;
+    // Limited (order's start spent one), where the bootstrap used to deliver unlimited ones.
+    expect(usesLeft).toBeGreaterThan(0);
+    expect(usesLeft).toBeLessThan(10);
+
+    // Someone holding a copy tries it many times at once.
+    const since = Date.now();
+    const extra = 5;
+    const outcomes = await Promise.all(
+      Array.from({ length: usesLeft + extra }, () =>
+        vault({ endpoint: system.vault.addr })
+          .approleLogin({ role_id: held.roleId, secret_id: held.secretId })
+          .then((body: { auth: { client_token: string } }) => body.auth.client_token, status),
+      ),
+    );
+    const tokens = outcomes.filter((outcome): outcome is string => typeof outcome === 'string');
+    expect(tokens).toHaveLength(usesLeft);
+    expect(outcomes.filter((outcome) => outcome === 400)).toHaveLength(extra);
+    // Vault's own record: exactly the logins past the limit were refused.
+    await until('the refusals in the Vault log', () =>
+      eventsSince('vault', 'approle.login-failed', since).length === extra ? true : undefined,
+    );
+
+    // The tokens it did get are revoked by their holder, and dead at once.
+    for (const token of tokens) {
+      const holder = vault({ endpoint: system.vault.addr, token });
+      await holder.write('auth/token/revoke-self', {});
+      expect(await statusOf(holder.tokenLookupSelf())).toBe(403);
+    }
+
+    // Order's own token is periodic and renewed: it never needs its secret_id again.
+    await placeOrder('alice');
+
+    // A restart spends a use: the launcher delivers a new secret_id first.
+    await system.stopService('order');
+    await system.startService('order');
+    expect(readAppRoleCredentials(appRoleDir(home, 'order')).secretId).not.toBe(held.secretId);
+    await until('an order placed after the restart', () =>
+      placeOrder('alice').catch(() => undefined),
+    );
   }, 60_000);
 });
 

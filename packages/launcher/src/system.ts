@@ -14,7 +14,11 @@ import {
 import { prepareEmbeddedDataDirs } from '@citadel/database';
 import { ensureDevPki } from '@citadel/pki';
 import { appRoleDir } from '@citadel/secrets';
-import { bootstrapVault } from '@citadel/vault-bootstrap';
+import {
+  bootstrapVault,
+  deliverAppRoleCredentials,
+  type AppRoleSettings,
+} from '@citadel/vault-bootstrap';
 import { ensureDemoUsers, type DemoUser } from './demo-users.js';
 
 /** Everything the launcher runs: every registered service and, in local mode, the Vault stand-in. */
@@ -58,9 +62,8 @@ export interface SystemOptions {
    * and schema there (credentials in Vault). Without it, each service embeds PostgreSQL.
    */
   databaseAdminUrl?: string;
-  /** AppRole token lifetimes the bootstrap gives each service (Vault duration syntax). */
-  vaultTokenTtl?: string;
-  vaultTokenMaxTtl?: string;
+  /** The services' AppRole settings (token period, secret_id TTL and uses) for the bootstrap. */
+  vaultAppRole?: Partial<AppRoleSettings>;
   /** Extra environment for every service (e.g. LOG_LEVEL). */
   env?: Record<string, string>;
   readyTimeoutMs?: number;
@@ -122,8 +125,28 @@ export async function bootSystem(options: SystemOptions): Promise<RunningSystem>
     ...options.env,
   };
   const logFile = (service: ProcessName) => path.join(home, 'logs', `${service}.log`);
+  const read = (file: string) => fs.readFileSync(file, 'utf8');
+  // The local server writes its root token file when it first starts: read it after that.
+  const vaultAdminToken = () =>
+    options.vault?.token ?? read(path.join(home, 'vault', 'root-token')).trim();
 
-  const start = (service: ProcessName): Promise<void> =>
+  /**
+   * Each start of a service spends one use of its secret_id: before each, the service is
+   * given one that will log in (a new one when the delivered one is spent or near expiry).
+   */
+  const start = async (service: ProcessName): Promise<void> => {
+    if (service !== 'vault') {
+      await deliverAppRoleCredentials({
+        addr: vaultAddr,
+        token: vaultAdminToken(),
+        service,
+        dir: appRoleDir(home, service),
+      });
+    }
+    return spawnReady(service);
+  };
+
+  const spawnReady = (service: ProcessName): Promise<void> =>
     new Promise((resolve, reject) => {
       const log = fs.openSync(logFile(service), 'a', 0o600);
       const child = spawn(process.execPath, [path.join(REPO_ROOT, entryPoint(service))], {
@@ -180,10 +203,9 @@ export async function bootSystem(options: SystemOptions): Promise<RunningSystem>
   try {
     if (!options.vault) await start('vault');
     const pki = pkiPaths(home);
-    const read = (file: string) => fs.readFileSync(file, 'utf8');
     await bootstrapVault({
       addr: vaultAddr,
-      token: options.vault?.token ?? read(path.join(home, 'vault', 'root-token')).trim(),
+      token: vaultAdminToken(),
       credentialsDir: (service) => appRoleDir(home, service),
       tls: (service) => ({
         ca: read(pki.caCert),
@@ -192,8 +214,7 @@ export async function bootSystem(options: SystemOptions): Promise<RunningSystem>
       }),
       demoUsers: demo.users,
       ...(options.databaseAdminUrl ? { databaseAdminUrl: options.databaseAdminUrl } : {}),
-      tokenTtl: options.vaultTokenTtl,
-      tokenMaxTtl: options.vaultTokenMaxTtl,
+      ...(options.vaultAppRole ? { appRole: options.vaultAppRole } : {}),
     });
     if (!options.databaseAdminUrl) {
       // initdb once, not once per service: the embedded databases start as copies.
