@@ -131,16 +131,32 @@ describe('AppRole', () => {
     expect((await destroy()).status).toBe(204);
   });
 
-  it('lets a secret ID ask for less than its role allows, never more', async () => {
-    await loginAsService(vault, 'order', ORDER_POLICY, { secret_id_ttl: '1h' });
-    const shorter = await vault.call('POST', 'auth/approle/role/order/secret-id', {
-      body: { ttl: '10m', num_uses: 1 },
+  it('lets a secret ID ask for less than its role allows, and refuses more (400), as Vault does', async () => {
+    await loginAsService(vault, 'order', ORDER_POLICY, {
+      secret_id_ttl: '1h',
+      secret_id_num_uses: 10,
     });
+    const issue = (body: object) =>
+      vault.call('POST', 'auth/approle/role/order/secret-id', { body });
+    const shorter = await issue({ ttl: '10m', num_uses: 1 });
     expect(shorter.body.data).toMatchObject({ secret_id_ttl: 600, secret_id_num_uses: 1 });
-    const longer = await vault.call('POST', 'auth/approle/role/order/secret-id', {
-      body: { ttl: '2h' },
+    expect((await issue({})).body.data).toMatchObject({
+      secret_id_ttl: 3600,
+      secret_id_num_uses: 10,
     });
-    expect(longer.body.data.secret_id_ttl).toBe(3600);
+    const moreUses = {
+      status: 400,
+      body: { errors: ["num_uses cannot be higher than the role's secret_id_num_uses"] },
+    };
+    const longer = {
+      status: 400,
+      body: { errors: ["ttl cannot be longer than the role's secret_id_ttl"] },
+    };
+    expect(await issue({ ttl: '2h' })).toEqual(longer);
+    expect(await issue({ ttl: 0 })).toEqual(longer);
+    expect(await issue({ num_uses: 11 })).toEqual(moreUses);
+    // 0 is "unlimited": more than any limit.
+    expect(await issue({ num_uses: 0 })).toEqual(moreUses);
   });
 
   it('ignores fields it does not know but refuses restrictions it cannot enforce', async () => {

@@ -25,8 +25,16 @@ const ROLE_RESTRICTIONS = [
 ];
 const SECRET_ID_RESTRICTIONS = ['cidr_list', 'token_bound_cidrs'];
 
-/** The lower of two limits where 0 means "none". */
-const tighter = (a: number, b: number) => (a === 0 ? b : b === 0 ? a : Math.min(a, b));
+/**
+ * A secret ID's own limit, when it asks for one: it may be tighter than its role's, never
+ * looser. As in Vault, asking for more (0 is "none", so more than any limit) is a 400, not
+ * a silent cap: the caller learns that its credential is not what it asked for.
+ */
+function secretIdLimit(requested: number | undefined, roleLimit: number, refusal: string): number {
+  if (requested === undefined) return roleLimit;
+  if (roleLimit > 0 && (requested === 0 || requested > roleLimit)) throw badRequest(refusal);
+  return requested;
+}
 
 function writeRole(method: AuthMethod, name: string): Route {
   return {
@@ -88,9 +96,16 @@ function generateSecretId(context: DevServerContext, method: AuthMethod, name: s
       const role = method.roles[name];
       if (!role) throw badRequest(`role "${name}" does not exist`);
       refuseUnsupportedRestrictions(body, SECRET_ID_RESTRICTIONS);
-      // A secret ID may ask for a shorter life or fewer uses than its role, never more.
-      const ttl = tighter(role.secretIdTtl, durationField(body, 'ttl') ?? 0);
-      const numUses = tighter(role.secretIdNumUses, countField(body, 'num_uses') ?? 0);
+      const ttl = secretIdLimit(
+        durationField(body, 'ttl'),
+        role.secretIdTtl,
+        "ttl cannot be longer than the role's secret_id_ttl",
+      );
+      const numUses = secretIdLimit(
+        countField(body, 'num_uses'),
+        role.secretIdNumUses,
+        "num_uses cannot be higher than the role's secret_id_num_uses",
+      );
       const secretId = randomUUID();
       const accessor = randomUUID();
       const now = context.now();
