@@ -37,7 +37,7 @@ export function traceIdOf(call: { metadata?: grpc.Metadata }): string | undefine
  * Nest guard, so it also stands in front of what Nest never routes (the gRPC health
  * service): a refused call ends with PERMISSION_DENIED (UNAUTHENTICATED without a Citadel
  * identity) before its request is even read, and is reported to `onDenied`. An allowed
- * call reaches the guards and the handler with its {@link CallContext} (caller and
+ * call reaches the guards and the handler with its `CallContext` (caller and
  * `traceparent`), kept with the call's metadata (`callContextOf(call)`).
  */
 export function enforceEastWestPolicy(
@@ -51,19 +51,19 @@ export function enforceEastWestPolicy(
     const path = descriptor.path;
     const refuse = (metadata: grpc.Metadata, caller: string | undefined, reason: string) => {
       const unknown = caller === undefined;
+      // Says little to the caller, and first; the denial event says why.
+      call.sendStatus({
+        code: unknown ? grpc.status.UNAUTHENTICATED : grpc.status.PERMISSION_DENIED,
+        details: unknown
+          ? 'caller has no Citadel workload identity'
+          : `${caller} may not call ${path.slice(1)}`,
+      });
       onDenied({
         callee: service,
         caller,
         method: path.startsWith(own) ? path.slice(own.length) : path.slice(1),
         reason,
         traceId: traceIdOf({ metadata }),
-      });
-      // Says little to the caller; the denial event says why.
-      call.sendStatus({
-        code: unknown ? grpc.status.UNAUTHENTICATED : grpc.status.PERMISSION_DENIED,
-        details: unknown
-          ? 'caller has no Citadel workload identity'
-          : `${caller} may not call ${path.slice(1)}`,
       });
     };
     return new grpc.ServerInterceptingCall(call, {
