@@ -217,3 +217,73 @@ describe('an API key stored with no scopes', () => {
     }
   }, 60_000);
 });
+
+describe('a key scoped to reading orders', () => {
+  it('reads a pending order without charging it or failing it; placing it again with its key pays it', async () => {
+    const alice = await tokenFor('alice');
+    const idempotencyKey = `e2e-pending-${Date.now()}`;
+    const mug = { items: [{ sku: 'CIT-MUG', quantity: 1 }] };
+    const place = () =>
+      api('POST', '/v1/orders', {
+        token: alice,
+        body: mug,
+        headers: { 'idempotency-key': idempotencyKey },
+      });
+
+    // Payment is down while the order is placed: it is left pending, never charged.
+    await own.system.stopService('payment');
+    expectProblem(await place(), 503);
+    await own.system.startService('payment');
+    // Reads below must find payment reachable from order (else nothing could be charged
+    // anyway): bob's orders are retried until one is paid.
+    const bob = await tokenFor('bob');
+    const deadline = Date.now() + 30_000;
+    let probe = await api('POST', '/v1/orders', { token: bob, body: mug });
+    while (probe.status === 503 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      probe = await api('POST', '/v1/orders', { token: bob, body: mug });
+    }
+    expect(probe.json.status).toBe('paid');
+    const pending = (await api('GET', '/v1/orders', { token: alice })).json.find(
+      (order: { status: string }) => order.status === 'pending',
+    ) as { id: string };
+    expect(pending).toBeDefined();
+
+    const reader = await api('POST', '/v1/api-keys', {
+      token: alice,
+      body: { name: 'reader', scopes: ['orders:read:own'] },
+    });
+    const key = reader.json.secret as string;
+    // Reads, at once, by the key (which may not pay) and by the owner's session (which may).
+    const reads = await Promise.all([
+      ...Array.from({ length: 6 }, () => api('GET', `/v1/orders/${pending.id}`, { token: key })),
+      ...Array.from({ length: 3 }, () => api('GET', `/v1/orders/${pending.id}`, { token: alice })),
+      api('GET', '/v1/orders', { token: key }),
+    ]);
+    expect(reads.map((read) => read.status)).toEqual(Array(10).fill(200));
+    const statuses = reads
+      .slice(0, 9)
+      .map((read) => read.json.status)
+      .concat(reads[9]!.json.find((order: { id: string }) => order.id === pending.id).status);
+    expect(statuses).toEqual(Array(10).fill('pending'));
+    // The one charge attempt on record is the placing's, which payment did not answer:
+    // no read asked payment for anything.
+    const charges = await api(
+      'GET',
+      '/v1/admin/audit?service=order&action=order.charge&limit=100',
+      {
+        token: await tokenFor('ada'),
+      },
+    );
+    expect(charges.json.filter((r: { target: string }) => r.target === pending.id)).toEqual([
+      expect.objectContaining({
+        outcome: 'failed',
+        detail: expect.stringContaining('payment answered UNAVAILABLE'),
+      }),
+    ]);
+
+    const paid = await place();
+    expect(paid.status).toBe(201);
+    expect(paid.json).toMatchObject({ id: pending.id, status: 'paid' });
+  }, 60_000);
+});
