@@ -73,6 +73,8 @@ function toKey(row: AuthDatabase['api_keys']): StoredApiKey {
     id: row.id,
     userId: row.user_id,
     name: row.name,
+    // No scopes on the row (an old row, a direct write) is an empty list: a key that grants
+    // nothing (see `can` in @citadel/auth), never one that is "not scoped".
     scopes: row.scopes.split(' ').filter(Boolean),
     prefix: row.prefix,
     createdAt: new Date(row.created_at),
