@@ -57,7 +57,7 @@ export interface ServiceMainOptions<DB extends AuditDatabase, C extends GrpcServ
  * its own AppRole (fails closed), its mTLS identity from Vault, its own database with
  * credentials from Vault (embedded PostgreSQL in local mode), its audit trail, a JWT
  * verifier whose keys come from auth's JWKS over mTLS, and then {@link runGrpcService}:
- * mutual TLS, the east-west guard and the internal JWT guard on every method. Exits with a
+ * mutual TLS, the east-west policy (interceptor) and the internal JWT guard on every method. Exits with a
  * one-line message when any of it fails. `npm run new:service` generates a `main.ts` that
  * is one call to this.
  */

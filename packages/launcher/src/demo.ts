@@ -162,7 +162,7 @@ async function attack3(): Promise<Outcome[]> {
       attack: '3 unauthorised service call',
       tried: 'a valid Citadel certificate for "analytics" calls payment',
       stopped: code === grpc.status.PERMISSION_DENIED,
-      how: `${grpc.status[code]}: payment accepts order and refund only (east-west policy)`,
+      how: `${grpc.status[code]}: payment accepts order only (east-west policy)`,
     },
   ];
 }
