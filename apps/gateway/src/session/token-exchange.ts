@@ -127,9 +127,7 @@ export class TokenExchange {
       role: response.role,
       // An API key is scoped even when its list is empty: then it grants nothing (proto3
       // cannot tell an empty list from none, so the key id says which credential this is).
-      ...(response.api_key_id || response.scopes?.length
-        ? { scopes: response.scopes ?? [] }
-        : {}),
+      ...(response.api_key_id || response.scopes?.length ? { scopes: response.scopes ?? [] } : {}),
       ...(response.api_key_id ? { apiKeyId: response.api_key_id } : {}),
     };
     let byAudience = this.cache.get(credential);
