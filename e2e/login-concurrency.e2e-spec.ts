@@ -207,8 +207,8 @@ describe('logins under a concurrent attacker', () => {
       const answers = await flood;
 
       expect(me.status).toBe(200);
-      // Well within the gateway's deadline for the exchange call (5 s).
-      expect(exchangeMs).toBeLessThan(2_500);
+      // Within the gateway's deadline for the exchange call (5 s); ~0.1 s on a 2-core VM.
+      expect(exchangeMs).toBeLessThan(5_000);
       const busy = answers.filter((answer) => answer.status === 503);
       expect(busy.length).toBeGreaterThan(0);
       for (const answer of busy) {
