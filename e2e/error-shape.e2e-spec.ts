@@ -66,12 +66,14 @@ describe('errors and input at the edge', () => {
     expect(response.headers['access-control-allow-origin']).toBeUndefined();
   });
 
-  it('an incoming traceparent is continued and its trace id returned', async () => {
+  it("an incoming traceparent is not continued: the edge's own trace id is returned", async () => {
     const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
     const response = await api('GET', '/v1/nope', {
       headers: { traceparent: `00-${traceId}-00f067aa0ba902b7-01` },
     });
-    expect(response.json.trace_id).toBe(traceId);
+    expect(response.json.trace_id).toMatch(/^[0-9a-f]{32}$/);
+    expect(response.json.trace_id).not.toBe(traceId);
+    expect(response.headers['x-trace-id']).toBe(response.json.trace_id);
   });
 
   it('GET /docs describes the API with the bearer scheme and error responses', async () => {
