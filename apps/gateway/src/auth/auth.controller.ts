@@ -116,9 +116,10 @@ export class AuthController {
       if (isServiceError(error) && error.code === GrpcStatus.RESOURCE_EXHAUSTED) {
         // Auth turned the check away unrun: nothing is counted against the client.
         outcome = 'unchecked';
-        // RFC 9110 §10.2.3: a 503 may say when to come back too.
-        void reply.header('retry-after', String(BUSY_RETRY_AFTER_S));
-        throw new HttpException({ message: 'too many logins in progress' }, 503);
+        throw new HttpException(
+          { message: 'too many logins in progress', retryAfterSeconds: BUSY_RETRY_AFTER_S },
+          503,
+        );
       }
       // A wrong password, or an answer lost on the way (the check may have run): counted.
       throw error;

@@ -92,8 +92,23 @@ describe('LoginThrottle', () => {
     expect(checks).toBe(5);
   }, 20_000);
 
-  it('keeps one attempt per account in flight; the others are refused at once', async () => {
+  it('keeps one attempt per account in flight; the next waits its turn', async () => {
     const throttle = new LoginThrottle(settings);
+    const first = await throttle.admit({ email: 'eve@x.test', address: '10.0.0.1' });
+    let secondAdmitted = false;
+    const second = throttle.admit({ email: 'eve@x.test', address: '10.0.0.2' }).then((a) => {
+      secondAdmitted = true;
+      return a;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(secondAdmitted).toBe(false);
+    await first.settle('failed');
+    await (await second).settle('failed');
+    expect(secondAdmitted).toBe(true);
+  });
+
+  it('refuses an attempt whose turn does not come within the wait', async () => {
+    const throttle = new LoginThrottle({ ...settings, lockWaitMs: 100 });
     const first = await throttle.admit({ email: 'eve@x.test', address: '10.0.0.1' });
     const second = await throttle
       .admit({ email: 'eve@x.test', address: '10.0.0.2' })

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { counter } from '../edge/counter-store.js';
-import { MemoryLoginLock, RedisLoginLock, type LoginLock } from './login-lock.js';
+import { MemoryLoginLock, RedisLoginLock, type LoginLock, type ReleaseLock } from './login-lock.js';
 
 export interface LoginThrottleSettings {
   /** Password checks one account may fail in the window, for clients it does not know. */
@@ -11,6 +11,8 @@ export interface LoginThrottleSettings {
   /** Password checks one known device (device cookie) may fail in the window; default: as an account. */
   maxFailuresPerDevice?: number;
   windowSeconds: number;
+  /** How long an admitted attempt waits for the account's login in flight to end. */
+  lockWaitMs?: number;
   /** Counter namespace (in Redis: several Citadels may share one). */
   keyPrefix?: string;
 }
@@ -82,6 +84,7 @@ export class LoginThrottle {
   private readonly perDevice: RateLimiterAbstract;
   private readonly inFlight: LoginLock;
   private readonly refusalsOnRecord: RateLimiterAbstract;
+  private readonly lockWaitMs: number;
 
   /** With `redis`, every gateway replica counts the same attempts and shares the locks. */
   constructor(settings: LoginThrottleSettings, redis?: Redis) {
@@ -99,6 +102,7 @@ export class LoginThrottle {
     this.inFlight = redis
       ? new RedisLoginLock(redis, `${settings.keyPrefix ?? 'citadel'}:login-lock`, LOCK_TTL_MS)
       : new MemoryLoginLock(LOCK_TTL_MS);
+    this.lockWaitMs = settings.lockWaitMs ?? LOCK_WAIT_MS;
     this.refusalsOnRecord = new RateLimiterMemory({
       points: 1,
       duration: settings.windowSeconds,
@@ -135,7 +139,7 @@ export class LoginThrottle {
         throw await this.refuse(attempt, 'too many failures', error.msBeforeNext);
       }
     }
-    const release = await this.inFlight.acquire(
+    const release = await this.inTurn(
       attempt.device ? `device:${attempt.device}` : `account:${account}`,
     );
     if (!release) {
@@ -157,6 +161,22 @@ export class LoginThrottle {
         }
       },
     };
+  }
+
+  /**
+   * The account's (or device's) lock, once the login in flight ends: a user who signs in
+   * from two tabs at once waits a moment instead of getting 429. Only admitted attempts
+   * wait, and each holds a point of the budget, so at most the budget's worth of
+   * attempts queue per account; past `lockWaitMs` the attempt is refused.
+   */
+  private async inTurn(key: string): Promise<ReleaseLock | undefined> {
+    const deadline = Date.now() + this.lockWaitMs;
+    for (;;) {
+      const release = await this.inFlight.acquire(key);
+      if (release || Date.now() >= deadline) return release;
+      // Polled, with jitter, so it works the same on a replica's memory and on Redis.
+      await sleep(LOCK_POLL_MS / 2 + Math.random() * LOCK_POLL_MS);
+    }
   }
 
   private async refuse(
@@ -193,4 +213,7 @@ const accountKey = (email: string) => email.trim().toLowerCase();
 const MAX_SLOWDOWN_MS = 2_000;
 /** Longer than any attempt: the slowdown plus auth's Login deadline (5 s), with room. */
 const LOCK_TTL_MS = 15_000;
+/** Enough for the few attempts the budget admits to take their turns, slowdowns included. */
+const LOCK_WAIT_MS = 8_000;
+const LOCK_POLL_MS = 40;
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

@@ -36,7 +36,10 @@ export function sendProblem(
   if (body.status === 401) void reply.header('www-authenticate', 'Bearer realm="citadel"');
   // RFC 9110 §10.2.3: a 429 says when to come back.
   const retryAfter = retryAfterOf(exception);
-  if (body.status === 429 && retryAfter) void reply.header('retry-after', String(retryAfter));
+  // RFC 9110 §10.2.3: a 429 or a 503 may say when to come back.
+  if ((body.status === 429 || body.status === 503) && retryAfter) {
+    void reply.header('retry-after', String(retryAfter));
+  }
   // An error raised before helmet's hook ran (a router refusal, an early hook) has no
   // security headers yet.
   for (const [name, value] of Object.entries(ERROR_SECURITY_HEADERS)) {
