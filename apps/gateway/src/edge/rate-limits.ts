@@ -38,7 +38,7 @@ export interface RateLimitCharge {
   /** Seconds until the window resets (at least 1). */
   resetSeconds: number;
   /** The Citadel credential the request presented, with its key (verified or not). */
-  presented?: PresentedCredential;
+  presented: PresentedCredential | undefined;
 }
 
 /**
@@ -95,16 +95,9 @@ export class RateLimits {
   ): Promise<RateLimitCharge> {
     const credential = bearerCredential(authorization);
     const presented = credential ? { credential, key: credentialKey(credential) } : undefined;
-    if (presented && known.isKnown(presented.key)) {
-      return {
-        ...(await this.charge(this.perCredential, presented.key, 'credential')),
-        presented,
-      };
-    }
-    return {
-      ...(await this.charge(this.anonymous, clientBucket(address), 'anonymous')),
-      ...(presented ? { presented } : {}),
-    };
+    return presented && known.isKnown(presented.key)
+      ? this.charge(this.perCredential, presented.key, 'credential', presented)
+      : this.charge(this.anonymous, clientBucket(address), 'anonymous', presented);
   }
 
   /** A failed authentication: one more request charged to its address's budget. */
@@ -116,7 +109,8 @@ export class RateLimits {
     limiter: RateLimiterAbstract,
     key: string,
     policy: RateLimitPolicy,
-  ): Promise<Omit<RateLimitCharge, 'presented'>> {
+    presented: PresentedCredential | undefined,
+  ): Promise<RateLimitCharge> {
     const quota =
       policy === 'credential' ? this.settings.perCredential : this.settings.anonymousPerIp;
     let allowed = true;
@@ -135,6 +129,7 @@ export class RateLimits {
       windowSeconds: this.settings.windowSeconds,
       remaining: Math.max(0, result.remainingPoints),
       resetSeconds: Math.max(1, Math.ceil(result.msBeforeNext / 1000)),
+      presented,
     };
   }
 }
@@ -143,7 +138,9 @@ export class RateLimits {
  * The answer's rate-limit headers (draft-ietf-httpapi-ratelimit-headers, structured
  * fields): the policy that applied, and what is left of it and for how long.
  */
-export function rateLimitHeaders(charge: RateLimitCharge): Record<string, string> {
+export function rateLimitHeaders(
+  charge: Omit<RateLimitCharge, 'presented'>,
+): Record<string, string> {
   return {
     'ratelimit-policy': `"${charge.policy}";q=${charge.quota};w=${charge.windowSeconds}`,
     ratelimit: `"${charge.policy}";r=${charge.remaining};t=${charge.resetSeconds}`,
