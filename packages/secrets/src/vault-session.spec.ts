@@ -287,10 +287,10 @@ describe('VaultSession against the Vault API', () => {
       .forEach((gap, i) => expect(gap).toBeGreaterThanOrEqual([100, 200, 400, 400][i]! - 5));
     sealable.unseal();
     await until('recovery', () => log.count('vault.recovered') === 1);
-    session.close();
-    await sealable.close();
     expect(log.count('vault.unreachable')).toBe(1);
     expect(log.count('secret.watch-failed')).toBe(0);
+    session.close();
+    await sealable.close();
   }, 20_000);
 
   it('renews its token before it expires, for longer than one TTL', async () => {

@@ -86,6 +86,8 @@ export class VaultSession {
   /** When the current token expires (ms); a read after that logs in again first. */
   private tokenExpiresAt = 0;
   private trouble: Trouble | undefined;
+  /** Good answers from Vault so far: tells a stale failure from a new one. */
+  private answers = 0;
   /** The credentials of the last login, kept if a later reading of them fails. */
   private credentials: AppRoleCredentials | undefined;
   private opened = false;
@@ -121,6 +123,7 @@ export class VaultSession {
     // A busy process may miss its renewal (a long synchronous start, a paused VM): a token
     // known to be expired is replaced before it is used, rather than earning a 403.
     if (Date.now() >= this.tokenExpiresAt - 500) await this.login();
+    const sent = this.answers;
     try {
       const body = (await this.client.read(path)) as {
         data: { data: T; metadata: { version: number } };
@@ -129,7 +132,7 @@ export class VaultSession {
       return { data: body.data.data, version: body.data.metadata.version };
     } catch (error) {
       const failure = secretsError(path, error);
-      if (failure.unreachable) this.troubled('unreachable', failure);
+      if (failure.unreachable) this.troubled('unreachable', failure, sent);
       throw failure;
     }
   }
@@ -218,6 +221,7 @@ export class VaultSession {
    */
   private async login(): Promise<void> {
     const { roleId, secretId } = this.currentCredentials();
+    const sent = this.answers;
     try {
       const body = (await this.client.approleLogin({ role_id: roleId, secret_id: secretId })) as {
         auth: { client_token: string; lease_duration: number };
@@ -234,8 +238,8 @@ export class VaultSession {
     } catch (error) {
       const failure = secretsError(LOGIN_PATH, error);
       // At start, a refusal is the caller's to report (the service does not start).
-      if (failure.unreachable) this.troubled('unreachable', failure);
-      else if (this.opened) this.troubled('refused', failure);
+      if (failure.unreachable) this.troubled('unreachable', failure, sent);
+      else if (this.opened) this.troubled('refused', failure, sent);
       throw failure;
     }
   }
@@ -259,6 +263,7 @@ export class VaultSession {
    * (Vault away, or the secret_id refused) is retried with backoff, so nothing loops.
    */
   private async renewOrRelogin(relogin: boolean): Promise<void> {
+    const sent = this.answers;
     try {
       if (relogin) {
         await this.login();
@@ -276,7 +281,7 @@ export class VaultSession {
       // A failed login was logged by login() itself.
       const failure = relogin ? undefined : secretsError('auth/token/renew-self', error);
       if (!failure || failure.unreachable) {
-        if (failure) this.troubled('unreachable', failure);
+        if (failure) this.troubled('unreachable', failure, sent);
         this.retryLater(relogin, this.renewalBackoff.next());
       } else {
         this.options.logger.warn(
@@ -295,9 +300,13 @@ export class VaultSession {
     this.renewTimer.unref();
   }
 
-  /** Logs the trouble once, when it starts or changes kind; not once per retry. */
-  private troubled(kind: Trouble, failure: SecretsError): void {
-    if (this.trouble === kind) return;
+  /**
+   * Logs the trouble once, when it starts or changes kind; not once per retry. `sent` is
+   * the count of good answers when the failed call was sent: if Vault has answered another
+   * call since, this failure is older than the recovery and changes nothing.
+   */
+  private troubled(kind: Trouble, failure: SecretsError, sent: number): void {
+    if (this.trouble === kind || sent !== this.answers) return;
     this.trouble = kind;
     if (kind === 'unreachable') {
       this.options.logger.warn(
@@ -314,6 +323,7 @@ export class VaultSession {
   }
 
   private recovered(): void {
+    this.answers++;
     if (!this.trouble) return;
     this.trouble = undefined;
     this.options.logger.info({ event: 'vault.recovered' }, 'Vault reachable again');
