@@ -2,8 +2,6 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import {
-  benchBaselineEnabled,
-  BENCH_BASELINE_VAR,
   exitWithLauncher,
   failStart,
   grpcAddress,
@@ -38,13 +36,6 @@ async function main() {
   const env = loadServiceEnv(gatewayEnvSchema);
   const logger = createLogger('gateway', env.LOG_LEVEL);
   const tracing = initTracing('gateway', { ...env, logger });
-  if (benchBaselineEnabled()) {
-    logger.warn(
-      { event: 'security.disabled', variable: BENCH_BASELINE_VAR },
-      'INSECURE BENCHMARK BASELINE: no token exchange, no RBAC, plaintext gRPC. ' +
-        'For npm run bench only; HTTPS at the edge stays on',
-    );
-  }
   enforceTls13();
   // The gateway's Vault identity reads its TLS material and nothing else: no signing key.
   const vault = await openServiceVault(env, 'gateway', logger);

@@ -66,7 +66,11 @@ export function rootUserFindings(
 
 /** Environment names whose value is a secret. `*_FILE` names hold a path to one: fine. */
 const SECRET_NAME = /pass(word)?|secret|token|private.?key|api.?key|credential|unseal/i;
-/** Settings that must never appear at all: an admin token, Vault's dev mode, the insecure bench. */
+/**
+ * Settings that must never appear at all: an admin token, Vault's dev mode, and the old
+ * benchmark switch. The services no longer read that one (nothing turns their security
+ * off), but a compose file that sets it expects an insecure mode: refused, in depth.
+ */
 const FORBIDDEN_NAMES = new Set([
   'VAULT_TOKEN',
   'VAULT_DEV_ROOT_TOKEN_ID',

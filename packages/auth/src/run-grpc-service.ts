@@ -1,8 +1,6 @@
 import { Module, type INestMicroservice, type Type } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import {
-  benchBaselineEnabled,
-  BENCH_BASELINE_VAR,
   exitWithLauncher,
   reportReady,
   type ServiceEnv,
@@ -60,14 +58,6 @@ export async function runGrpcService(options: RunGrpcServiceOptions): Promise<IN
         logger.error({ event: 'audit.append-failed', err: error }, 'audit append failed'),
       );
   };
-  const baseline = benchBaselineEnabled();
-  if (baseline) {
-    options.logger.warn(
-      { event: 'security.disabled', variable: BENCH_BASELINE_VAR },
-      'INSECURE BENCHMARK BASELINE: plaintext gRPC, no east-west policy, no JWT checks. ' +
-        'For npm run bench only',
-    );
-  }
   const app = await startGrpcService({
     service: options.service,
     module: withAuditMethods(options.module, options.service, audit),
@@ -80,7 +70,7 @@ export async function runGrpcService(options: RunGrpcServiceOptions): Promise<IN
   });
   options.logger.info(
     { event: 'service.started', port: options.port, trace_export: tracing.exportUrl ?? 'off' },
-    `${options.service} listening (${baseline ? 'PLAINTEXT, benchmark baseline' : 'mTLS'})`,
+    `${options.service} listening (mTLS)`,
   );
   exitWithLauncher(async () => {
     await app.close();

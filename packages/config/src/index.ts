@@ -3,5 +3,4 @@ export * from './paths.js';
 export * from './env.js';
 export * from './service-env.js';
 export * from './lifecycle.js';
-export * from './bench-baseline.js';
 export * from './service-registry.js';

@@ -2,7 +2,6 @@
 import path from 'node:path';
 import { z } from 'zod';
 import {
-  benchBaselineRefusal,
   citadelHome,
   DEFAULT_PORTS,
   GRPC_SERVICES,
@@ -13,13 +12,6 @@ import {
   servicePort,
 } from '@citadel/config';
 import { bootSystem, DEFAULT_VAULT_PORT, type RunningSystem } from './system.js';
-
-// The benchmark's insecure baseline is never reachable from `npm start`.
-const refusal = benchBaselineRefusal();
-if (refusal) {
-  process.stderr.write(`Citadel refuses to start: ${refusal}\n`);
-  process.exit(1);
-}
 
 const cliEnvSchema = serviceEnvSchema.extend({
   /** Local mode: the port of the Vault development server. */

@@ -1,14 +1,9 @@
 import * as grpc from '@grpc/grpc-js';
-import { benchBaselineEnabled } from '@citadel/config';
 import { serviceClientConstructor, type ContractName } from '@citadel/contracts';
-import { BENCH_BASELINE_USER_METADATA } from './bench-baseline.js';
 import { channelCredentials, type ServiceTls } from './mtls.js';
 
 export interface CallOptions {
-  /**
-   * The user's internal JWT, sent as `authorization: Bearer …`. In the benchmark
-   * baseline only, the unsigned user of that mode instead (see `bench-baseline.ts`).
-   */
+  /** The user's internal JWT, sent as `authorization: Bearer …`. */
   jwt?: string;
   /**
    * The W3C trace context the call continues: the span of the request being served
@@ -33,8 +28,6 @@ type UnaryMethod = (
  */
 export class ServiceClient {
   private readonly client: grpc.Client;
-  /** Benchmark baseline only (never in a normal start): a plaintext channel. */
-  private readonly baseline = benchBaselineEnabled();
 
   constructor(
     readonly target: ContractName,
@@ -42,10 +35,7 @@ export class ServiceClient {
     material: ServiceTls,
   ) {
     const Ctor = serviceClientConstructor(target);
-    const credentials = this.baseline
-      ? grpc.credentials.createInsecure()
-      : channelCredentials(material, target);
-    this.client = new Ctor(address, credentials, {
+    this.client = new Ctor(address, channelCredentials(material, target), {
       'grpc.keepalive_time_ms': 30_000,
       // Channelz (grpc-js's introspection, which Citadel does not serve) keeps per-call
       // statistics on every call; nothing reads them.
@@ -60,8 +50,7 @@ export class ServiceClient {
     const fn = (this.client as unknown as Record<string, UnaryMethod>)[method];
     if (typeof fn !== 'function') throw new Error(`${this.target} has no method ${method}`);
     const metadata = new grpc.Metadata();
-    if (options.jwt && this.baseline) metadata.set(BENCH_BASELINE_USER_METADATA, options.jwt);
-    else if (options.jwt) metadata.set('authorization', `Bearer ${options.jwt}`);
+    if (options.jwt) metadata.set('authorization', `Bearer ${options.jwt}`);
     if (options.traceparent) metadata.set('traceparent', options.traceparent);
     const deadline = Date.now() + (options.deadlineMs ?? 5_000);
     return new Promise<Res>((resolve, reject) => {

@@ -1,11 +1,8 @@
-import * as grpc from '@grpc/grpc-js';
 import type { INestMicroservice, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Transport, type MicroserviceOptions } from '@nestjs/microservices';
 import { HealthImplementation } from 'grpc-health-check';
-import { benchBaselineEnabled } from '@citadel/config';
 import { CONTRACTS, LOADER_OPTIONS, protoPath, type ContractName } from '@citadel/contracts';
-import { BenchBaselineGuard } from './bench-baseline.js';
 import { enforceEastWestPolicy, type DenialEvent } from './east-west.interceptor.js';
 import { enforceTls13, serverCredentials, type ServiceTls } from './mtls.js';
 import { traceRpcCalls, type RpcHandledEvent } from './rpc-trace.interceptor.js';
@@ -32,14 +29,10 @@ export interface GrpcServiceOptions {
  * Starts one Citadel gRPC service the only way Citadel services start: TLS 1.3 with a
  * required client certificate (no plaintext listener exists), the east-west policy in
  * front of every method it serves (the standard gRPC health service included), then the
- * guards in front of the contract's handlers. The one exception is the benchmark's
- * insecure baseline (`bench-baseline.ts`), which only `npm run bench` asks for and
- * `npm start` refuses.
+ * guards in front of the contract's handlers. No setting or variable turns any of it off.
  */
 export async function startGrpcService(options: GrpcServiceOptions): Promise<INestMicroservice> {
   enforceTls13();
-  // Benchmark baseline only (never in a normal start): plaintext, and no guards.
-  const baseline = benchBaselineEnabled();
   const contract = CONTRACTS[options.service];
   const app = await NestFactory.createMicroservice<MicroserviceOptions>(options.module, {
     transport: Transport.GRPC,
@@ -48,9 +41,7 @@ export async function startGrpcService(options: GrpcServiceOptions): Promise<INe
       package: contract.package,
       protoPath: protoPath(options.service),
       url: `${options.host}:${options.port}`,
-      credentials: baseline
-        ? grpc.ServerCredentials.createInsecure()
-        : serverCredentials(options.tls),
+      credentials: serverCredentials(options.tls),
       loader: LOADER_OPTIONS,
       // Channelz per-call statistics: not served by Citadel, so not kept (see grpc-client.ts).
       // grpc-js reads server interceptors from the options Nest builds its Server with, and
@@ -59,12 +50,10 @@ export async function startGrpcService(options: GrpcServiceOptions): Promise<INe
       // east-west policy is the first to decide, so nothing else runs for a refused caller.
       channelOptions: {
         'grpc.enable_channelz': 0,
-        interceptors: baseline
-          ? [traceRpcCalls(options.onHandled)]
-          : [
-              traceRpcCalls(options.onHandled),
-              enforceEastWestPolicy(options.service, options.onDenied),
-            ],
+        interceptors: [
+          traceRpcCalls(options.onHandled),
+          enforceEastWestPolicy(options.service, options.onDenied),
+        ],
       },
       gracefulShutdown: true,
       onLoadPackageDefinition: (
@@ -75,9 +64,7 @@ export async function startGrpcService(options: GrpcServiceOptions): Promise<INe
       },
     },
   });
-  app.useGlobalGuards(
-    ...(baseline ? [new BenchBaselineGuard()] : (options.guards ?? []).map((make) => make(app))),
-  );
+  app.useGlobalGuards(...(options.guards ?? []).map((make) => make(app)));
   app.enableShutdownHooks();
   await app.listen();
   return app;

@@ -44,9 +44,3 @@ export {
   traceRpcCalls,
   type RpcHandledEvent,
 } from './rpc-trace.interceptor.js';
-export {
-  BENCH_BASELINE_USER,
-  BENCH_BASELINE_USER_METADATA,
-  BenchBaselineGuard,
-  encodeBaselineUser,
-} from './bench-baseline.js';

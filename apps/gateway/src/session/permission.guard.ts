@@ -10,12 +10,9 @@ import {
 import { Reflector } from '@nestjs/core';
 import { ApiBearerAuth, ApiForbiddenResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import { can, type Permission } from '@citadel/auth';
-import { benchBaselineEnabled } from '@citadel/config';
-import { BENCH_BASELINE_USER } from '@citadel/transport';
 import type { FastifyRequest } from 'fastify';
 import { EdgeAudit } from '../edge/edge-audit.js';
 import { BearerAuthGuard } from './bearer-auth.guard.js';
-import { credentialKey } from './credential-key.js';
 import { httpRequestOf } from './http-context.js';
 import type { Principal } from './principal.js';
 
@@ -75,32 +72,11 @@ function holderOf(principal: Principal): string {
     : `role ${principal.role}`;
 }
 
-/**
- * Benchmark baseline only (never in a normal start), in place of bearer auth and RBAC:
- * every request acts for the baseline's one fixed user, whatever it presents.
- */
-class BenchBaselinePrincipalGuard implements CanActivate {
-  canActivate(ctx: ExecutionContext): boolean {
-    httpRequestOf<{ user?: Principal }>(ctx).user = BASELINE_PRINCIPAL;
-    return true;
-  }
-}
-
-const BASELINE_PRINCIPAL: Principal = {
-  id: BENCH_BASELINE_USER.id,
-  email: BENCH_BASELINE_USER.email,
-  role: 'customer',
-  accessToken: '',
-  credentialKey: credentialKey(''),
-};
-
 /** A route for signed-in callers whose role grants one of `permissions` (none: any role). */
 export const Authenticated = (...permissions: Permission[]) =>
   applyDecorators(
     SetMetadata(PERMISSIONS, permissions),
-    benchBaselineEnabled()
-      ? UseGuards(new BenchBaselinePrincipalGuard())
-      : UseGuards(BearerAuthGuard, PermissionGuard),
+    UseGuards(BearerAuthGuard, PermissionGuard),
     ApiBearerAuth(),
     ApiUnauthorizedResponse({
       description: 'Missing, invalid, expired or revoked token (problem+json)',

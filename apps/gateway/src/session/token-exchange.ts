@@ -1,13 +1,17 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { isRole } from '@citadel/auth';
-import { benchBaselineEnabled } from '@citadel/config';
 import type { ExchangeTokenResponse } from '@citadel/contracts';
-import { BENCH_BASELINE_USER, encodeBaselineUser } from '@citadel/transport';
 import type { FastifyRequest } from 'fastify';
 import { AUTH_CLIENT, type ServiceClient } from '../downstream.js';
 import { traceOf } from '../trace.js';
 import type { Principal } from './principal.js';
 import { credentialKey, type CredentialKey } from './credential-key.js';
+import {
+  InProcessRevocations,
+  REVOCATION_FEED,
+  type Revocation,
+  type RevocationFeed,
+} from './revocation.js';
 
 interface CachedExchange {
   jwt: string;
@@ -38,7 +42,16 @@ export class InvalidAccessToken extends Error {}
 /**
  * Opaque edge token → internal JWT per audience (seed 000), cached so a hot path pays a
  * hash and a map lookup instead of a call to auth. An entry is never used within 15 s of
- * its JWT's expiry, and logout or account deletion evicts it at once.
+ * its JWT's expiry, and a revocation (logout, account deletion, API key revoked, ...)
+ * evicts it at once on every replica, through the revocation feed (revocation.ts).
+ *
+ * Two races are closed here, not left to timing:
+ * - an exchange in flight when a revocation arrives must not cache what auth answered
+ *   before it: every revocation (and every flush) bumps `generation`, and an exchange
+ *   caches its answer only if the generation it started under is still current;
+ * - a request arriving after the revocation must not join that exchange: the table of
+ *   exchanges in flight is cleared, so it starts its own, which auth refuses.
+ * While the feed is not known-good (Redis unreachable, a gap), the cache is bypassed.
  */
 @Injectable()
 export class TokenExchange {
@@ -49,10 +62,20 @@ export class TokenExchange {
    */
   private readonly cache = new Map<CredentialKey, Map<string, CachedExchange>>();
   private readonly inflight = new Map<string, Promise<CachedExchange>>();
-  /** Benchmark baseline only (never in a normal start): no exchange, one fixed user. */
-  private readonly baseline = benchBaselineEnabled() ? BASELINE_EXCHANGE : undefined;
+  /** Bumped by every revocation and flush: an older exchange's answer is not cached. */
+  private generation = 0;
 
-  constructor(@Inject(AUTH_CLIENT) private readonly auth: ServiceClient) {}
+  constructor(
+    @Inject(AUTH_CLIENT) private readonly auth: ServiceClient,
+    @Optional()
+    @Inject(REVOCATION_FEED)
+    private readonly revocations: RevocationFeed = new InProcessRevocations(),
+  ) {
+    revocations.listen({
+      revoke: (revocation) => this.forgetRevoked(revocation),
+      flush: () => this.forgetAll(),
+    });
+  }
 
   /**
    * `traceparent`: the request's, for the call to auth when the cache misses.
@@ -64,7 +87,9 @@ export class TokenExchange {
     traceparent: string | undefined,
     credential: CredentialKey = credentialKey(accessToken),
   ): Promise<CachedExchange> {
-    if (this.baseline) return this.baseline;
+    // Fail closed: a replica that may have missed a revocation asks auth every time.
+    if (!this.revocations.trusted)
+      return this.fetch(accessToken, audience, traceparent, credential);
     const cached = this.cache.get(credential)?.get(audience);
     if (cached && cached.usableUntil > Date.now()) return cached;
     const key = `${credential}:${audience}`;
@@ -73,10 +98,12 @@ export class TokenExchange {
       if (this.inflight.size >= MAX_SHARED_INFLIGHT) {
         return this.fetch(accessToken, audience, traceparent, credential);
       }
-      pending = this.fetch(accessToken, audience, traceparent, credential).finally(() =>
-        this.inflight.delete(key),
-      );
-      this.inflight.set(key, pending);
+      const shared = this.fetch(accessToken, audience, traceparent, credential).finally(() => {
+        // A revocation may have replaced it with a newer exchange since: that one stays.
+        if (this.inflight.get(key) === shared) this.inflight.delete(key);
+      });
+      this.inflight.set(key, shared);
+      pending = shared;
     }
     return pending;
   }
@@ -106,6 +133,7 @@ export class TokenExchange {
     traceparent: string | undefined,
     credential: CredentialKey,
   ) {
+    const generation = this.generation;
     let response: ExchangeTokenResponse;
     try {
       response = await this.auth.call<ExchangeTokenResponse>(
@@ -130,6 +158,9 @@ export class TokenExchange {
       ...(response.api_key_id || response.scopes?.length ? { scopes: response.scopes ?? [] } : {}),
       ...(response.api_key_id ? { apiKeyId: response.api_key_id } : {}),
     };
+    // Revoked (or flushed) while auth was answering, or the feed is down: the answer serves
+    // this request, which auth verified, and is not kept for the next one.
+    if (generation !== this.generation || !this.revocations.trusted) return entry;
     let byAudience = this.cache.get(credential);
     if (!byAudience) {
       if (this.cache.size >= MAX_CREDENTIALS) this.cache.delete(this.cache.keys().next().value!);
@@ -158,35 +189,37 @@ export class TokenExchange {
     }
   }
 
-  /** Logout: forget every exchange made for this token. */
-  evictToken(accessToken: string): void {
-    this.cache.delete(credentialKey(accessToken));
+  /**
+   * Logout, account deletion, password or role change, API key revoked: forgets what the
+   * revocation covers here and on every other replica. Resolves once it is published, so
+   * the caller answers its client only then; rejects when it could not be.
+   */
+  revoke(revocation: Revocation): Promise<void> {
+    return this.revocations.publish(revocation);
   }
 
-  /** API key revoked: forget every exchange made with it. */
-  evictApiKey(apiKeyId: string): void {
-    this.evictWhere((entry) => entry.apiKeyId === apiKeyId);
+  private forgetRevoked(revocation: Revocation): void {
+    this.generation++;
+    this.inflight.clear();
+    if ('credential' in revocation) this.cache.delete(revocation.credential);
+    else if ('userId' in revocation) this.evictWhere((entry) => entry.userId === revocation.userId);
+    else this.evictWhere((entry) => entry.apiKeyId === revocation.apiKeyId);
+  }
+
+  /** The feed had a gap: any entry may be revoked. */
+  private forgetAll(): void {
+    this.generation++;
+    this.inflight.clear();
+    this.cache.clear();
   }
 
   /** Whether a usable exchange for this credential is cached (a session known good). */
   isKnown(key: CredentialKey): boolean {
+    if (!this.revocations.trusted) return false;
     const byAudience = this.cache.get(key);
     if (!byAudience) return false;
     const now = Date.now();
     for (const entry of byAudience.values()) if (entry.usableUntil > now) return true;
     return false;
   }
-
-  /** Account deleted: forget every exchange made for this user. */
-  evictUser(userId: string): void {
-    this.evictWhere((entry) => entry.userId === userId);
-  }
 }
-
-const BASELINE_EXCHANGE: CachedExchange = {
-  jwt: encodeBaselineUser(BENCH_BASELINE_USER),
-  usableUntil: Number.POSITIVE_INFINITY,
-  userId: BENCH_BASELINE_USER.id,
-  email: BENCH_BASELINE_USER.email,
-  role: BENCH_BASELINE_USER.role,
-};
