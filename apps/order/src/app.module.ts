@@ -15,8 +15,6 @@ export class OrderModule {
     payments: PaymentsPort;
     audit: AuditLog;
     detector: AnomalyDetector;
-    /** Only when this process is the database's one writer (see OrderRepository). */
-    cacheReads: boolean;
   }): DynamicModule {
     return {
       module: OrderModule,
@@ -24,10 +22,7 @@ export class OrderModule {
       providers: [
         OrderService,
         { provide: Catalogue, useValue: new Catalogue(deps.db, deps.audit) },
-        {
-          provide: OrderRepository,
-          useValue: new OrderRepository(deps.db, { cacheReads: deps.cacheReads }),
-        },
+        { provide: OrderRepository, useValue: new OrderRepository(deps.db) },
         { provide: PaymentsPort, useValue: deps.payments },
         { provide: AuditLog, useValue: deps.audit },
         { provide: AnomalyDetector, useValue: deps.detector },

@@ -23,13 +23,11 @@ void serviceMain<OrderDatabase, 'payment'>({
       'catalogue replaced from ORDER_CATALOGUE_FILE',
     );
   },
-  module: ({ db, databaseKind, audit, logger, clients }) =>
+  module: ({ db, audit, logger, clients }) =>
     OrderModule.forRoot({
       db,
       audit,
       payments: new GrpcPaymentsAdapter(clients.payment),
       detector: new AnomalyDetector(db, audit, ANOMALY_RULES, logger),
-      // Safe only while this process is the database's one writer (see OrderRepository).
-      cacheReads: databaseKind !== 'postgres',
     }),
 });

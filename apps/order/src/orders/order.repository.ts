@@ -9,46 +9,21 @@ export interface StoredOrder extends Order {
   requestHash: string | null;
 }
 
-const CACHED_ORDERS = 20_000;
-
 /**
  * Orders in the order service's own schema; every query is parameterised by Kysely.
- *
- * With `cacheReads`, orders read by id are kept in memory and every write here updates
- * or drops them. That is only correct when this process is the database's one writer:
- * true of the embedded database (PGlite opens a data directory in one process only), not
- * of a PostgreSQL server that several replicas share, so main.ts enables it for the
- * embedded database alone.
+ * Reads go to the database every time: replicas share a PostgreSQL schema, and a copy
+ * kept in one process would serve an order another replica has since refunded.
  */
 export class OrderRepository {
-  private readonly cache: Map<string, Readonly<StoredOrder>> | undefined;
-
-  constructor(
-    private readonly db: Kysely<OrderDatabase>,
-    options: { cacheReads?: boolean } = {},
-  ) {
-    this.cache = options.cacheReads ? new Map() : undefined;
-  }
+  constructor(private readonly db: Kysely<OrderDatabase>) {}
 
   async findById(id: string): Promise<StoredOrder | undefined> {
-    const cached = this.cache?.get(id);
-    if (cached) return { ...cached };
     const row = await this.db
       .selectFrom('orders')
       .selectAll()
       .where('id', '=', id)
       .executeTakeFirst();
-    if (!row) return undefined;
-    const order = fromRow(row);
-    this.remember(order);
-    return order;
-  }
-
-  private remember(order: StoredOrder): void {
-    if (!this.cache) return;
-    if (this.cache.size >= CACHED_ORDERS) this.cache.delete(this.cache.keys().next().value!);
-    const items = Object.freeze(order.items.map((item) => Object.freeze({ ...item })));
-    this.cache.set(order.id, Object.freeze({ ...order, items: items as StoredOrder['items'] }));
+    return row && fromRow(row);
   }
 
   async findByIdempotencyKey(userId: string, key: string): Promise<StoredOrder | undefined> {
@@ -105,15 +80,7 @@ export class OrderRepository {
       .where('status', '=', from)
       .returningAll()
       .executeTakeFirst();
-    if (!row) {
-      // Not in `from` after all: whatever is cached is stale.
-      this.cache?.delete(id);
-      return undefined;
-    }
-    const order = fromRow(row);
-    this.cache?.delete(id);
-    this.remember(order);
-    return order;
+    return row && fromRow(row);
   }
 }
 
