@@ -60,7 +60,7 @@ export class ApiKeysController {
     return keys ?? [];
   }
 
-  /** Revoked at auth and dropped from the exchange cache: the key is dead at once. */
+  /** Revoked at auth and dropped from every replica's exchange cache: the key is dead at once. */
   @Delete(':id')
   @ApiPathId()
   @HttpCode(204)
@@ -72,7 +72,7 @@ export class ApiKeysController {
     @Req() request: FastifyRequest,
   ): Promise<void> {
     await this.auth.call('RevokeApiKey', { id }, await this.options(principal, request));
-    this.exchange.evictApiKey(id);
+    await this.exchange.revoke({ apiKeyId: id });
   }
 
   private options(principal: Principal, request: FastifyRequest) {

@@ -128,7 +128,7 @@ export class AuthController {
     }
   }
 
-  /** The token is dead at once: revoked at auth and dropped from the exchange cache. */
+  /** The token is dead at once: revoked at auth and dropped from every replica's exchange cache. */
   @Post('auth/logout')
   @HttpCode(204)
   @Authenticated()
@@ -141,7 +141,8 @@ export class AuthController {
       { access_token: principal.accessToken },
       { traceparent: traceOf(request).traceparent },
     );
-    this.exchange.evictToken(principal.accessToken);
+    // Every replica forgets it before the client hears it is dead (revocation.ts).
+    await this.exchange.revoke({ credential: principal.credentialKey });
   }
 
   @Get('me')

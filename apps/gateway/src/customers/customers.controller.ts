@@ -43,6 +43,6 @@ export class CustomersController {
   ): Promise<void> {
     const options = await this.exchange.callOptions(principal, 'auth', request);
     await this.auth.call('DeleteCustomer', { id }, options);
-    this.exchange.evictUser(id);
+    await this.exchange.revoke({ userId: id });
   }
 }

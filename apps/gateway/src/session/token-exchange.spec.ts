@@ -2,6 +2,7 @@ import type { ServiceClient } from '@citadel/transport';
 import type { FastifyRequest } from 'fastify';
 import { traceOf } from '../trace.js';
 import { credentialKey } from './credential-key.js';
+import type { RevocationFeed, RevocationListener } from './revocation.js';
 import { InvalidAccessToken, TokenExchange } from './token-exchange.js';
 
 function fakeAuth(expiresInSeconds: number) {
@@ -54,9 +55,9 @@ describe('TokenExchange', () => {
     const { client, calls } = fakeAuth(60);
     const exchange = new TokenExchange(client);
     await exchange.exchange('t1', 'order', undefined);
-    exchange.evictToken('t1');
+    await exchange.revoke({ credential: credentialKey('t1') });
     await exchange.exchange('t1', 'order', undefined);
-    exchange.evictUser('u1');
+    await exchange.revoke({ userId: 'u1' });
     await exchange.exchange('t1', 'order', undefined);
     expect(calls).toHaveLength(3);
   });
@@ -76,7 +77,7 @@ describe('TokenExchange', () => {
     await exchange.exchange('k2', 'order', undefined);
     expect(exchange.isKnown(credentialKey('k1'))).toBe(true);
     expect(exchange.isKnown(credentialKey('k2'))).toBe(true);
-    exchange.evictApiKey('ak-1');
+    await exchange.revoke({ apiKeyId: 'ak-1' });
     expect(exchange.isKnown(credentialKey('k1'))).toBe(false);
     expect(exchange.isKnown(credentialKey('k2'))).toBe(false);
 
@@ -119,5 +120,101 @@ describe('TokenExchange', () => {
     await expect(exchange.exchange('revoked', 'order', undefined)).rejects.toBeInstanceOf(
       InvalidAccessToken,
     );
+  });
+
+  describe('revocations', () => {
+    /** An auth whose answers the test releases one by one, after revoking the token at auth. */
+    function controllableAuth() {
+      const pending: { token: string; answer(revokedAtAuth: boolean): void }[] = [];
+      const client = {
+        call: (_method: string, request: { access_token: string }) =>
+          new Promise((resolve, reject) =>
+            pending.push({
+              token: request.access_token,
+              answer: (revokedAtAuth) =>
+                revokedAtAuth
+                  ? reject(Object.assign(new Error('revoked'), { code: 16 }))
+                  : resolve({
+                      jwt: `jwt-${pending.length}`,
+                      expires_at: Math.floor(Date.now() / 1000) + 60,
+                      user_id: 'u1',
+                      email: 'a@b.c',
+                      role: 'customer',
+                    }),
+            }),
+          ),
+      } as unknown as ServiceClient;
+      return { client, pending };
+    }
+
+    it('an exchange in flight when its credential is revoked leaves no usable entry, and a later request does not join it', async () => {
+      const { client, pending } = controllableAuth();
+      const exchange = new TokenExchange(client);
+      const key = credentialKey('t1');
+      const before = exchange.exchange('t1', 'order', undefined, key);
+      expect(pending).toHaveLength(1);
+
+      // Logout: auth revokes, then the gateway publishes, while the exchange is in flight.
+      await exchange.revoke({ credential: key });
+      const after = exchange.exchange('t1', 'order', undefined, key);
+      expect(pending).toHaveLength(2); // its own exchange, not the one started before
+      pending[0].answer(false); // auth had verified the token before the logout
+      pending[1].answer(true);
+      await expect(before).resolves.toMatchObject({ userId: 'u1' });
+      await expect(after).rejects.toBeInstanceOf(InvalidAccessToken);
+
+      expect(exchange.isKnown(key)).toBe(false);
+      const next = exchange.exchange('t1', 'order', undefined, key);
+      expect(pending).toHaveLength(3); // asked auth again: nothing was cached
+      pending[2].answer(true);
+      await expect(next).rejects.toBeInstanceOf(InvalidAccessToken);
+    });
+
+    it("the same race for a user's revocation (account deleted, password or role changed)", async () => {
+      const { client, pending } = controllableAuth();
+      const exchange = new TokenExchange(client);
+      const inFlight = exchange.exchange('t1', 'auth', undefined);
+      await exchange.revoke({ userId: 'u1' });
+      pending[0].answer(false);
+      await inFlight;
+      expect(exchange.isKnown(credentialKey('t1'))).toBe(false);
+    });
+
+    /** A feed whose health the test sets, and whose listeners it drives. */
+    function controllableFeed() {
+      const listeners: RevocationListener[] = [];
+      const feed: RevocationFeed & { trusted: boolean } = {
+        trusted: true,
+        publish: (revocation) => {
+          for (const listener of listeners) listener.revoke(revocation);
+          return Promise.resolve();
+        },
+        listen: (listener) => void listeners.push(listener),
+        close: () => Promise.resolve(),
+      };
+      return { feed, flush: () => listeners.forEach((listener) => listener.flush()) };
+    }
+
+    it('while the feed is not known-good every request is exchanged at auth; after a gap the cache is flushed', async () => {
+      const { client, calls } = fakeAuth(60);
+      const { feed, flush } = controllableFeed();
+      const exchange = new TokenExchange(client, feed);
+      await exchange.exchange('t1', 'order', undefined);
+      await exchange.exchange('t1', 'order', undefined);
+      expect(calls).toHaveLength(1);
+
+      feed.trusted = false;
+      expect(exchange.isKnown(credentialKey('t1'))).toBe(false);
+      await exchange.exchange('t1', 'order', undefined);
+      await exchange.exchange('t1', 'order', undefined);
+      expect(calls).toHaveLength(3); // the cached entry is not used, nothing new is cached
+
+      flush();
+      feed.trusted = true;
+      await exchange.exchange('t1', 'order', undefined);
+      expect(calls).toHaveLength(4); // the entry from before the gap is gone
+      await exchange.exchange('t1', 'order', undefined);
+      expect(calls).toHaveLength(4);
+    });
   });
 });
