@@ -15,6 +15,7 @@ import {
   type SecurityRequirementObject,
 } from '@nestjs/swagger';
 import { can, type Permission } from '@citadel/auth';
+import { ROUTE_PERMISSIONS } from '../session/permission.guard.js';
 
 /**
  * The gateway's OpenAPI description (`GET /docs`, linted by Spectral's OWASP ruleset in
@@ -61,12 +62,6 @@ const ADMIN_BEARER = {
     `admin; no customer role grants these operations. ${TOKENS} The requirement names the ` +
     "permission the caller's role, and an API key's scopes, must grant.",
 };
-
-/**
- * Where PermissionGuard (session/permission.guard.ts) reads each route's permissions,
- * set by `@Authenticated(...)`. The document states what the guard enforces.
- */
-const ROUTE_PERMISSIONS = 'citadel:gateway-permissions';
 
 /** Each guarded route's permissions (none: any signed-in caller), by Nest's operationId. */
 function routePermissions(app: INestApplication): Map<string, readonly Permission[]> {

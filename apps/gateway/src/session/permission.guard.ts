@@ -16,7 +16,8 @@ import { BearerAuthGuard } from './bearer-auth.guard.js';
 import { httpRequestOf } from './http-context.js';
 import type { Principal } from './principal.js';
 
-const PERMISSIONS = 'citadel:gateway-permissions';
+/** Where `@Authenticated(...)` leaves a route's permissions (the OpenAPI document reads them too). */
+export const ROUTE_PERMISSIONS = 'citadel:gateway-permissions';
 
 /**
  * The gateway's coarse RBAC check, from the shared table: a route names the permissions
@@ -37,7 +38,7 @@ export class PermissionGuard implements CanActivate {
     const handler = ctx.getHandler();
     let needed = this.neededBy.get(handler);
     if (!needed) {
-      needed = this.reflector.get<Permission[] | undefined>(PERMISSIONS, handler) ?? [];
+      needed = this.reflector.get<Permission[] | undefined>(ROUTE_PERMISSIONS, handler) ?? [];
       this.neededBy.set(handler, needed);
     }
     const request = httpRequestOf<FastifyRequest & { user?: Principal }>(ctx);
@@ -75,7 +76,7 @@ function holderOf(principal: Principal): string {
 /** A route for signed-in callers whose role grants one of `permissions` (none: any role). */
 export const Authenticated = (...permissions: Permission[]) =>
   applyDecorators(
-    SetMetadata(PERMISSIONS, permissions),
+    SetMetadata(ROUTE_PERMISSIONS, permissions),
     UseGuards(BearerAuthGuard, PermissionGuard),
     ApiBearerAuth(),
     ApiUnauthorizedResponse({
