@@ -24,6 +24,10 @@ export async function bootOwnSystem(
     home,
     ports: await freePorts(SERVICES),
     vaultPort: await freePort(),
+    // Further gateway replicas (gateway-2, ...) on free ports too.
+    gatewayReplicaPorts: await Promise.all(
+      Array.from({ length: (options.gatewayReplicas ?? 1) - 1 }, () => freePort()),
+    ),
     ...options,
     env: {
       LOG_LEVEL: 'info',

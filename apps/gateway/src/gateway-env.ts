@@ -61,7 +61,10 @@ export const gatewayEnvSchema = serviceEnvSchema.extend({
           ),
       ),
     ),
-  /** Shared counters for several gateway replicas; in-process counters when unset. */
+  /**
+   * Shared counters and the revocation feed (session/revocation-redis.ts) for several
+   * gateway replicas; in-process counters and revocations when unset (one replica only).
+   */
   REDIS_URL: z.preprocess(
     // Empty means unset, so a compose file can pass `${REDIS_URL:-}` through.
     (value) => (value === '' ? undefined : value),
@@ -70,7 +73,7 @@ export const gatewayEnvSchema = serviceEnvSchema.extend({
       .regex(/^rediss?:\/\/\S+$/, 'must be a redis:// or rediss:// URL')
       .optional(),
   ),
-  /** Namespace of the counters in Redis (several Citadels may share one Redis). */
+  /** Namespace of the counters and the revocation channel in Redis (several Citadels may share one). */
   REDIS_KEY_PREFIX: z
     .string()
     .regex(/^[\w:.-]{1,64}$/)

@@ -29,6 +29,8 @@ import { helmetHeaders, sendSecurityHeaders } from './edge/helmet-headers.js';
 import { connectRedis, limitRequests } from './edge/limit-requests.js';
 import { RateLimits } from './edge/rate-limits.js';
 import { declarePassportRequestFields } from './session/request-fields.js';
+import { REVOCATION_FEED, InProcessRevocations } from './session/revocation.js';
+import { RedisRevocations } from './session/revocation-redis.js';
 import { TokenExchange } from './session/token-exchange.js';
 import { strictValidation } from './validation.js';
 
@@ -82,8 +84,20 @@ async function main() {
     },
     redis,
   );
+  // Revocations (logout, deletion, revoked keys) reach every replica through Redis when
+  // it is configured, like the counters; else this process is the only one to tell.
+  const revocations = redis
+    ? new RedisRevocations(redis, { channel: `${env.REDIS_KEY_PREFIX}:revocations`, logger })
+    : new InProcessRevocations();
+  const gateway = GatewayModule.forRoot(clients, { loginThrottle, rateLimits, log: logger });
   const app = await NestFactory.create<NestFastifyApplication>(
-    GatewayModule.forRoot(clients, { loginThrottle, rateLimits, log: logger }),
+    {
+      ...gateway,
+      providers: [
+        ...(gateway.providers ?? []),
+        { provide: REVOCATION_FEED, useValue: revocations },
+      ],
+    },
     adapter,
     {
       logger: ['error', 'warn'],
@@ -137,6 +151,7 @@ async function main() {
     clients.auth.close();
     clients.order.close();
     vault.close();
+    await revocations.close();
     redis?.disconnect();
   });
   reportReady({ service: 'gateway', port: env.GATEWAY_PORT });

@@ -21,6 +21,11 @@ const cliEnvSchema = serviceEnvSchema.extend({
   VAULT_TOKEN: z.string().optional(),
   /** A PostgreSQL superuser URL: per-service roles and schemas there instead of embedded databases. */
   CITADEL_DB_ADMIN_URL: z.string().url().optional(),
+  /**
+   * Gateway processes, on GATEWAY_PORT and the ports after it. More than one needs
+   * REDIS_URL (shared rate-limit counters and revocations).
+   */
+  GATEWAY_REPLICAS: z.coerce.number().int().min(1).max(16).default(1),
 });
 
 /**
@@ -78,6 +83,7 @@ async function main() {
     ports: Object.fromEntries(SERVICES.map((service) => [service, servicePort(env, service)])),
     vaultPort: env.VAULT_PORT,
     ...(env.CITADEL_DB_ADMIN_URL ? { databaseAdminUrl: env.CITADEL_DB_ADMIN_URL } : {}),
+    gatewayReplicas: env.GATEWAY_REPLICAS,
     ...(vault ? { vault } : {}),
     env: {
       LOG_LEVEL: env.LOG_LEVEL,
@@ -109,6 +115,12 @@ async function main() {
       `  Citadel is up (${seconds} s): local mode, every hop on TLS 1.3, gRPC on mutual TLS`,
       '',
       `  Gateway      ${system.gatewayUrl}   (API docs: ${system.gatewayUrl}/docs)`,
+      ...system.gatewayUrls
+        .slice(1)
+        .map(
+          (url, i) =>
+            `  Gateway ${i + 2}    ${url}   (replica: counters and revocations shared through Redis)`,
+        ),
       `  Dev CA       ${rel(system.caFile)}   (curl --cacert ${rel(system.caFile)} ...)`,
       `  Demo users   ${rel(system.demoUsersFile)}   (alice, bob: customer; sam: support_agent; ada: admin)`,
       system.vault.local

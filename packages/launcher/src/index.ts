@@ -1,6 +1,8 @@
 export {
   bootSystem,
   RATE_LIMITS_OUT_OF_REACH,
+  REPLICAS_NEED_REDIS,
+  type GatewayReplicaName,
   type RunningSystem,
   type SystemOptions,
 } from './system.js';

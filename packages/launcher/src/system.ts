@@ -21,12 +21,34 @@ import {
 } from '@citadel/vault-bootstrap';
 import { ensureDemoUsers, type DemoUser } from './demo-users.js';
 
-/** Everything the launcher runs: every registered service and, in local mode, the Vault stand-in. */
-export type ProcessName = ServiceName | 'vault';
+/** The gateway's replicas after the first (`gateway`): `gateway-2`, `gateway-3`, ... */
+export type GatewayReplicaName = `gateway-${number}`;
+
+/**
+ * Everything the launcher runs: every registered service, the gateway's further replicas
+ * and, in local mode, the Vault stand-in.
+ */
+export type ProcessName = ServiceName | 'vault' | GatewayReplicaName;
+
+/** The program a process runs: a gateway replica is the gateway. */
+const programOf = (name: ProcessName): ServiceName | 'vault' =>
+  name.startsWith('gateway-') ? 'gateway' : (name as ServiceName | 'vault');
 
 /** `apps/<service>/dist/main.js`: each service of the registry is the app of that name. */
 const entryPoint = (name: ProcessName): string =>
-  name === 'vault' ? 'packages/vault-dev-server/dist/main.js' : `apps/${name}/dist/main.js`;
+  name === 'vault'
+    ? 'packages/vault-dev-server/dist/main.js'
+    : `apps/${programOf(name)}/dist/main.js`;
+
+/**
+ * Several gateway replicas share their rate-limit counters and revocations (logout, account
+ * deletion, revoked API keys) through Redis only: without it, each would count alone and
+ * keep serving a token another replica revoked.
+ */
+export const REPLICAS_NEED_REDIS =
+  'GATEWAY_REPLICAS > 1 needs REDIS_URL: replicas share rate-limit counters and ' +
+  'revocations through Redis (without it each would count alone and keep serving ' +
+  'tokens another replica revoked)';
 
 /** The service every other one fetches its JWT keys from: it starts first. */
 const TOKEN_ISSUER: ServiceName = 'auth';
@@ -64,6 +86,13 @@ export interface SystemOptions {
   databaseAdminUrl?: string;
   /** The services' AppRole settings (token period, secret_id TTL and uses) for the bootstrap. */
   vaultAppRole?: Partial<AppRoleSettings>;
+  /**
+   * Gateway processes (default 1), each on its own port: `ports.gateway`, then
+   * `gatewayReplicaPorts` (default: the ports after it). More than one requires
+   * `REDIS_URL` in `env` (REPLICAS_NEED_REDIS).
+   */
+  gatewayReplicas?: number;
+  gatewayReplicaPorts?: number[];
   /** Extra environment for every service (e.g. LOG_LEVEL). */
   env?: Record<string, string>;
   readyTimeoutMs?: number;
@@ -75,6 +104,8 @@ export interface RunningSystem {
   home: string;
   ports: Record<ServiceName, number>;
   gatewayUrl: string;
+  /** Every gateway replica's URL, `gatewayUrl` first. */
+  gatewayUrls: string[];
   caFile: string;
   demoUsersFile: string;
   demoUsers: DemoUser[];
@@ -98,12 +129,22 @@ const STOP_GRACE_MS = 5_000;
  * gateway's `/readyz` (every downstream answering over mTLS). Never sleeps.
  */
 export async function bootSystem(options: SystemOptions): Promise<RunningSystem> {
+  const replicaCount = options.gatewayReplicas ?? 1;
+  if (!Number.isInteger(replicaCount) || replicaCount < 1)
+    throw new Error(`gatewayReplicas must be a whole number ≥ 1, got ${replicaCount}`);
+  if (replicaCount > 1 && !options.env?.REDIS_URL) throw new Error(REPLICAS_NEED_REDIS);
   const home = path.resolve(options.home);
   for (const dir of ['logs', 'data'])
     fs.mkdirSync(path.join(home, dir), { recursive: true, mode: 0o700 });
   await ensureDevPki(home, SERVICES);
   const demo = ensureDemoUsers(home);
   const ports: Record<ServiceName, number> = { ...DEFAULT_PORTS, ...options.ports };
+  const replicaPorts = new Map<GatewayReplicaName, number>(
+    Array.from({ length: replicaCount - 1 }, (_, i) => [
+      `gateway-${i + 2}`,
+      options.gatewayReplicaPorts?.[i] ?? ports.gateway + i + 1,
+    ]),
+  );
   // Sized for a loaded machine (a laptop building something else, a shared CI runner):
   // the boot is watched for readiness, so a fast machine never waits this long.
   const timeoutMs = options.readyTimeoutMs ?? 120_000;
@@ -135,12 +176,13 @@ export async function bootSystem(options: SystemOptions): Promise<RunningSystem>
    * given one that will log in (a new one when the delivered one is spent or near expiry).
    */
   const start = async (service: ProcessName): Promise<void> => {
-    if (service !== 'vault') {
+    const program = programOf(service);
+    if (program !== 'vault') {
       await deliverAppRoleCredentials({
         addr: vaultAddr,
         token: vaultAdminToken(),
-        service,
-        dir: appRoleDir(home, service),
+        service: program,
+        dir: appRoleDir(home, program),
       });
     }
     return spawnReady(service);
@@ -150,7 +192,9 @@ export async function bootSystem(options: SystemOptions): Promise<RunningSystem>
     new Promise((resolve, reject) => {
       const log = fs.openSync(logFile(service), 'a', 0o600);
       const child = spawn(process.execPath, [path.join(REPO_ROOT, entryPoint(service))], {
-        env,
+        env: service.startsWith('gateway-')
+          ? { ...env, GATEWAY_PORT: String(replicaPorts.get(service as GatewayReplicaName)) }
+          : env,
         stdio: ['ignore', log, log, 'ipc'],
       });
       fs.closeSync(log);
@@ -222,6 +266,9 @@ export async function bootSystem(options: SystemOptions): Promise<RunningSystem>
     }
     await start(TOKEN_ISSUER);
     await Promise.all(SERVICES.filter((service) => service !== TOKEN_ISSUER).map(start));
+    // One at a time: replicas share the gateway's delivered AppRole credentials, and each
+    // start spends a use of its secret_id.
+    for (const replica of replicaPorts.keys()) await start(replica);
     await waitForReady(`${gatewayUrl}/readyz`, fs.readFileSync(caFile), timeoutMs);
   } catch (error) {
     await stop();
@@ -231,6 +278,10 @@ export async function bootSystem(options: SystemOptions): Promise<RunningSystem>
     home,
     ports,
     gatewayUrl,
+    gatewayUrls: [
+      gatewayUrl,
+      ...[...replicaPorts.values()].map((port) => `https://127.0.0.1:${port}`),
+    ],
     caFile,
     demoUsersFile: demo.file,
     demoUsers: demo.users,
