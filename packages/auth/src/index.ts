@@ -11,6 +11,13 @@ export {
   type SigningKey,
 } from './internal-jwt.js';
 export { JwksCache, type JwksCacheOptions } from './jwks-cache.js';
+export {
+  DEVICE_TOKEN_AUDIENCE,
+  DEVICE_TOKEN_TTL_S,
+  DEVICE_TOKEN_TYP,
+  mintDeviceToken,
+  verifyDeviceToken,
+} from './device-token.js';
 export { VerifiedTokenCache } from './verified-token-cache.js';
 export { InternalJwtVerifier } from './internal-jwt-verifier.js';
 export {

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { AuditLog } from '@citadel/audit';
-import { mintInternalJwt, MAX_INTERNAL_JWT_TTL_S } from '@citadel/auth';
+import { mintDeviceToken, mintInternalJwt, MAX_INTERNAL_JWT_TTL_S } from '@citadel/auth';
 import type { ExchangeTokenResponse, LoginResponse } from '@citadel/contracts';
 import {
   delegatesTo,
@@ -18,7 +18,6 @@ import {
   isOpaqueTokenShape,
   newOpaqueToken,
 } from './opaque-token.js';
-import { mintDeviceToken } from './device-token.js';
 import { TokenStore } from './token.store.js';
 
 export const ACCESS_TOKEN_TTL_S = 3600;

@@ -1,5 +1,5 @@
-import { decodeJwt, jwtVerify, type JWK } from 'jose';
-import { INTERNAL_JWT_ALG, INTERNAL_JWT_ISSUER, JwksCache, type KeyResolver } from '@citadel/auth';
+import { decodeJwt, type JWK } from 'jose';
+import { JwksCache, verifyDeviceToken, type KeyResolver } from '@citadel/auth';
 import type { GetJwksResponse } from '@citadel/contracts';
 import type { ServiceClient } from '@citadel/transport';
 
@@ -9,15 +9,12 @@ import type { ServiceClient } from '@citadel/transport';
  * not apply to it (see login-throttle.ts for the threat model).
  *
  * The token inside is signed by auth's key ring and issued in its `Login` answer
- * (apps/auth/src/tokens/device-token.ts says why there and not an HMAC key here): every
+ * (packages/auth/src/device-token.ts says why there and not an HMAC key here): every
  * replica verifies it with the JWKS it fetches from auth, no secret of the gateway's own.
  * `__Secure-`: browsers accept the cookie only over HTTPS; HttpOnly keeps it from scripts;
  * SameSite=Strict and Path=/v1/auth send it on nothing but the login routes.
  */
 export const DEVICE_COOKIE = '__Secure-citadel-device';
-/** Must match apps/auth/src/tokens/device-token.ts: the explicit type of device tokens. */
-const DEVICE_TOKEN_TYP = 'citadel-device+jwt';
-const DEVICE_TOKEN_AUDIENCE = 'citadel:login-device';
 /** A cookie longer than any token auth issues is not worth a signature check. */
 const MAX_TOKEN_LENGTH = 2_048;
 
@@ -31,19 +28,7 @@ export class DeviceTokens {
    */
   async deviceOf(token: string | undefined, account: string): Promise<string | undefined> {
     if (!token || token.length > MAX_TOKEN_LENGTH) return undefined;
-    try {
-      const { payload } = await jwtVerify(token, this.resolveKey, {
-        algorithms: [INTERNAL_JWT_ALG],
-        issuer: INTERNAL_JWT_ISSUER,
-        audience: DEVICE_TOKEN_AUDIENCE,
-        typ: DEVICE_TOKEN_TYP,
-        requiredClaims: ['sub', 'exp', 'iat', 'jti'],
-      });
-      const bound = payload.email === account;
-      return bound && /^[\w-]{1,64}$/.test(payload.jti!) ? payload.jti : undefined;
-    } catch {
-      return undefined;
-    }
+    return verifyDeviceToken(token, this.resolveKey, account);
   }
 }
 
@@ -53,8 +38,7 @@ export function deviceTokensFromAuth(
   onRefreshError?: (error: unknown) => void,
 ): DeviceTokens {
   const jwks = new JwksCache(
-    async () =>
-      (await auth.call<GetJwksResponse>('GetJwks', {}, { traceparent: undefined })).keys as JWK[],
+    async () => (await auth.call<GetJwksResponse>('GetJwks', {})).keys as JWK[],
     { onRefreshError },
   );
   return new DeviceTokens(jwks.resolveKey);

@@ -1,13 +1,18 @@
 import { randomUUID } from 'node:crypto';
-import { SignJWT } from 'jose';
-import { INTERNAL_JWT_ALG, INTERNAL_JWT_ISSUER, type SigningKey } from '@citadel/auth';
+import { jwtVerify, SignJWT } from 'jose';
+import {
+  INTERNAL_JWT_ALG,
+  INTERNAL_JWT_ISSUER,
+  type KeyResolver,
+  type SigningKey,
+} from './internal-jwt.js';
 
 /**
  * Device tokens (OWASP "Slow Down Online Guessing Attacks with Device Cookies"): proof that
  * this client logged in to this account before, so the gateway can keep the account's
- * lockout for clients it does not know. The gateway sets it as an HttpOnly cookie and
- * verifies it against auth's JWKS (apps/gateway/src/auth/device-token.ts, which pins the
- * same `typ` and audience).
+ * lockout for clients it does not know. Auth mints it in its `Login` answer; the gateway
+ * sets it as an HttpOnly cookie (apps/gateway/src/auth/device-token.ts) and verifies it
+ * against auth's JWKS with {@link verifyDeviceToken}.
  *
  * Why auth's key ring and not an HMAC key of the gateway's: no new secret, no new Vault
  * path or policy, and every gateway replica already trusts these keys. A signing key's
@@ -38,4 +43,29 @@ export function mintDeviceToken(key: SigningKey, user: { id: string; email: stri
       .setJti(randomUUID())
       .sign(key.privateKey)
   );
+}
+
+/**
+ * The device's id when `token` is a device token auth signed for `account` (the e-mail,
+ * trimmed and lower-cased), still valid; `undefined` for anything else: an absent,
+ * forged, expired or foreign token only makes the client one the gateway does not know.
+ */
+export async function verifyDeviceToken(
+  token: string,
+  resolveKey: KeyResolver,
+  account: string,
+): Promise<string | undefined> {
+  try {
+    const { payload } = await jwtVerify(token, resolveKey, {
+      algorithms: [INTERNAL_JWT_ALG],
+      issuer: INTERNAL_JWT_ISSUER,
+      audience: DEVICE_TOKEN_AUDIENCE,
+      typ: DEVICE_TOKEN_TYP,
+      requiredClaims: ['sub', 'exp', 'iat', 'jti'],
+    });
+    const bound = payload.email === account;
+    return bound && /^[\w-]{1,64}$/.test(payload.jti!) ? payload.jti : undefined;
+  } catch {
+    return undefined;
+  }
 }
