@@ -22,9 +22,9 @@ import {
   invalidArgument,
   permissionDenied,
   rpcError,
-  traceIdOfCall,
   type CallContext,
 } from '@citadel/transport';
+import { activeTraceId } from '@citadel/observability';
 import { ApiKeyService } from './api-keys/api-key.service.js';
 import { CustomerService } from './customers/customer.service.js';
 import { KeyRing } from './signing/key-ring.js';
@@ -59,12 +59,12 @@ export class AuthController {
 
   @GrpcMethod('AuthService', 'Login')
   @PublicMethod()
-  async login(@Payload() request: LoginRequest, @CurrentCall() call: CallContext) {
+  async login(@Payload() request: LoginRequest) {
     try {
       return await this.tokens.login(
         text(request.email, 'email', 254),
         text(request.password, 'password', 1024),
-        traceIdOfCall(call),
+        activeTraceId(),
       );
     } catch (error) {
       // A flood of logins waits in a bounded queue, then is turned away: token exchange
@@ -78,8 +78,8 @@ export class AuthController {
 
   @GrpcMethod('AuthService', 'Logout')
   @PublicMethod()
-  async logout(@Payload() request: LogoutRequest, @CurrentCall() call: CallContext) {
-    await this.tokens.logout(text(request.access_token, 'access_token', 256), traceIdOfCall(call));
+  async logout(@Payload() request: LogoutRequest) {
+    await this.tokens.logout(text(request.access_token, 'access_token', 256), activeTraceId());
     return {};
   }
 
@@ -91,7 +91,7 @@ export class AuthController {
       text(request.access_token, 'access_token', 256),
       text(request.audience, 'audience', 64),
       Number.isSafeInteger(request.ttl_seconds) ? request.ttl_seconds : 0,
-      traceIdOfCall(call),
+      activeTraceId(),
     );
   }
 
@@ -113,7 +113,7 @@ export class AuthController {
     @Payload() request: DeleteCustomerRequest,
     @CurrentCall() call: CallContext,
   ) {
-    await this.customers.delete(text(request.id, 'id', 64), call.user!.id, traceIdOfCall(call));
+    await this.customers.delete(text(request.id, 'id', 64), call.user!.id, activeTraceId());
     return {};
   }
 
@@ -133,7 +133,7 @@ export class AuthController {
         scopes: request.scopes,
         ttlDays: Number(request.ttl_days ?? 0),
       },
-      traceIdOfCall(call),
+      activeTraceId(),
     );
   }
 
@@ -146,7 +146,7 @@ export class AuthController {
   @GrpcMethod('AuthService', 'RevokeApiKey')
   @RequirePermission('api-keys:manage')
   async revokeApiKey(@Payload() request: RevokeApiKeyRequest, @CurrentCall() call: CallContext) {
-    await this.apiKeys.revoke(call.user!, text(request.id, 'id', 64), traceIdOfCall(call));
+    await this.apiKeys.revoke(call.user!, text(request.id, 'id', 64), activeTraceId());
     return {};
   }
 

@@ -8,7 +8,7 @@ import {
   loadServiceEnv,
   reportReady,
 } from '@citadel/config';
-import { createLogger, initTracing } from '@citadel/observability';
+import { createLogger, processTracing } from '@citadel/observability';
 import { openServiceVault, readServiceTls } from '@citadel/secrets';
 import { enforceTls13, ServiceClient } from '@citadel/transport';
 import { GatewayModule } from './app.module.js';
@@ -37,7 +37,9 @@ import { strictValidation } from './validation.js';
 async function main() {
   const env = loadServiceEnv(gatewayEnvSchema);
   const logger = createLogger('gateway', env.LOG_LEVEL);
-  const tracing = initTracing('gateway', { ...env, logger });
+  // Started by instrumentation.ts, before this module was loaded.
+  const tracing = processTracing();
+  tracing.logErrorsTo(logger);
   enforceTls13();
   // The gateway's Vault identity reads its TLS material and nothing else: no signing key.
   const vault = await openServiceVault(env, 'gateway', logger);

@@ -1,53 +1,37 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { startEdgeSpan, traceFields, type Logger, type ServerSpan } from '@citadel/observability';
-
-const spans = new WeakMap<object, ServerSpan>();
+import { randomBytes } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import { activeTraceId, type Logger } from '@citadel/observability';
 
 /**
- * The request's server span, the root of a trace started here: `traceId` goes to
- * `x-trace-id`, error bodies, logs and audit records, `traceparent` to the gRPC calls it
- * makes. A client's `traceparent` is only a link on it: clients do not choose the trace id
- * our records are filed under.
+ * The trace id of the request being served: the edge's own. OpenTelemetry's http
+ * instrumentation starts the request's server span, the root of a new trace: the gateway's
+ * propagator never continues a client's `traceparent` (it is only a link on that span, see
+ * @citadel/observability's `EdgePropagator`), so clients do not choose the trace id the
+ * request's logs and audit records are filed under. It goes to `x-trace-id`, error bodies
+ * and audit records; every gRPC call the request makes carries the trace by itself.
  */
-export function traceOf(request: FastifyRequest): ServerSpan {
-  const raw = request.raw ?? request;
-  let span = spans.get(raw);
-  if (!span) {
-    span = startEdgeSpan(
-      `${request.method} ${request.routeOptions?.url ?? ''}`,
-      request.headers?.traceparent,
-      {
-        'http.request.method': request.method,
-        'http.route': request.routeOptions?.url ?? '',
-      },
-    );
-    spans.set(raw, span);
-  }
-  return span;
+export function requestTraceId(): string {
+  // Outside a request's context (nothing traced it) a fresh id still names the answer.
+  return activeTraceId() ?? randomBytes(16).toString('hex');
 }
 
 /**
- * One server span per HTTP request, started in `onRequest` and kept with the request
- * (`traceOf`): what the request does downstream names it explicitly, and one access log
- * line carries its ids once it is answered.
+ * Names each request's trace in its answer (`x-trace-id`, set first so a refusal carries
+ * it too) and writes one access line once it is answered, in the request's context: the
+ * logger adds its `trace_id` and `span_id`.
  */
 export function traceRequests(fastify: FastifyInstance, logger: Logger): void {
   fastify.addHook('onRequest', (request, reply, done) => {
-    const span = traceOf(request);
-    void reply.header('x-trace-id', span.traceId);
+    void reply.header('x-trace-id', requestTraceId());
     done();
   });
   fastify.addHook('onResponse', (request, reply, done) => {
-    const span = traceOf(request);
-    const status = reply.statusCode;
-    span.end({ 'http.response.status_code': status }, status >= 500 ? String(status) : undefined);
     logger.info(
       {
         event: 'http.request',
-        ...traceFields(span),
         method: request.method,
         route: request.routeOptions?.url,
-        status,
+        status: reply.statusCode,
         duration_ms: Math.round(reply.elapsedTime * 1000) / 1000,
       },
       'request handled',

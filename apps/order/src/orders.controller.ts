@@ -2,7 +2,8 @@ import { Controller } from '@nestjs/common';
 import { GrpcMethod, Payload } from '@nestjs/microservices';
 import { PublicMethod, RequirePermission } from '@citadel/auth';
 import type { CreateOrderRequest, OrderIdRequest, SetPriceRequest } from '@citadel/contracts';
-import { type CallContext, CurrentCall, traceIdOfCall } from '@citadel/transport';
+import { activeTraceId } from '@citadel/observability';
+import { type CallContext, CurrentCall } from '@citadel/transport';
 import { Catalogue } from './catalogue/catalogue.js';
 import { OrderService } from './orders/order.service.js';
 
@@ -25,7 +26,7 @@ export class OrdersController {
   setPrice(@Payload() request: SetPriceRequest, @CurrentCall() call: CallContext) {
     return this.catalogue.setPrice(request.sku, request.price_cents, {
       actor: call.user!.id,
-      traceId: traceIdOfCall(call),
+      traceId: activeTraceId(),
     });
   }
 

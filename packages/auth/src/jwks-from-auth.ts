@@ -14,8 +14,7 @@ export function verifierFromAuth(
   onRefreshError?: (error: unknown) => void,
 ): InternalJwtVerifier {
   const jwks = new JwksCache(
-    async () =>
-      (await auth.call<GetJwksResponse>('GetJwks', {}, { traceparent: undefined })).keys as JWK[],
+    async () => (await auth.call<GetJwksResponse>('GetJwks', {})).keys as JWK[],
     { onRefreshError },
   );
   // Warm the cache in the background; the first request refreshes again if this failed.

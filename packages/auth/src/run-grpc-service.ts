@@ -1,13 +1,9 @@
 import { Module, type INestMicroservice, type Type } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import {
-  exitWithLauncher,
-  reportReady,
-  type ServiceEnv,
-} from '@citadel/config';
+import { exitWithLauncher, reportReady, type ServiceEnv } from '@citadel/config';
 import { AuditLog } from '@citadel/audit';
 import { CONTRACTS, type ContractName } from '@citadel/contracts';
-import { initTracing, type Logger } from '@citadel/observability';
+import { processTracing, type Logger } from '@citadel/observability';
 import { startGrpcService, type DenialEvent, type ServiceTls } from '@citadel/transport';
 import { auditControllerFor } from './audit.controller.js';
 import { InternalJwtGuard } from './internal-jwt.guard.js';
@@ -40,7 +36,9 @@ export interface RunGrpcServiceOptions {
  */
 export async function runGrpcService(options: RunGrpcServiceOptions): Promise<INestMicroservice> {
   const { audit, logger } = options;
-  const tracing = initTracing(options.service, { ...options.env, logger });
+  // Started by the service's instrumentation.ts, before its main module was loaded.
+  const tracing = processTracing();
+  tracing.logErrorsTo(logger);
   const onDenied = (event: DenialEvent) => {
     logger.warn({ event: 'access.denied', ...event }, 'access denied');
     // Recorded after the caller has its answer: a denial never waits on storage.

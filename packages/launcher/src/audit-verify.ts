@@ -63,11 +63,7 @@ async function main(): Promise<number> {
   for (const service of GRPC_SERVICES) {
     const client = new ServiceClient(service, grpcAddress(env, service), tls);
     try {
-      const result = await client.call<AuditVerification>(
-        'VerifyAudit',
-        {},
-        { traceparent: undefined },
-      );
+      const result = await client.call<AuditVerification>('VerifyAudit', {});
       if (result.ok) {
         process.stdout.write(`${service.padEnd(10)} ok      ${result.records} records\n`);
       } else {

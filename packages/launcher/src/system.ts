@@ -34,11 +34,17 @@ export type ProcessName = ServiceName | 'vault' | GatewayReplicaName;
 const programOf = (name: ProcessName): ServiceName | 'vault' =>
   name.startsWith('gateway-') ? 'gateway' : (name as ServiceName | 'vault');
 
-/** `apps/<service>/dist/main.js`: each service of the registry is the app of that name. */
-const entryPoint = (name: ProcessName): string =>
-  name === 'vault'
-    ? 'packages/vault-dev-server/dist/main.js'
-    : `apps/${programOf(name)}/dist/main.js`;
+/**
+ * `node --import apps/<service>/dist/instrumentation.js apps/<service>/dist/main.js`: each
+ * service of the registry is the app of that name, and its tracing starts in a first
+ * module loaded before the app (see @citadel/observability). The Vault stand-in is no
+ * service of Citadel's: just its main.
+ */
+const nodeArgs = (name: ProcessName): string[] => {
+  if (name === 'vault') return [path.join(REPO_ROOT, 'packages/vault-dev-server/dist/main.js')];
+  const app = path.join(REPO_ROOT, 'apps', programOf(name), 'dist');
+  return ['--import', path.join(app, 'instrumentation.js'), path.join(app, 'main.js')];
+};
 
 /**
  * Several gateway replicas share their rate-limit counters and revocations (logout, account
@@ -191,7 +197,7 @@ export async function bootSystem(options: SystemOptions): Promise<RunningSystem>
   const spawnReady = (service: ProcessName): Promise<void> =>
     new Promise((resolve, reject) => {
       const log = fs.openSync(logFile(service), 'a', 0o600);
-      const child = spawn(process.execPath, [path.join(REPO_ROOT, entryPoint(service))], {
+      const child = spawn(process.execPath, nodeArgs(service), {
         env: service.startsWith('gateway-')
           ? { ...env, GATEWAY_PORT: String(replicaPorts.get(service as GatewayReplicaName)) }
           : env,

@@ -2,15 +2,15 @@ export { createLogger, type Logger } from './logger.js';
 export {
   initTracing,
   otlpTracesUrl,
+  processTracing,
   type Tracing,
   type TracingEnv,
   type TracingOptions,
 } from './tracing.js';
 export {
-  ServerSpan,
-  startEdgeSpan,
-  startServerSpan,
-  traceFields,
-  traceparentOf,
-  type TraceContext,
-} from './server-span.js';
+  activeTraceFields,
+  activeTraceId,
+  traceOfCall,
+  type MetadataCarrier,
+} from './active-trace.js';
+export { clientContextOf, EdgePropagator } from './edge-propagator.js';

@@ -1,10 +1,13 @@
 import { pino, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
+import { activeTraceFields } from './active-trace.js';
 
 export type { Logger };
 
 /**
- * One structured JSON logger per service; every line names the service and its process.
- * A line about a request names its trace itself (`traceFields(span)`).
+ * One structured JSON logger per service; every line names the service and its process,
+ * and a line written while a request is served names its trace: `trace_id` and `span_id`
+ * of the active span (pino's mixin), so no caller has to pass them. A line that sets them
+ * itself (the gRPC access line, about the call's server span) keeps its own.
  *
  * Without a `destination`, lines go to stdout through pino's asynchronous destination
  * (`pino.destination({ sync: false })`): a log line never blocks the event loop on a slow
@@ -21,6 +24,7 @@ export function createLogger(
     level,
     base: { service, pid: process.pid },
     timestamp: pino.stdTimeFunctions.isoTime,
+    mixin: activeTraceFields,
   };
   return pino(options, destination);
 }

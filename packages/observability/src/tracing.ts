@@ -1,27 +1,27 @@
 import {
+  context,
   diag,
   DiagLogLevel,
   type DiagLogger,
   propagation,
   trace,
-  type Tracer,
-  type TracerProvider as ApiTracerProvider,
 } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import type { Instrumentation } from '@opentelemetry/instrumentation';
 import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
+import { NodeSDK } from '@opentelemetry/sdk-node';
 import {
+  AlwaysOnSampler,
   BatchSpanProcessor,
   ParentBasedSampler,
-  AlwaysOnSampler,
-  TracerProvider,
   type SpanExporter,
 } from '@opentelemetry/sdk-trace';
 import type { Logger } from 'pino';
+import { EdgePropagator } from './edge-propagator.js';
+import { citadelInstrumentations } from './instrumentations.js';
 import { PropagatingTracerProvider } from './propagating-tracer.js';
-
-const TRACER_NAME = '@citadel/observability';
-
 /** The OpenTelemetry settings Citadel reads (the standard variable names). */
 export interface TracingEnv {
   /** Base URL of an OTLP/HTTP collector, e.g. `http://localhost:4318`; `/v1/traces` is appended. */
@@ -37,57 +37,87 @@ export interface TracingOptions extends TracingEnv {
   exporter?: SpanExporter;
   /** How long `shutdown()` waits for the last export; default 2 s. */
   shutdownExportMs?: number;
+  /** The gateway: a client's `traceparent` is never continued, only linked. */
+  edge?: boolean;
+  /** Instead of Citadel's (tests). */
+  instrumentations?: Instrumentation[];
 }
 
 export interface Tracing {
   /** The OTLP traces URL spans are exported to, or undefined when export is off. */
   readonly exportUrl: string | undefined;
   readonly exporting: boolean;
+  /** Where export failures go (warn, at most once a minute), once the service has its logger. */
+  logErrorsTo(logger: Logger): void;
   /** Exports what is still queued, then unregisters everything `initTracing` registered. */
   shutdown(): Promise<void>;
 }
 
-let provider: ApiTracerProvider = new PropagatingTracerProvider();
-let tracer: Tracer = provider.getTracer(TRACER_NAME);
+/** What `initTracing` started in this process, or a Tracing that holds nothing. */
+let running: Tracing | undefined;
 
-/** The tracer the span helpers use: ids only until `initTracing` configures export. */
-export function currentTracer(): Tracer {
-  return tracer;
+/** Returns the tracing started by this process's instrumentation module (see `initTracing`). */
+export function processTracing(): Tracing {
+  return running ?? NOT_STARTED;
 }
 
+const NOT_STARTED: Tracing = {
+  exportUrl: undefined,
+  exporting: false,
+  logErrorsTo: () => {},
+  shutdown: async () => {},
+};
+
 /**
- * Sets up tracing for this process, once, at start: the W3C Trace Context propagator and
- * a tracer provider. Export is off unless an OTLP endpoint is configured: then spans are
- * batched to it over HTTP. Without one, spans still get real ids and cost next to nothing.
+ * Starts OpenTelemetry's Node SDK for this process, once, in its first module (a service's
+ * `instrumentation.ts`, loaded with `node --import` before `main.js`): the instrumentations
+ * (http, Fastify, grpc-js, pg, ioredis) patch their modules when those are loaded, so they
+ * must be enabled first. The active span travels in an AsyncLocalStorage context: on Node
+ * 24 and later it is built on AsyncContextFrame, without V8's promise hooks.
  *
- * No context manager is registered, on purpose: the trace travels explicitly (the gateway
- * keeps each request's span, the gRPC layer each call's, and both hand it on). On Node 20
- * the AsyncLocalStorage one turns on V8's promise hooks for the whole process, which cost
- * the gateway and the order service ~12 µs of CPU per request each (7% and 12%; paired
- * fresh boots under `npm run bench` load).
+ * Export is off unless an OTLP endpoint is configured: then spans are batched to it over
+ * HTTP. Without one, spans still get real W3C ids (so the trace id reaches the next hop,
+ * the logs, the error bodies and the audit records) and record nothing.
+ *
+ * `edge` (the gateway only): incoming HTTP never continues a client's trace (see
+ * `EdgePropagator`); inside the mesh (mTLS-authenticated gRPC) the caller's trace is
+ * continued.
  */
 export function initTracing(service: string, options: TracingOptions = {}): Tracing {
+  if (running) throw new Error('initTracing: tracing is already started in this process');
   const shutdownExportMs = options.shutdownExportMs ?? 2_000;
   const exportUrl = otlpTracesUrl(options);
   const exporter =
     options.exporter ?? (exportUrl ? new OTLPTraceExporter({ url: exportUrl }) : undefined);
-  const sdk = exporter
-    ? new TracerProvider({
-        resource: defaultResource().merge(
-          resourceFromAttributes({ 'service.name': service, 'service.namespace': 'citadel' }),
-        ),
-        sampler: new ParentBasedSampler({ root: new AlwaysOnSampler() }),
-        spanProcessors: [new BatchSpanProcessor({ exporter })],
-      })
-    : undefined;
-  provider = sdk ?? new PropagatingTracerProvider();
-  tracer = provider.getTracer(TRACER_NAME);
-  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
-  trace.setGlobalTracerProvider(provider);
+  const instrumentations = options.instrumentations ?? citadelInstrumentations(!!options.edge);
+  const sdk = new NodeSDK({
+    resource: defaultResource().merge(
+      resourceFromAttributes({ 'service.name': service, 'service.namespace': 'citadel' }),
+    ),
+    autoDetectResources: false,
+    contextManager: new AsyncLocalStorageContextManager(),
+    textMapPropagator: options.edge ? new EdgePropagator() : new W3CTraceContextPropagator(),
+    instrumentations,
+    sampler: new ParentBasedSampler({ root: new AlwaysOnSampler() }),
+    // Traces only: no metrics or logs pipeline is configured from OTEL_* variables.
+    spanProcessors: exporter ? [new BatchSpanProcessor({ exporter })] : [],
+    metricReaders: [],
+    logRecordProcessors: [],
+  });
+  sdk.start();
+  // With no span processor the SDK registers no tracer provider: the API's no-op tracer
+  // would then hand every span its parent's ids (and none at the edge). This one gives
+  // every span fresh W3C ids and records nothing (see propagating-tracer.ts).
+  if (!exporter) trace.setGlobalTracerProvider(new PropagatingTracerProvider());
   if (options.logger) diag.setLogger(diagnosticsTo(options.logger), DiagLogLevel.WARN);
-  return {
+  let logger = options.logger;
+  const tracing: Tracing = {
     exportUrl: exporter ? (exportUrl ?? 'custom exporter') : undefined,
     exporting: exporter !== undefined,
+    logErrorsTo(to) {
+      logger = to;
+      diag.setLogger(diagnosticsTo(to), DiagLogLevel.WARN);
+    },
     /**
      * Never rejects, and waits for the collector at most 2 s: the exporter retries a
      * collector that is down for ~9 s, and the service's own shutdown comes first.
@@ -98,24 +128,27 @@ export function initTracing(service: string, options: TracingOptions = {}): Trac
         timer = setTimeout(() => resolve('timeout'), shutdownExportMs).unref();
       });
       try {
-        const outcome = await Promise.race([sdk?.shutdown(), gaveUp]);
+        const outcome = await Promise.race([sdk.shutdown(), gaveUp]);
         if (outcome === 'timeout')
           throw new Error(`collector did not answer in ${shutdownExportMs} ms`);
       } catch (error) {
-        options.logger?.warn(
+        logger?.warn(
           { event: 'tracing.error', err: error },
           'spans still queued could not be exported',
         );
       } finally {
         clearTimeout(timer);
       }
+      for (const instrumentation of instrumentations) instrumentation.disable();
       trace.disable();
       propagation.disable();
+      context.disable();
       diag.disable();
-      provider = new PropagatingTracerProvider();
-      tracer = provider.getTracer(TRACER_NAME);
+      running = undefined;
     },
   };
+  running = tracing;
+  return tracing;
 }
 
 /** A collector that is down fails every batch (every 5 s): said once a minute, not each time. */

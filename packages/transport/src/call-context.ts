@@ -12,11 +12,6 @@ export interface CallContext {
   user?: UserContext;
   /** The raw internal JWT, forwarded when this service calls the next hop. */
   jwt?: string;
-  /**
-   * The `traceparent` this call hands the next hop: its own server span as the parent
-   * (so its trace id is the call's), or what the caller sent when the call is untraced.
-   */
-  traceparent?: string;
 }
 
 export interface UserContext {
@@ -37,11 +32,6 @@ const contexts = new WeakMap<grpc.Metadata, CallContext>();
 /** Set by the east-west interceptor for a call it lets through (`east-west.interceptor.ts`). */
 export function setCallContext(metadata: grpc.Metadata, context: CallContext): void {
   contexts.set(metadata, context);
-}
-
-/** The W3C trace id of the call (from its traceparent), for audit records and logs. */
-export function traceIdOfCall(context: CallContext): string | undefined {
-  return context.traceparent?.split('-')[1];
 }
 
 /** The context of a handler's call (`call.metadata` is the metadata the interceptors saw). */

@@ -1,9 +1,9 @@
 import * as grpc from '@grpc/grpc-js';
 import { contractOf } from '@citadel/contracts';
+import { traceOfCall } from '@citadel/observability';
 import { setCallContext } from './call-context.js';
 import { checkCallerAllowed, POLICY, type Policy } from './caller-policy.js';
 import { callerOfCall } from './peer-identity.js';
-import { nextHopTraceparent } from './rpc-trace.interceptor.js';
 
 export interface DenialEvent {
   /** The service that refused the call. */
@@ -17,17 +17,16 @@ export interface DenialEvent {
   reason: string;
   /** The user the call acted for, when its JWT verified (permission denials). */
   actor?: string;
-  /** The trace id from the caller's `traceparent`, so the denial joins its trace. */
+  /** The call's trace id (the caller's, continued), so the denial joins its trace. */
   traceId?: string;
 }
 
 /**
- * The call's trace id: its server span's (which continues the caller's `traceparent`, or
- * starts a trace when there was none), else the one in its `traceparent` metadata.
+ * The call's trace id: its server span's when its handler runs (a guard's denial), else
+ * the caller's, from its metadata (a refusal by the policy, before any handler).
  */
 export function traceIdOf(call: { metadata?: grpc.Metadata }): string | undefined {
-  const traceparent = nextHopTraceparent(call.metadata);
-  return traceparent ? /^00-([0-9a-f]{32})-/.exec(traceparent)?.[1] : undefined;
+  return traceOfCall(call.metadata)?.traceId;
 }
 
 /**
@@ -37,8 +36,8 @@ export function traceIdOf(call: { metadata?: grpc.Metadata }): string | undefine
  * Nest guard, so it also stands in front of what Nest never routes (the gRPC health
  * service): a refused call ends with PERMISSION_DENIED (UNAUTHENTICATED without a Citadel
  * identity) before its request is even read, and is reported to `onDenied`. An allowed
- * call reaches the guards and the handler with its `CallContext` (caller and
- * `traceparent`), kept with the call's metadata (`callContextOf(call)`).
+ * call reaches the guards and the handler with its `CallContext` (the caller), kept with
+ * the call's metadata (`callContextOf(call)`).
  */
 export function enforceEastWestPolicy(
   service: string,
@@ -75,11 +74,7 @@ export function enforceEastWestPolicy(
             if (caller === undefined) return refuse(metadata, caller, 'no-workload-identity');
             const decision = checkCallerAllowed(service, caller, path.slice(1), policy);
             if (!decision.allowed) return refuse(metadata, caller, decision.reason);
-            setCallContext(metadata, {
-              caller,
-              // This call's server span (rpc-trace.interceptor.ts) is the next hop's parent.
-              traceparent: nextHopTraceparent(metadata),
-            });
+            setCallContext(metadata, { caller });
             // Only now does the handler (Nest's guards, or the health service) see the call.
             nextMetadata(metadata);
           },

@@ -5,13 +5,6 @@ import { channelCredentials, type ServiceTls } from './mtls.js';
 export interface CallOptions {
   /** The user's internal JWT, sent as `authorization: Bearer …`. */
   jwt?: string;
-  /**
-   * The W3C trace context the call continues: the span of the request being served
-   * (`traceOf(request).traceparent` at the gateway, `CallContext.traceparent` in a
-   * service), or undefined for a call no request caused. Required, so no call forgets it:
-   * there is no ambient "active span" to fall back on.
-   */
-  traceparent: string | undefined;
   deadlineMs?: number;
 }
 
@@ -25,6 +18,10 @@ type UnaryMethod = (
 /**
  * A long-lived mTLS client for one Citadel service: one channel, reused by every call
  * (a new channel per request would pay a TLS handshake each time).
+ *
+ * A call continues the trace of the request being served without being told: OpenTelemetry's
+ * grpc-js instrumentation starts a client span under the active context and injects its
+ * `traceparent` into the call's metadata (see @citadel/observability).
  */
 export class ServiceClient {
   private readonly client: grpc.Client;
@@ -46,12 +43,11 @@ export class ServiceClient {
     });
   }
 
-  call<Res>(method: string, request: object, options: CallOptions): Promise<Res> {
+  call<Res>(method: string, request: object, options: CallOptions = {}): Promise<Res> {
     const fn = (this.client as unknown as Record<string, UnaryMethod>)[method];
     if (typeof fn !== 'function') throw new Error(`${this.target} has no method ${method}`);
     const metadata = new grpc.Metadata();
     if (options.jwt) metadata.set('authorization', `Bearer ${options.jwt}`);
-    if (options.traceparent) metadata.set('traceparent', options.traceparent);
     const deadline = Date.now() + (options.deadlineMs ?? 5_000);
     return new Promise<Res>((resolve, reject) => {
       fn.call(this.client, request, metadata, { deadline }, (error, response) =>

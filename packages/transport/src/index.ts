@@ -31,16 +31,10 @@ export {
   CurrentCall,
   callContextOf,
   setCallContext,
-  traceIdOfCall,
   type CallContext,
   type UserContext,
 } from './call-context.js';
 export * from './rpc-errors.js';
 export { ServiceClient, isServiceError, type CallOptions } from './grpc-client.js';
 export { startGrpcService, type GrpcServiceOptions } from './grpc-server.js';
-export {
-  nextHopTraceparent,
-  serverSpanOf,
-  traceRpcCalls,
-  type RpcHandledEvent,
-} from './rpc-trace.interceptor.js';
+export { traceRpcCalls, type RpcHandledEvent } from './rpc-trace.interceptor.js';

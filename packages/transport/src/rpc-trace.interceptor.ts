@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import * as grpc from '@grpc/grpc-js';
-import { startServerSpan, type ServerSpan } from '@citadel/observability';
+import { traceOfCall } from '@citadel/observability';
 import { callerOfCall, callerServiceOf } from './peer-identity.js';
 
 /** One served gRPC call, as the access log records it. */
@@ -13,44 +13,21 @@ export interface RpcHandledEvent {
   status: string;
   code: number;
   duration_ms: number;
-  trace_id: string;
-  /** This call's server span. */
-  span_id: string;
+  /** The call's trace: its server span's, else (no handler ran) its caller's. */
+  trace_id: string | undefined;
+  /** The call's server span, when its handler ran. */
+  span_id: string | undefined;
 }
 
 const HEALTH = '/grpc.health.v1.Health/';
 
-/** Each traced call's server span, by the metadata grpc-js hands on to its handler. */
-const spans = new WeakMap<grpc.Metadata, ServerSpan>();
-
-/**
- * The server span {@link traceRpcCalls} started for the call this metadata arrived with
- * (`call.metadata` in a handler or guard), or undefined for an untraced call.
- */
-export function serverSpanOf(metadata: grpc.Metadata | undefined): ServerSpan | undefined {
-  return metadata ? spans.get(metadata) : undefined;
-}
-
-/**
- * What a call hands the next hop as its `traceparent`: its own server span (so the next
- * hop's span is its child), else, untraced, whatever valid-looking value the caller sent.
- */
-export function nextHopTraceparent(metadata: grpc.Metadata | undefined): string | undefined {
-  const span = serverSpanOf(metadata);
-  if (span) return span.traceparent;
-  const sent = metadata?.get('traceparent')[0];
-  return typeof sent === 'string' ? sent : undefined;
-}
-
 /**
  * A grpc-js server interceptor, so it sees every call whatever answers it (the east-west
- * policy's refusal, a guard's, the handler, a deadline): a server span per call, continuing
- * the caller's `traceparent` metadata and kept with the call's metadata (the east-west
- * interceptor reads it there, {@link serverSpanOf}, to hand the next hop its `traceparent`
- * and the handler its trace id); then one `onHandled` event with the final status (or
- * `DEADLINE_EXCEEDED`/`CANCELLED` when the call ended without one). Health checks are
- * polled, not served for anyone: they pass through untraced (a refused one is still
- * reported to `onDenied` by the policy).
+ * policy's refusal, a guard's, the handler, a deadline): one `onHandled` event with the
+ * final status (or `DEADLINE_EXCEEDED`/`CANCELLED` when the call ended without one) and
+ * the call's trace ({@link traceOfCall}). The spans themselves are OpenTelemetry's grpc-js
+ * instrumentation's. Health checks are polled, not served for anyone: they pass through
+ * unreported (a refused one is still reported to `onDenied` by the policy).
  */
 export function traceRpcCalls(
   onHandled?: (event: RpcHandledEvent) => void,
@@ -59,31 +36,24 @@ export function traceRpcCalls(
     const path = descriptor.path;
     if (path.startsWith(HEALTH)) return new grpc.ServerInterceptingCall(call);
     const started = performance.now();
-    const separator = path.lastIndexOf('/');
-    let span: ServerSpan | undefined;
+    const method = path.slice(path.lastIndexOf('/') + 1);
     let request: grpc.Metadata | undefined;
-    const begin = (traceparent: unknown) =>
-      startServerSpan(path.slice(1), traceparent, {
-        'rpc.system': 'grpc',
-        'rpc.service': path.slice(1, separator),
-        'rpc.method': path.slice(separator + 1),
-      });
     let reported = false;
     const report = (code: number) => {
       if (reported) return;
       reported = true;
-      span ??= begin(undefined);
-      const name = grpc.status[code] ?? String(code);
-      span.end({ 'rpc.grpc.status_code': code }, code === grpc.status.OK ? undefined : name);
+      // The status is sent from the handler's context (its server span is active there),
+      // or, for a call no handler answered, from none: the caller's trace then.
+      const traced = traceOfCall(request);
       onHandled?.({
-        method: path.slice(separator + 1),
+        method,
         // Read by the east-west interceptor already, once the metadata came.
         caller: request ? callerOfCall(call, request) : callerServiceOf(call),
-        status: name,
+        status: grpc.status[code] ?? String(code),
         code,
         duration_ms: Math.round((performance.now() - started) * 1000) / 1000,
-        trace_id: span.traceId,
-        span_id: span.spanId,
+        trace_id: traced?.traceId,
+        span_id: traced?.spanId,
       });
     };
     return new grpc.ServerInterceptingCall(call, {
@@ -91,8 +61,6 @@ export function traceRpcCalls(
         next({
           onReceiveMetadata: (metadata, nextMetadata) => {
             request = metadata;
-            span = begin(metadata.get('traceparent')[0]);
-            spans.set(metadata, span);
             nextMetadata(metadata);
           },
           // grpc-js reports every closed stream here, after the status when there was one.

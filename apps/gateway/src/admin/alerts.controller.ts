@@ -1,6 +1,5 @@
-import { Controller, Get, Inject, Req } from '@nestjs/common';
+import { Controller, Get, Inject } from '@nestjs/common';
 import { ApiProperty, ApiTags } from '@nestjs/swagger';
-import type { FastifyRequest } from 'fastify';
 import type { ListAlertsResponse } from '@citadel/contracts';
 import { ApiOkListResponse } from '../docs/openapi.js';
 import { ORDER_CLIENT, type ServiceClient } from '../downstream.js';
@@ -31,8 +30,8 @@ export class AlertsController {
   @Get('alerts')
   @Authenticated('alerts:read')
   @ApiOkListResponse(AlertDto, MAX_LISTED_ALERTS)
-  async alerts(@CurrentPrincipal() principal: Principal, @Req() request: FastifyRequest) {
-    const options = await this.exchange.callOptions(principal, 'order', request);
+  async alerts(@CurrentPrincipal() principal: Principal) {
+    const options = await this.exchange.callOptions(principal, 'order');
     const { alerts } = await this.order.call<ListAlertsResponse>('ListAlerts', {}, options);
     return alerts ?? [];
   }

@@ -1,8 +1,7 @@
-import { Controller, Get, Inject, Query, Req } from '@nestjs/common';
+import { Controller, Get, Inject, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { IsIn, IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
 import { Type } from 'class-transformer';
-import type { FastifyRequest } from 'fastify';
 import type { AuditVerification, ListAuditResponse } from '@citadel/contracts';
 import { AUTH_CLIENT, ORDER_CLIENT, type ServiceClient } from '../downstream.js';
 import { Authenticated } from '../session/permission.guard.js';
@@ -68,34 +67,22 @@ export class AuditController {
   @Get()
   @Authenticated('audit:read')
   @ApiOkResponse({ description: 'The newest matching records, newest first' })
-  async records(
-    @Query() query: AuditQueryDto,
-    @CurrentPrincipal() principal: Principal,
-    @Req() request: FastifyRequest,
-  ) {
-    const { records } = await this.call<ListAuditResponse>(
-      query.service,
-      'ListAudit',
-      principal,
-      request,
-      {
-        trace_id: query.trace_id ?? '',
-        actor: query.actor ?? '',
-        action: query.action ?? '',
-        limit: query.limit ?? 100,
-      },
-    );
+  async records(@Query() query: AuditQueryDto, @CurrentPrincipal() principal: Principal) {
+    const { records } = await this.call<ListAuditResponse>(query.service, 'ListAudit', principal, {
+      trace_id: query.trace_id ?? '',
+      actor: query.actor ?? '',
+      action: query.action ?? '',
+      limit: query.limit ?? 100,
+    });
     return records ?? [];
   }
 
   @Get('verify')
   @Authenticated('audit:read')
   @ApiOkResponse({ description: "Each reachable service's chain: ok, or its first broken record" })
-  async verify(@CurrentPrincipal() principal: Principal, @Req() request: FastifyRequest) {
+  async verify(@CurrentPrincipal() principal: Principal) {
     return Promise.all(
-      AUDITED.map((service) =>
-        this.call<AuditVerification>(service, 'VerifyAudit', principal, request, {}),
-      ),
+      AUDITED.map((service) => this.call<AuditVerification>(service, 'VerifyAudit', principal, {})),
     );
   }
 
@@ -103,10 +90,9 @@ export class AuditController {
     service: Audited,
     method: string,
     principal: Principal,
-    request: FastifyRequest,
     body: object,
   ): Promise<T> {
-    const options = await this.exchange.callOptions(principal, service, request);
+    const options = await this.exchange.callOptions(principal, service);
     const client = service === 'auth' ? this.auth : this.order;
     return client.call<T>(method, body, options);
   }

@@ -1,6 +1,5 @@
-import { Body, Controller, Delete, Get, HttpCode, Inject, Post, Req } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Post } from '@nestjs/common';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiTags } from '@nestjs/swagger';
-import type { FastifyRequest } from 'fastify';
 import type { CreatedApiKey, ListApiKeysResponse } from '@citadel/contracts';
 import { AUTH_CLIENT, type ServiceClient } from '../downstream.js';
 import { ApiPathId, PathId } from '../params.js';
@@ -35,12 +34,11 @@ export class ApiKeysController {
   async create(
     @Body() body: CreateApiKeyRequestDto,
     @CurrentPrincipal() principal: Principal,
-    @Req() request: FastifyRequest,
   ): Promise<CreatedApiKeyDto> {
     const { key, secret } = await this.auth.call<CreatedApiKey>(
       'CreateApiKey',
       { name: body.name, scopes: body.scopes, ttl_days: body.ttl_days ?? 0 },
-      await this.options(principal, request),
+      await this.options(principal),
     );
     return { ...key, secret };
   }
@@ -48,14 +46,11 @@ export class ApiKeysController {
   @Get()
   @Authenticated('api-keys:manage')
   @ApiOkListResponse(ApiKeyDto, MAX_KEYS_PER_USER)
-  async list(
-    @CurrentPrincipal() principal: Principal,
-    @Req() request: FastifyRequest,
-  ): Promise<ApiKeyDto[]> {
+  async list(@CurrentPrincipal() principal: Principal): Promise<ApiKeyDto[]> {
     const { keys } = await this.auth.call<ListApiKeysResponse>(
       'ListApiKeys',
       {},
-      await this.options(principal, request),
+      await this.options(principal),
     );
     return keys ?? [];
   }
@@ -66,16 +61,12 @@ export class ApiKeysController {
   @HttpCode(204)
   @Authenticated('api-keys:manage')
   @ApiNoContentResponse()
-  async revoke(
-    @PathId() id: string,
-    @CurrentPrincipal() principal: Principal,
-    @Req() request: FastifyRequest,
-  ): Promise<void> {
-    await this.auth.call('RevokeApiKey', { id }, await this.options(principal, request));
+  async revoke(@PathId() id: string, @CurrentPrincipal() principal: Principal): Promise<void> {
+    await this.auth.call('RevokeApiKey', { id }, await this.options(principal));
     await this.exchange.revoke({ apiKeyId: id });
   }
 
-  private options(principal: Principal, request: FastifyRequest) {
-    return this.exchange.callOptions(principal, 'auth', request);
+  private options(principal: Principal) {
+    return this.exchange.callOptions(principal, 'auth');
   }
 }

@@ -24,7 +24,6 @@ import { AUTH_CLIENT, type ServiceClient } from '../downstream.js';
 import { Authenticated } from '../session/permission.guard.js';
 import { CurrentPrincipal, type Principal } from '../session/principal.js';
 import { TokenExchange } from '../session/token-exchange.js';
-import { traceOf } from '../trace.js';
 import { LoginRequestDto, MeResponseDto, TokenResponseDto } from './login.request.dto.js';
 import {
   LoginRefused,
@@ -102,9 +101,7 @@ export class AuthController {
     }
     let outcome: LoginOutcome = 'failed';
     try {
-      const answer = await this.auth.call<LoginResponse>('Login', body, {
-        traceparent: traceOf(request).traceparent,
-      });
+      const answer = await this.auth.call<LoginResponse>('Login', body);
       outcome = 'ok';
       if (answer.device_token) void reply.header('set-cookie', deviceCookie(answer.device_token));
       return {
@@ -132,15 +129,8 @@ export class AuthController {
   @Post('auth/logout')
   @HttpCode(204)
   @Authenticated()
-  async logout(
-    @CurrentPrincipal() principal: Principal,
-    @Req() request: FastifyRequest,
-  ): Promise<void> {
-    await this.auth.call(
-      'Logout',
-      { access_token: principal.accessToken },
-      { traceparent: traceOf(request).traceparent },
-    );
+  async logout(@CurrentPrincipal() principal: Principal): Promise<void> {
+    await this.auth.call('Logout', { access_token: principal.accessToken });
     // Every replica forgets it before the client hears it is dead (revocation.ts).
     await this.exchange.revoke({ credential: principal.credentialKey });
   }

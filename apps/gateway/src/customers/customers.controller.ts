@@ -1,6 +1,5 @@
-import { Controller, Delete, Get, HttpCode, Inject, Req } from '@nestjs/common';
+import { Controller, Delete, Get, HttpCode, Inject } from '@nestjs/common';
 import { ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import type { FastifyRequest } from 'fastify';
 import type { Customer, ListCustomersResponse } from '@citadel/contracts';
 import { MeResponseDto } from '../auth/login.request.dto.js';
 import { AUTH_CLIENT, type ServiceClient } from '../downstream.js';
@@ -21,11 +20,8 @@ export class CustomersController {
   @Get()
   @Authenticated('customers:read')
   @ApiOkResponse({ type: [MeResponseDto] })
-  async list(
-    @CurrentPrincipal() principal: Principal,
-    @Req() request: FastifyRequest,
-  ): Promise<Customer[]> {
-    const options = await this.exchange.callOptions(principal, 'auth', request);
+  async list(@CurrentPrincipal() principal: Principal): Promise<Customer[]> {
+    const options = await this.exchange.callOptions(principal, 'auth');
     const { customers } = await this.auth.call<ListCustomersResponse>('ListCustomers', {}, options);
     return customers;
   }
@@ -36,12 +32,8 @@ export class CustomersController {
   @HttpCode(204)
   @Authenticated('customers:delete')
   @ApiNoContentResponse()
-  async delete(
-    @PathId() id: string,
-    @CurrentPrincipal() principal: Principal,
-    @Req() request: FastifyRequest,
-  ): Promise<void> {
-    const options = await this.exchange.callOptions(principal, 'auth', request);
+  async delete(@PathId() id: string, @CurrentPrincipal() principal: Principal): Promise<void> {
+    const options = await this.exchange.callOptions(principal, 'auth');
     await this.auth.call('DeleteCustomer', { id }, options);
     await this.exchange.revoke({ userId: id });
   }

@@ -3,7 +3,7 @@ import type { FastifyRequest } from 'fastify';
 import type { EdgeDenial } from '@citadel/contracts';
 import type { Logger } from '@citadel/observability';
 import { AUTH_CLIENT, type ServiceClient } from '../downstream.js';
-import { traceOf } from '../trace.js';
+import { requestTraceId } from '../trace.js';
 
 export const EDGE_LOG = Symbol('EDGE_LOG');
 
@@ -29,18 +29,17 @@ export class EdgeAudit {
     detail: string,
     options: { actor?: string; target?: string } = {},
   ): void {
-    const trace = traceOf(request);
     const denial: EdgeDenial = {
       actor: options.actor ?? '',
       action,
       target: options.target ?? `${request.method} ${request.routeOptions?.url ?? request.url}`,
       detail,
-      trace_id: trace.traceId,
+      trace_id: requestTraceId(),
       client_ip: request.ip,
     };
     this.log.warn({ event: 'access.denied', ...denial }, 'access denied at the edge');
     this.auth
-      .call('RecordEdgeDenial', denial, { traceparent: trace.traceparent })
+      .call('RecordEdgeDenial', denial)
       .catch((error: unknown) =>
         this.log.error(
           { event: 'audit.edge-record-failed', err: error },

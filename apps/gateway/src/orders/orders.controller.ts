@@ -8,7 +8,6 @@ import {
   HttpException,
   Inject,
   Post,
-  Req,
 } from '@nestjs/common';
 import {
   ApiConflictResponse,
@@ -19,7 +18,6 @@ import {
   ApiResponse,
   ApiTags,
 } from '@nestjs/swagger';
-import type { FastifyRequest } from 'fastify';
 import type { ListOrdersResponse, Order } from '@citadel/contracts';
 import { ORDER_CLIENT, type ServiceClient } from '../downstream.js';
 import { ApiPathId, PathId } from '../params.js';
@@ -40,13 +38,8 @@ export class OrdersController {
     private readonly exchange: TokenExchange,
   ) {}
 
-  private async call<T>(
-    method: string,
-    body: object,
-    principal: Principal,
-    request: FastifyRequest,
-  ) {
-    const options = await this.exchange.callOptions(principal, 'order', request);
+  private async call<T>(method: string, body: object, principal: Principal) {
+    const options = await this.exchange.callOptions(principal, 'order');
     return this.order.call<T>(method, body, options);
   }
 
@@ -73,7 +66,6 @@ export class OrdersController {
     @Body() body: CreateOrderRequestDto,
     @Headers('idempotency-key') idempotencyKey: string | undefined,
     @CurrentPrincipal() principal: Principal,
-    @Req() request: FastifyRequest,
   ) {
     if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
       throw new BadRequestException({
@@ -89,7 +81,6 @@ export class OrdersController {
         payment_token: body.payment_token ?? '',
       },
       principal,
-      request,
     );
     if (order.status === 'payment_failed') {
       throw new HttpException(
@@ -109,8 +100,8 @@ export class OrdersController {
     MAX_LISTED_ORDERS,
     'The newest orders: own; support agents and admins see all',
   )
-  async list(@CurrentPrincipal() principal: Principal, @Req() request: FastifyRequest) {
-    return (await this.call<ListOrdersResponse>('ListOrders', {}, principal, request)).orders;
+  async list(@CurrentPrincipal() principal: Principal) {
+    return (await this.call<ListOrdersResponse>('ListOrders', {}, principal)).orders;
   }
 
   @Get(':id')
@@ -118,12 +109,8 @@ export class OrdersController {
   @Authenticated('orders:read:own', 'orders:read:any')
   @ApiOkResponse({ type: OrderDto })
   @ApiNotFoundResponse({ description: 'No such order, or not yours (existence is not leaked)' })
-  get(
-    @PathId() id: string,
-    @CurrentPrincipal() principal: Principal,
-    @Req() request: FastifyRequest,
-  ) {
-    return this.call<Order>('GetOrder', { id }, principal, request);
+  get(@PathId() id: string, @CurrentPrincipal() principal: Principal) {
+    return this.call<Order>('GetOrder', { id }, principal);
   }
 
   @Post(':id/cancel')
@@ -131,12 +118,8 @@ export class OrdersController {
   @HttpCode(200)
   @Authenticated('orders:cancel:own', 'orders:cancel:any')
   @ApiOkResponse({ type: OrderDto, description: 'Cancelled and refunded' })
-  cancel(
-    @PathId() id: string,
-    @CurrentPrincipal() principal: Principal,
-    @Req() request: FastifyRequest,
-  ) {
-    return this.call<Order>('CancelOrder', { id }, principal, request);
+  cancel(@PathId() id: string, @CurrentPrincipal() principal: Principal) {
+    return this.call<Order>('CancelOrder', { id }, principal);
   }
 
   @Post(':id/refund')
@@ -144,11 +127,7 @@ export class OrdersController {
   @HttpCode(200)
   @Authenticated('orders:refund')
   @ApiOkResponse({ type: OrderDto })
-  refund(
-    @PathId() id: string,
-    @CurrentPrincipal() principal: Principal,
-    @Req() request: FastifyRequest,
-  ) {
-    return this.call<Order>('RefundOrder', { id }, principal, request);
+  refund(@PathId() id: string, @CurrentPrincipal() principal: Principal) {
+    return this.call<Order>('RefundOrder', { id }, principal);
   }
 }

@@ -1,7 +1,7 @@
 import { Catch, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from '@citadel/observability';
-import { traceOf } from '../trace.js';
+import { requestTraceId } from '../trace.js';
 import { toProblem } from './problem.js';
 import { ERROR_SECURITY_HEADERS } from './security-headers.js';
 
@@ -27,7 +27,7 @@ export function sendProblem(
   request: FastifyRequest,
   reply: FastifyReply,
 ): void {
-  const traceId = traceOf(request).traceId;
+  const traceId = requestTraceId();
   const body = toProblem(exception, traceId);
   if (body.status >= 500) {
     logger.error({ event: 'request.failed', trace_id: traceId, err: exception }, 'request failed');

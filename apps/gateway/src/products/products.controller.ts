@@ -1,14 +1,12 @@
-import { Body, Controller, Get, Inject, Param, Put, Req } from '@nestjs/common';
+import { Body, Controller, Get, Inject, Param, Put } from '@nestjs/common';
 import { ApiOkResponse, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { IsInt, Max, Min } from 'class-validator';
-import type { FastifyRequest } from 'fastify';
 import type { ListProductsResponse, Product } from '@citadel/contracts';
 import { ORDER_CLIENT, type ServiceClient } from '../downstream.js';
 import { SkuParam } from '../params.js';
 import { Authenticated } from '../session/permission.guard.js';
 import { CurrentPrincipal, type Principal } from '../session/principal.js';
 import { TokenExchange } from '../session/token-exchange.js';
-import { traceOf } from '../trace.js';
 
 /** As the order service's catalogue file requires them (catalogue-file.ts). */
 export class ProductDto {
@@ -37,12 +35,8 @@ export class ProductsController {
   /** Public: the catalogue. The gateway still calls order over mTLS, without a user JWT. */
   @Get()
   @ApiOkResponse({ type: [ProductDto] })
-  async list(@Req() request: FastifyRequest): Promise<Product[]> {
-    const { products } = await this.order.call<ListProductsResponse>(
-      'ListProducts',
-      {},
-      { traceparent: traceOf(request).traceparent },
-    );
+  async list(): Promise<Product[]> {
+    const { products } = await this.order.call<ListProductsResponse>('ListProducts', {});
     return products;
   }
 
@@ -53,9 +47,8 @@ export class ProductsController {
     @Param() { sku }: SkuParam,
     @Body() body: SetPriceRequestDto,
     @CurrentPrincipal() principal: Principal,
-    @Req() request: FastifyRequest,
   ): Promise<Product> {
-    const options = await this.exchange.callOptions(principal, 'order', request);
+    const options = await this.exchange.callOptions(principal, 'order');
     return this.order.call<Product>('SetPrice', { sku, price_cents: body.price_cents }, options);
   }
 }

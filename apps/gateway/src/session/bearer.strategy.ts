@@ -3,7 +3,6 @@ import { PassportStrategy } from '@nestjs/passport';
 import passport from 'passport';
 import type { Role } from '@citadel/auth';
 import type { FastifyRequest } from 'fastify';
-import { traceOf } from '../trace.js';
 import { bearerCredential } from './credential.js';
 import { keyOfPresented } from './credential-key.js';
 import type { Principal } from './principal.js';
@@ -59,12 +58,7 @@ export class BearerStrategy extends PassportStrategy(AuthorizationBearerStrategy
   async validate(request: FastifyRequest, credential: string): Promise<Principal> {
     try {
       const key = keyOfPresented(request, credential);
-      const session = await this.exchange.exchange(
-        credential,
-        'order',
-        traceOf(request).traceparent,
-        key,
-      );
+      const session = await this.exchange.exchange(credential, 'order', key);
       return {
         id: session.userId,
         email: session.email,

@@ -1,21 +1,13 @@
 import type { ServiceClient } from '@citadel/transport';
-import type { FastifyRequest } from 'fastify';
-import { traceOf } from '../trace.js';
 import { credentialKey } from './credential-key.js';
 import type { RevocationFeed, RevocationListener } from './revocation.js';
 import { InvalidAccessToken, TokenExchange } from './token-exchange.js';
 
 function fakeAuth(expiresInSeconds: number) {
   const calls: string[] = [];
-  const traceparents: (string | undefined)[] = [];
   const client = {
-    call: async (
-      _method: string,
-      request: { access_token: string; audience: string },
-      options: { traceparent?: string },
-    ) => {
+    call: async (_method: string, request: { access_token: string; audience: string }) => {
       calls.push(`${request.access_token}:${request.audience}`);
-      traceparents.push(options.traceparent);
       if (request.access_token === 'revoked')
         throw Object.assign(new Error('x'), { code: 16, details: 'x' });
       return {
@@ -27,38 +19,35 @@ function fakeAuth(expiresInSeconds: number) {
       };
     },
   } as unknown as ServiceClient;
-  return { client, calls, traceparents };
+  return { client, calls };
 }
 
 describe('TokenExchange', () => {
   it('caches per token and audience, and dedupes concurrent exchanges', async () => {
     const { client, calls } = fakeAuth(60);
     const exchange = new TokenExchange(client);
-    await Promise.all([
-      exchange.exchange('t1', 'order', undefined),
-      exchange.exchange('t1', 'order', undefined),
-    ]);
-    await exchange.exchange('t1', 'order', undefined);
-    await exchange.exchange('t1', 'auth', undefined);
+    await Promise.all([exchange.exchange('t1', 'order'), exchange.exchange('t1', 'order')]);
+    await exchange.exchange('t1', 'order');
+    await exchange.exchange('t1', 'auth');
     expect(calls).toEqual(['t1:order', 't1:auth']);
   });
 
   it('does not hand out a JWT within 15 s of its expiry', async () => {
     const { client, calls } = fakeAuth(10);
     const exchange = new TokenExchange(client);
-    await exchange.exchange('t1', 'order', undefined);
-    await exchange.exchange('t1', 'order', undefined);
+    await exchange.exchange('t1', 'order');
+    await exchange.exchange('t1', 'order');
     expect(calls).toHaveLength(2);
   });
 
   it('forgets a token on logout and a user on deletion', async () => {
     const { client, calls } = fakeAuth(60);
     const exchange = new TokenExchange(client);
-    await exchange.exchange('t1', 'order', undefined);
+    await exchange.exchange('t1', 'order');
     await exchange.revoke({ credential: credentialKey('t1') });
-    await exchange.exchange('t1', 'order', undefined);
+    await exchange.exchange('t1', 'order');
     await exchange.revoke({ userId: 'u1' });
-    await exchange.exchange('t1', 'order', undefined);
+    await exchange.exchange('t1', 'order');
     expect(calls).toHaveLength(3);
   });
 
@@ -73,8 +62,8 @@ describe('TokenExchange', () => {
     } as unknown as ServiceClient;
     const exchange = new TokenExchange(apiKeyAuth);
     expect(exchange.isKnown(credentialKey('k1'))).toBe(false);
-    await exchange.exchange('k1', 'auth', undefined);
-    await exchange.exchange('k2', 'order', undefined);
+    await exchange.exchange('k1', 'auth');
+    await exchange.exchange('k2', 'order');
     expect(exchange.isKnown(credentialKey('k1'))).toBe(true);
     expect(exchange.isKnown(credentialKey('k2'))).toBe(true);
     await exchange.revoke({ apiKeyId: 'ak-1' });
@@ -83,43 +72,22 @@ describe('TokenExchange', () => {
 
     const { client: shortLived } = fakeAuth(10);
     const nearExpiry = new TokenExchange(shortLived);
-    await nearExpiry.exchange('t1', 'order', undefined);
+    await nearExpiry.exchange('t1', 'order');
     expect(nearExpiry.isKnown(credentialKey('t1'))).toBe(false);
   });
 
-  it("continues the request's trace on the call to auth a miss makes", async () => {
-    const { client, traceparents } = fakeAuth(60);
-    const exchange = new TokenExchange(client);
-    const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
-    await exchange.exchange('t1', 'order', traceparent);
-    await exchange.exchange('t1', 'order', traceparent);
-    expect(traceparents).toEqual([traceparent]);
-  });
-
-  it("gives a downstream call the audience's JWT and the request's own traceparent", async () => {
-    const { client, traceparents } = fakeAuth(60);
-    const exchange = new TokenExchange(client);
-    const request = {
-      method: 'GET',
-      headers: { traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' },
-    } as unknown as FastifyRequest;
+  it("gives a downstream call the audience's JWT (its trace travels by itself)", async () => {
+    const exchange = new TokenExchange(fakeAuth(60).client);
     const options = await exchange.callOptions(
       { accessToken: 't1', credentialKey: credentialKey('t1') },
       'auth',
-      request,
     );
-    expect(options).toEqual({ jwt: 'jwt-1', traceparent: traceOf(request).traceparent });
-    // The request's own trace, started at the edge: the client's is only a link on it.
-    expect(options.traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
-    expect(options.traceparent).not.toContain('4bf92f3577b34da6a3ce929d0e0e4736');
-    expect(traceparents).toEqual([options.traceparent]);
+    expect(options).toEqual({ jwt: 'jwt-1' });
   });
 
   it('turns UNAUTHENTICATED from auth into InvalidAccessToken', async () => {
     const exchange = new TokenExchange(fakeAuth(60).client);
-    await expect(exchange.exchange('revoked', 'order', undefined)).rejects.toBeInstanceOf(
-      InvalidAccessToken,
-    );
+    await expect(exchange.exchange('revoked', 'order')).rejects.toBeInstanceOf(InvalidAccessToken);
   });
 
   describe('revocations', () => {
@@ -151,12 +119,12 @@ describe('TokenExchange', () => {
       const { client, pending } = controllableAuth();
       const exchange = new TokenExchange(client);
       const key = credentialKey('t1');
-      const before = exchange.exchange('t1', 'order', undefined, key);
+      const before = exchange.exchange('t1', 'order', key);
       expect(pending).toHaveLength(1);
 
       // Logout: auth revokes, then the gateway publishes, while the exchange is in flight.
       await exchange.revoke({ credential: key });
-      const after = exchange.exchange('t1', 'order', undefined, key);
+      const after = exchange.exchange('t1', 'order', key);
       expect(pending).toHaveLength(2); // its own exchange, not the one started before
       pending[0].answer(false); // auth had verified the token before the logout
       pending[1].answer(true);
@@ -164,7 +132,7 @@ describe('TokenExchange', () => {
       await expect(after).rejects.toBeInstanceOf(InvalidAccessToken);
 
       expect(exchange.isKnown(key)).toBe(false);
-      const next = exchange.exchange('t1', 'order', undefined, key);
+      const next = exchange.exchange('t1', 'order', key);
       expect(pending).toHaveLength(3); // asked auth again: nothing was cached
       pending[2].answer(true);
       await expect(next).rejects.toBeInstanceOf(InvalidAccessToken);
@@ -173,7 +141,7 @@ describe('TokenExchange', () => {
     it("the same race for a user's revocation (account deleted, password or role changed)", async () => {
       const { client, pending } = controllableAuth();
       const exchange = new TokenExchange(client);
-      const inFlight = exchange.exchange('t1', 'auth', undefined);
+      const inFlight = exchange.exchange('t1', 'auth');
       await exchange.revoke({ userId: 'u1' });
       pending[0].answer(false);
       await inFlight;
@@ -199,21 +167,21 @@ describe('TokenExchange', () => {
       const { client, calls } = fakeAuth(60);
       const { feed, flush } = controllableFeed();
       const exchange = new TokenExchange(client, feed);
-      await exchange.exchange('t1', 'order', undefined);
-      await exchange.exchange('t1', 'order', undefined);
+      await exchange.exchange('t1', 'order');
+      await exchange.exchange('t1', 'order');
       expect(calls).toHaveLength(1);
 
       feed.trusted = false;
       expect(exchange.isKnown(credentialKey('t1'))).toBe(false);
-      await exchange.exchange('t1', 'order', undefined);
-      await exchange.exchange('t1', 'order', undefined);
+      await exchange.exchange('t1', 'order');
+      await exchange.exchange('t1', 'order');
       expect(calls).toHaveLength(3); // the cached entry is not used, nothing new is cached
 
       flush();
       feed.trusted = true;
-      await exchange.exchange('t1', 'order', undefined);
+      await exchange.exchange('t1', 'order');
       expect(calls).toHaveLength(4); // the entry from before the gap is gone
-      await exchange.exchange('t1', 'order', undefined);
+      await exchange.exchange('t1', 'order');
       expect(calls).toHaveLength(4);
     });
   });

@@ -1,9 +1,7 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { isRole } from '@citadel/auth';
 import type { ExchangeTokenResponse } from '@citadel/contracts';
-import type { FastifyRequest } from 'fastify';
 import { AUTH_CLIENT, type ServiceClient } from '../downstream.js';
-import { traceOf } from '../trace.js';
 import type { Principal } from './principal.js';
 import { credentialKey, type CredentialKey } from './credential-key.js';
 import {
@@ -78,27 +76,25 @@ export class TokenExchange {
   }
 
   /**
-   * `traceparent`: the request's, for the call to auth when the cache misses.
-   * `credential`: the token's `credentialKey`, where the caller has it already.
+   * `credential`: the token's `credentialKey`, where the caller has it already. The call to
+   * auth when the cache misses is part of the request's trace (the active context).
    */
   async exchange(
     accessToken: string,
     audience: string,
-    traceparent: string | undefined,
     credential: CredentialKey = credentialKey(accessToken),
   ): Promise<CachedExchange> {
     // Fail closed: a replica that may have missed a revocation asks auth every time.
-    if (!this.revocations.trusted)
-      return this.fetch(accessToken, audience, traceparent, credential);
+    if (!this.revocations.trusted) return this.fetch(accessToken, audience, credential);
     const cached = this.cache.get(credential)?.get(audience);
     if (cached && cached.usableUntil > Date.now()) return cached;
     const key = `${credential}:${audience}`;
     let pending = this.inflight.get(key);
     if (!pending) {
       if (this.inflight.size >= MAX_SHARED_INFLIGHT) {
-        return this.fetch(accessToken, audience, traceparent, credential);
+        return this.fetch(accessToken, audience, credential);
       }
-      const shared = this.fetch(accessToken, audience, traceparent, credential).finally(() => {
+      const shared = this.fetch(accessToken, audience, credential).finally(() => {
         // A revocation may have replaced it with a newer exchange since: that one stays.
         if (this.inflight.get(key) === shared) this.inflight.delete(key);
       });
@@ -110,37 +106,24 @@ export class TokenExchange {
 
   /**
    * What a call to `audience` made for this request carries: the credential's JWT for
-   * that audience (exchanged, or from the cache) and the request's `traceparent`.
+   * that audience (exchanged, or from the cache). Its trace travels by itself.
    */
   async callOptions(
     principal: Pick<Principal, 'accessToken' | 'credentialKey'>,
     audience: string,
-    request: FastifyRequest,
-  ): Promise<{ jwt: string; traceparent: string }> {
-    const { traceparent } = traceOf(request);
-    const { jwt } = await this.exchange(
-      principal.accessToken,
-      audience,
-      traceparent,
-      principal.credentialKey,
-    );
-    return { jwt, traceparent };
+  ): Promise<{ jwt: string }> {
+    const { jwt } = await this.exchange(principal.accessToken, audience, principal.credentialKey);
+    return { jwt };
   }
 
-  private async fetch(
-    accessToken: string,
-    audience: string,
-    traceparent: string | undefined,
-    credential: CredentialKey,
-  ) {
+  private async fetch(accessToken: string, audience: string, credential: CredentialKey) {
     const generation = this.generation;
     let response: ExchangeTokenResponse;
     try {
-      response = await this.auth.call<ExchangeTokenResponse>(
-        'ExchangeToken',
-        { access_token: accessToken, audience },
-        { traceparent },
-      );
+      response = await this.auth.call<ExchangeTokenResponse>('ExchangeToken', {
+        access_token: accessToken,
+        audience,
+      });
     } catch (error) {
       this.forget(credential, audience);
       if ((error as { code?: number }).code === 16) throw new InvalidAccessToken();

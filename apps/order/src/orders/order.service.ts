@@ -11,11 +11,11 @@ import {
   isServiceError,
   notFound,
   permissionDenied,
-  traceIdOfCall,
   unavailable,
   type UserContext,
 } from '@citadel/transport';
 import { AnomalyDetector, AuditLog } from '@citadel/audit';
+import { activeTraceId } from '@citadel/observability';
 import { Catalogue } from '../catalogue/catalogue.js';
 import { OrderRepository, type StoredOrder } from './order.repository.js';
 import { PaymentsPort } from './payments.port.js';
@@ -141,7 +141,7 @@ export class OrderService {
       target,
       outcome: 'ok',
       callerService: call.caller,
-      traceId: traceIdOfCall(call),
+      traceId: activeTraceId(),
     });
   }
 
@@ -201,7 +201,7 @@ export class OrderService {
           idempotency_key: `order:${order.id}`,
           payment_token: order.paymentToken,
         },
-        { jwt: call.jwt, traceparent: call.traceparent },
+        { jwt: call.jwt },
       );
       // Only payment's answer about the charge itself (captured or declined) settles it.
       next =
@@ -237,7 +237,7 @@ export class OrderService {
       target: order.id,
       outcome: refusedCaller ? 'denied' : 'failed',
       callerService: call.caller,
-      traceId: traceIdOfCall(call),
+      traceId: activeTraceId(),
       detail: `order left pending: payment answered ${code === undefined ? 'nothing' : status[code]}${
         isServiceError(error) && error.details ? ` (${error.details.slice(0, 200)})` : ''
       }`,
@@ -264,10 +264,7 @@ export class OrderService {
     if (order.status === outcome) return order;
     if (order.status !== 'paid') throw failedPrecondition(`order is ${order.status}`);
     try {
-      await this.payments.refund(order.payment_id, reason, {
-        jwt: call.jwt,
-        traceparent: call.traceparent,
-      });
+      await this.payments.refund(order.payment_id, reason, { jwt: call.jwt });
     } catch (error) {
       throw isServiceError(error) && error.code === status.PERMISSION_DENIED
         ? permissionDenied()
