@@ -91,7 +91,9 @@ function call(
       env: { REDIS_URL, REDIS_KEY_PREFIX: KEY_PREFIX },
     });
     ca = fs.readFileSync(own.system.caFile);
-    [replicaA, replicaB] = own.system.gatewayUrls;
+    const [first, second] = own.system.gatewayUrls;
+    if (!first || !second) throw new Error('two gateway replicas expected');
+    [replicaA, replicaB] = [first, second];
   }, 180_000);
   afterAll(async () => {
     await own?.dispose();

@@ -126,8 +126,8 @@ async function redisProxy() {
     const b = replica(REDIS_URL);
     await until(() => a.feed.trusted && b.feed.trusted, 10_000, 'trusted');
     const key = credentialKey('t1');
-    await b.exchange.exchange('t1', 'order', undefined, key);
-    await b.exchange.exchange('t1', 'order', undefined, key);
+    await b.exchange.exchange('t1', 'order');
+    await b.exchange.exchange('t1', 'order');
     expect(b.auth.calls).toHaveLength(1); // cached on B
     expect(b.exchange.isKnown(key)).toBe(true);
 
@@ -135,7 +135,7 @@ async function redisProxy() {
     const answeredAt = Date.now();
     await until(() => !b.exchange.isKnown(key), 1_000, 'evicted on B');
     expect(Date.now() - answeredAt).toBeLessThanOrEqual(1_000);
-    await b.exchange.exchange('t1', 'order', undefined, key);
+    await b.exchange.exchange('t1', 'order');
     expect(b.auth.calls).toHaveLength(2);
   });
 
@@ -145,8 +145,8 @@ async function redisProxy() {
     const cutOff = replica(proxy.url);
     await until(() => other.feed.trusted && cutOff.feed.trusted, 10_000, 'trusted');
     const key = credentialKey('t1');
-    await cutOff.exchange.exchange('t1', 'order', undefined, key);
-    await cutOff.exchange.exchange('t1', 'order', undefined, key);
+    await cutOff.exchange.exchange('t1', 'order');
+    await cutOff.exchange.exchange('t1', 'order');
     expect(cutOff.auth.calls).toHaveLength(1);
 
     // A silent partition (no TCP error): noticed from the missing heartbeats, within 1 s.
@@ -157,17 +157,17 @@ async function redisProxy() {
     // Revoked elsewhere meanwhile: the message never reaches this replica.
     await other.exchange.revoke({ credential: key });
     expect(cutOff.exchange.isKnown(key)).toBe(false);
-    await cutOff.exchange.exchange('t1', 'order', undefined, key);
-    await cutOff.exchange.exchange('t1', 'order', undefined, key);
+    await cutOff.exchange.exchange('t1', 'order');
+    await cutOff.exchange.exchange('t1', 'order');
     expect(cutOff.auth.calls).toHaveLength(3); // each request exchanged at auth, none cached
 
     // The connection resets and ioredis reconnects: the first message heard flushes the
     // cache (the entry from before the gap, which was revoked meanwhile, is gone).
     proxy.heal();
     await until(() => cutOff.feed.trusted, 10_000, 'trusted again');
-    await cutOff.exchange.exchange('t1', 'order', undefined, key);
+    await cutOff.exchange.exchange('t1', 'order');
     expect(cutOff.auth.calls).toHaveLength(4);
-    await cutOff.exchange.exchange('t1', 'order', undefined, key);
+    await cutOff.exchange.exchange('t1', 'order');
     expect(cutOff.auth.calls).toHaveLength(4); // and caches again
   });
 });
