@@ -196,9 +196,14 @@ export class TokenExchange {
     this.cache.clear();
   }
 
-  /** Whether a usable exchange for this credential is cached (a session known good). */
+  /**
+   * Whether a usable exchange for this credential is cached (a session known good). Read
+   * even while the revocation feed is down: it picks the rate limiter's bucket, it grants
+   * nothing (every request is then exchanged at auth, which refuses a revoked credential),
+   * and sessions verified before the outage keep their own budget instead of sharing their
+   * address's.
+   */
   isKnown(key: CredentialKey): boolean {
-    if (!this.revocations.trusted) return false;
     const byAudience = this.cache.get(key);
     if (!byAudience) return false;
     const now = Date.now();
