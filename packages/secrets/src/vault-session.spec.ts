@@ -176,15 +176,19 @@ describe('VaultSession against the Vault API', () => {
     session.close();
   });
 
-  it('wrong credentials fail closed at open', async () => {
+  it('wrong credentials fail closed at open: one attempt, no retry, the caller reports it', async () => {
     const { roleId } = credentials.get('order')!;
+    const before = refusedLogins.length;
+    const log = recordingLogger();
     await expect(
       VaultSession.open({
         addr: server.url,
         credentials: { roleId, secretId: 'not-the-secret-id' },
-        logger: recordingLogger().logger,
+        logger: log.logger,
       }),
-    ).rejects.toThrow(/auth\/approle\/login: invalid role or secret ID/);
+    ).rejects.toThrow(/auth\/approle\/login: invalid role or secret ID \(HTTP 400\)/);
+    expect(refusedLogins.length - before).toBe(1);
+    expect(log.events).toEqual([]);
   });
 
   /**
