@@ -47,6 +47,7 @@ export function appPackageJson(plan: ServicePlan): string {
         '@citadel/config': '*',
         '@citadel/contracts': '*',
         '@citadel/database': '*',
+        '@citadel/observability': '*',
         '@citadel/transport': '*',
         '@nestjs/common': '^12.5.1',
         '@nestjs/core': '^12.5.1',
@@ -87,6 +88,18 @@ const list = (names: string[]) =>
     : names.length === 1
       ? names[0]!
       : `${names.slice(0, -1).join(', ')} and ${names.at(-1)}`;
+
+/** Loaded with `node --import` before main.js (the launcher and the image do so). */
+export function appInstrumentation(plan: ServicePlan): string {
+  return `// The process's first module: \`node --import ./dist/instrumentation.js dist/main.js\` loads
+// it before main.js and everything main.js imports, so OpenTelemetry's instrumentations
+// are in place when the modules they patch are loaded (see @citadel/observability).
+import '@citadel/observability/register';
+import { initTracing } from '@citadel/observability';
+
+initTracing('${plan.name}', { ...process.env });
+`;
+}
 
 export function appMain(plan: ServicePlan): string {
   const calls = Object.keys(plan.calls).filter((callee) => callee !== 'auth');
@@ -501,7 +514,7 @@ spec:
         vault.hashicorp.com/agent-inject-perms-role_id: '0400'
         vault.hashicorp.com/agent-inject-secret-secret_id: auth/approle/role/${n}/secret-id
         vault.hashicorp.com/agent-inject-template-secret_id: |
-          {{- with secret "auth/approle/role/${n}/secret-id" "num_uses=0" -}}{{ .Data.secret_id }}{{- end -}}
+          {{- with secret "auth/approle/role/${n}/secret-id" -}}{{ .Data.secret_id }}{{- end -}}
         vault.hashicorp.com/agent-inject-perms-secret_id: '0400'
     spec:
       serviceAccountName: ${n}
