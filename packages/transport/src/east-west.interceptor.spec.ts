@@ -1,6 +1,8 @@
+import { randomBytes } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import { spiffeId } from '@citadel/config';
+import { initTracing, type Tracing } from '@citadel/observability';
 import { callContextOf } from './call-context.js';
 import type { Policy } from './caller-policy.js';
 import { enforceEastWestPolicy, type DenialEvent } from './east-west.interceptor.js';
@@ -70,7 +72,11 @@ describe('enforceEastWestPolicy (a grpc-js server interceptor)', () => {
   /** The callers each handler ran for, with the context the interceptor handed it. */
   const ran: { path: string; caller: string | undefined }[] = [];
 
+  let tracing: Tracing;
+
   beforeAll(async () => {
+    // The W3C propagator, as in a service (no instrumentation can patch under jest).
+    tracing = initTracing('payment', { instrumentations: [] });
     server = new grpc.Server({
       interceptors: [
         certificateFromMetadata,
@@ -99,9 +105,10 @@ describe('enforceEastWestPolicy (a grpc-js server interceptor)', () => {
     client = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
   });
 
-  afterAll(() => {
+  afterAll(async () => {
     client.close();
     server.forceShutdown();
+    await tracing.shutdown();
   });
 
   beforeEach(() => {
@@ -110,21 +117,22 @@ describe('enforceEastWestPolicy (a grpc-js server interceptor)', () => {
     ran.length = 0;
   });
 
-  const metadataOf = (identity: string | undefined) => {
+  const metadataOf = (identity: string | undefined, traceparent?: string) => {
     const metadata = new grpc.Metadata();
     if (identity) metadata.set('x-test-identity', identity);
+    if (traceparent) metadata.set('traceparent', traceparent);
     return metadata;
   };
 
   /** A unary call with an empty request (what an empty health check request encodes to). */
-  function unary(path: string, identity: string | undefined) {
+  function unary(path: string, identity: string | undefined, traceparent?: string) {
     return new Promise<{ code: grpc.status; response?: Buffer }>((resolve) =>
       client.makeUnaryRequest(
         path,
         raw.serialize,
         raw.deserialize,
         Buffer.alloc(0),
-        metadataOf(identity),
+        metadataOf(identity, traceparent),
         (error, response) => resolve(error ? { code: error.code } : { code: 0, response }),
       ),
     );
@@ -154,9 +162,12 @@ describe('enforceEastWestPolicy (a grpc-js server interceptor)', () => {
     expect(denials).toEqual([]);
   });
 
-  it('refuses a caller the policy does not name before any handler runs, and reports it', async () => {
+  it('refuses a caller the policy does not name before any handler runs, and reports it under its trace', async () => {
+    const traces = Array.from({ length: 20 }, () => randomBytes(16).toString('hex'));
     const outcomes = await Promise.all(
-      Array.from({ length: 20 }, () => unary(PAYMENT.Charge.path, 'analytics')),
+      traces.map((trace) =>
+        unary(PAYMENT.Charge.path, 'analytics', `00-${trace}-00f067aa0ba902b7-01`),
+      ),
     );
     expect(outcomes.map((outcome) => outcome.code)).toEqual(
       Array(20).fill(grpc.status.PERMISSION_DENIED),
@@ -170,6 +181,11 @@ describe('enforceEastWestPolicy (a grpc-js server interceptor)', () => {
       reason: 'caller-not-allowed',
       traceId: expect.stringMatching(/^[0-9a-f]{32}$/),
     });
+    // Each denial joins its caller's trace (inside the mesh, a caller's trace is continued).
+    expect(denials.map((denial) => denial.traceId).sort()).toEqual([...traces].sort());
+    // Without a traceparent, a refusal names no trace: no handler, so no server span.
+    await unary(PAYMENT.Charge.path, 'analytics');
+    expect(denials[20]?.traceId).toBeUndefined();
   });
 
   it('grants methods by their full name: order may Charge, not GetPayment', async () => {
@@ -210,14 +226,19 @@ describe('enforceEastWestPolicy (a grpc-js server interceptor)', () => {
   });
 
   it('leaves the refusal in the access log, with the caller its certificate named', async () => {
-    await unary(PAYMENT.Charge.path, 'analytics');
+    await unary(
+      PAYMENT.Charge.path,
+      'analytics',
+      `00-${'4bf92f3577b34da6a3ce929d0e0e4736'}-00f067aa0ba902b7-01`,
+    );
     for (let i = 0; i < 100 && handled.length === 0; i++)
       await new Promise((resolve) => setImmediate(resolve));
     expect(handled[0]).toMatchObject({
       method: 'Charge',
       caller: 'analytics',
       status: 'PERMISSION_DENIED',
-      trace_id: denials[0]?.traceId,
+      trace_id: '4bf92f3577b34da6a3ce929d0e0e4736',
     });
+    expect(denials[0]?.traceId).toBe('4bf92f3577b34da6a3ce929d0e0e4736');
   });
 });
