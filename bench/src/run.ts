@@ -1,13 +1,15 @@
 #!/usr/bin/env node
-// `npm run bench`: what Citadel's security costs per request, measured. Boots the system
-// secured and as the insecure baseline, drives both with autocannon over HTTPS and
-// keep-alive, interleaving the two, and writes bench/results/<date>.json plus a table.
+// `npm run bench`: what a Citadel request costs, measured. Boots the system as
+// `npm start` does (every defence on), drives it with autocannon over HTTPS and keep-alive,
+// against this machine's floor for the read path (bench/src/floor.ts) and, with
+// `--db postgres`, against the same system on PostgreSQL for the write path, in turns,
+// and writes bench/results/<date>.json plus a table.
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { BENCH_BASELINE_VAR, REPO_ROOT } from '@citadel/config';
+import { REPO_ROOT } from '@citadel/config';
 import type autocannon from 'autocannon';
 import { startFloor, type Floor } from './floor.js';
 import { combineLoads, runLoad, round, type LoadResult, type LoadSample } from './load.js';
@@ -24,7 +26,7 @@ import {
   cpuMicros,
   machineBusyMicros,
   ORDER_BODY,
-  type Mode,
+  type Database,
   type Service,
   type SystemUnderTest,
 } from './system-under-test.js';
@@ -39,7 +41,10 @@ import {
 
 export const PATHS = ['read', 'write', 'login'] as const;
 export type PathName = (typeof PATHS)[number];
-const MODES: Mode[] = ['secured', 'baseline'];
+/** The systems a round boots: embedded always, PostgreSQL with `--db postgres`. */
+type SystemName = Database;
+/** Environment variable naming the PostgreSQL superuser URL (as for `npm start`). */
+const DB_ADMIN_URL_VAR = 'CITADEL_DB_ADMIN_URL';
 
 interface Settings {
   smoke: boolean;
@@ -54,6 +59,8 @@ interface Settings {
   preAuthTokens: number;
   out: string;
   paths: PathName[];
+  /** With `--db postgres`: the write path on PostgreSQL too, through this admin URL. */
+  databaseAdminUrl?: string;
   cpuProfDir?: string;
 }
 
@@ -73,9 +80,15 @@ function settings(argv: string[], env: NodeJS.ProcessEnv): Settings {
   const smoke = flag('smoke');
   const date = new Date().toISOString().slice(0, 10);
   const cpuProf = option('cpu-prof', 'BENCH_CPU_PROF_DIR');
+  const db = option('db', 'BENCH_DB') ?? (smoke ? 'both' : 'embedded');
+  if (!['embedded', 'postgres', 'both'].includes(db))
+    throw new Error(`--db: embedded, postgres or both, not ${db}`);
+  const adminUrl = env[DB_ADMIN_URL_VAR];
+  if (db === 'postgres' && !adminUrl)
+    throw new Error(`--db postgres: set ${DB_ADMIN_URL_VAR} to a PostgreSQL superuser URL`);
   return {
     smoke,
-    durationS: number('duration', 'BENCH_DURATION_S', smoke ? 1 : 10),
+    durationS: number('duration', 'BENCH_DURATION_S', smoke ? 2 : 10),
     slices: Math.max(1, Math.round(number('slices', 'BENCH_SLICES', smoke ? 1 : 5))),
     settleS: number('settle', 'BENCH_SETTLE_S', smoke ? 0 : 0.5),
     initialWarmupS: number('initial-warmup', 'BENCH_INITIAL_WARMUP_S', smoke ? 0.5 : 5),
@@ -91,6 +104,8 @@ function settings(argv: string[], env: NodeJS.ProcessEnv): Settings {
       if (!(PATHS as readonly string[]).includes(name)) throw new Error(`--paths: no path ${name}`);
       return name as PathName;
     }),
+    // `both` (the smoke run's default) measures PostgreSQL when a server is configured.
+    databaseAdminUrl: db === 'embedded' ? undefined : adminUrl,
     cpuProfDir: cpuProf ? path.resolve(cpuProf) : undefined,
   };
 }
@@ -110,14 +125,23 @@ function requestsFor(pathName: PathName, sut: SystemUnderTest): autocannon.Reque
           body: JSON.stringify(ORDER_BODY),
         },
       ];
-    case 'login':
-      // Every demo user in turn: login is argon2id-bound by design.
-      return sut.system.demoUsers.map((user) => ({
-        method: 'POST',
-        path: '/v1/auth/login',
-        headers: json,
-        body: JSON.stringify({ email: user.email, password: user.password }),
-      }));
+    case 'login': {
+      // Every demo user in turn across all connections, not per connection: one login per
+      // account runs at a time (login-throttle.ts), so connections that each started with
+      // the same user would queue behind each other in lockstep. Argon2id-bound by design.
+      const bodies = sut.system.demoUsers.map((user) =>
+        JSON.stringify({ email: user.email, password: user.password }),
+      );
+      let next = 0;
+      return [
+        {
+          method: 'POST',
+          path: '/v1/auth/login',
+          headers: json,
+          setupRequest: (request) => ({ ...request, body: bodies[next++ % bodies.length] }),
+        },
+      ];
+    }
   }
 }
 
@@ -135,7 +159,7 @@ export interface RunResult extends LoadResult {
 
 /** What one run drives: a booted system, or the floor. */
 interface LoadTarget {
-  name: Mode | 'floor';
+  name: SystemName | 'floor';
   url: string;
   ca: Buffer;
   requests: autocannon.Request[];
@@ -150,7 +174,7 @@ interface LoadTarget {
 const MAX_FOREIGN_CPU_PCT = 15;
 const MAX_ATTEMPTS = 3;
 
-type DiscardedRun = RunResult & { path: PathName; mode: Mode | 'floor' };
+type DiscardedRun = RunResult & { path: PathName; mode: SystemName | 'floor' };
 
 /** One slice of a target's run: its load, and what each process's CPU did meanwhile. */
 interface Slice {
@@ -244,7 +268,7 @@ function combineSlices(slices: Slice[]): RunResult {
 
 /**
  * One round of one path: every target's measured time cut into `--slices` slices, run in
- * turns (secured, baseline, floor, secured, ...), each slice's order rotated. This
+ * turns (embedded, floor, embedded, ...), each slice's order rotated. This
  * machine's speed swings by a third over a few seconds under a two-core load (two threads
  * of SHA-256 measured 620 to 1,200 ops/ms within 40 s), so targets measured one after the
  * other for 10 s each would compare those swings; slices of 2 s in turns see the same ones.
@@ -327,11 +351,6 @@ function machine() {
 }
 
 async function main() {
-  // The bench itself runs secured (its micro-benchmarks load the real session code); it
-  // hands the baseline switch to the baseline system alone.
-  if (process.env[BENCH_BASELINE_VAR] !== undefined) {
-    throw new Error(`unset ${BENCH_BASELINE_VAR}: the bench sets it for the baseline system only`);
-  }
   const s = settings(process.argv.slice(2), process.env);
   const started = Date.now();
   const log = (message: string) =>
@@ -340,6 +359,12 @@ async function main() {
   log(
     `${host.cpuCount}× ${host.cpuModel}, ${host.node}; ${s.rounds} round(s), ${s.durationS} s per ` +
       `path and target in ${s.slices} slice(s), ${s.connections} connections${s.smoke ? ' (smoke)' : ''}`,
+  );
+  const onPostgres = !!s.databaseAdminUrl && s.paths.includes('write');
+  log(
+    onPostgres
+      ? 'write path on embedded PostgreSQL and on the PostgreSQL server of ' + DB_ADMIN_URL_VAR
+      : `write path on embedded PostgreSQL only (--db postgres and ${DB_ADMIN_URL_VAR} add a server)`,
   );
 
   log('micro-benchmarks ...');
@@ -357,17 +382,17 @@ async function main() {
   const extraEnv: Record<string, string> = s.cpuProfDir
     ? { NODE_OPTIONS: `--import=${profiler}`, BENCH_CPU_PROF_DIR: s.cpuProfDir }
     : {};
-  const runs: Record<PathName, Record<Mode, RunResult[]>> = {
-    read: { secured: [], baseline: [] },
-    write: { secured: [], baseline: [] },
-    login: { secured: [], baseline: [] },
+  const runs: Record<PathName, Record<SystemName, RunResult[]>> = {
+    read: { embedded: [], postgres: [] },
+    write: { embedded: [], postgres: [] },
+    login: { embedded: [], postgres: [] },
   };
   const floorRuns: RunResult[] = [];
   // The last round's measured runs' spans, per path and system: what the CPU profiles are
   // read over.
   let windows: Record<string, Window[]> = {};
   // The last round's systems and floor: the CPU profiles read are theirs.
-  let systems: Partial<Record<Mode, SystemUnderTest>> = {};
+  let systems: Partial<Record<SystemName, SystemUnderTest>> = {};
   let floor: Floor | undefined;
   const discarded: DiscardedRun[] = [];
   for (let roundIndex = 0; roundIndex < s.rounds; roundIndex++) {
@@ -380,15 +405,20 @@ async function main() {
     windows = {};
     const label = `round ${roundIndex + 1}/${s.rounds}`;
     try {
-      // Both systems stay up for the whole round and take turns, so both see the same
-      // machine: the idle one only wakes for its timers.
-      for (const mode of MODES) {
-        log(`${label}: booting the ${mode} system ...`);
-        systems[mode] = await bootSystemUnderTest(mode, extraEnv);
+      // Every system stays up for the whole round and they take turns, so all see the same
+      // machine: an idle one only wakes for its timers.
+      log(`${label}: booting the system (embedded PostgreSQL) ...`);
+      systems.embedded = await bootSystemUnderTest({ extraEnv });
+      if (onPostgres) {
+        log(`${label}: booting the system on PostgreSQL ...`);
+        systems.postgres = await bootSystemUnderTest({
+          databaseAdminUrl: s.databaseAdminUrl,
+          extraEnv,
+        });
       }
       if (s.paths.includes('read')) {
         log(`${label}: starting the floor (hand-built HTTPS front → one plaintext gRPC hop) ...`);
-        floor = await startFloor(systems.secured!.readBody, extraEnv);
+        floor = await startFloor(systems.embedded.readBody, extraEnv);
       }
       const targets = targetsOf(systems, floor);
       const ours = [
@@ -439,7 +469,7 @@ async function main() {
       }
     } finally {
       await floor?.stop();
-      for (const mode of MODES) await systems[mode]?.stop();
+      for (const system of Object.values(systems)) await system.stop();
     }
   }
 
@@ -476,29 +506,31 @@ async function main() {
   log(`wrote ${path.relative(process.cwd(), s.out) || s.out}`);
   const failed =
     floorRuns.some((r) => r.failures > 0) ||
-    s.paths.some((p) => MODES.some((m) => runs[p][m].some((r) => r.failures > 0)));
+    s.paths.some((p) => Object.values(runs[p]).some((all) => all.some((r) => r.failures > 0)));
   if (failed) {
     log('some requests failed: the numbers above are not a valid measurement');
     process.exitCode = 1;
   }
 }
 
-/** What each path drives in a round: both systems, and for the read path the floor too. */
+/**
+ * What each path drives in a round: the system, for the read path the floor too, and for
+ * the write path the system on PostgreSQL when there is one.
+ */
 function targetsOf(
-  systems: Partial<Record<Mode, SystemUnderTest>>,
+  systems: Partial<Record<SystemName, SystemUnderTest>>,
   floor: Floor | undefined,
 ): (pathName: PathName) => LoadTarget[] {
   return (pathName) => [
-    ...MODES.map((mode) => {
-      const sut = systems[mode]!;
-      return {
-        name: mode,
+    ...(Object.entries(systems) as [SystemName, SystemUnderTest][])
+      .filter(([name]) => name === 'embedded' || pathName === 'write')
+      .map(([name, sut]) => ({
+        name,
         url: sut.system.gatewayUrl,
         ca: sut.ca,
         requests: requestsFor(pathName, sut),
         pids: sut.pids,
-      };
-    }),
+      })),
     // The read path is also measured on this machine's floor, with the same request.
     ...(pathName === 'read' && floor
       ? [
@@ -506,7 +538,7 @@ function targetsOf(
             name: 'floor' as const,
             url: floor.url,
             ca: floor.ca,
-            requests: requestsFor('read', systems.secured!),
+            requests: requestsFor('read', systems.embedded!),
             pids: { 'floor front': floor.pids.front, 'floor backend': floor.pids.backend },
           },
         ]
@@ -515,13 +547,13 @@ function targetsOf(
 }
 
 /**
- * With `--cpu-prof`: where the gateway's and order's CPU went (secured and baseline), and
- * the floor front's, during the last round's measured runs of the read path (or the first
- * path), by layer.
+ * With `--cpu-prof`: where the gateway's and order's CPU went (on each database measured),
+ * and the floor front's, during the last round's measured runs of the read path (or the
+ * first path), by layer.
  */
 function profileSummary(
   s: Settings,
-  systems: Partial<Record<Mode, SystemUnderTest>>,
+  systems: Partial<Record<SystemName, SystemUnderTest>>,
   floor: Floor | undefined,
   windows: Record<string, Window[]>,
 ): BenchReport['profile'] {
@@ -541,16 +573,16 @@ function profileSummary(
     processes[name] = summarizeProfile(file, windows[runs] ?? []);
     pids[name] = pid!;
   };
-  for (const mode of MODES) {
+  for (const [name, system] of Object.entries(systems)) {
     for (const service of ['gateway', 'order'] as const) {
-      add(`${service} (${mode})`, systems[mode]?.pids[service], `${pathName} ${mode}`);
+      add(`${service} (${name})`, system.pids[service], `${pathName} ${name}`);
     }
   }
   if (pathName === 'read') add('floor front', floor?.pids.front, 'read floor');
   return { path: pathName, dir, processes, windows, pids };
 }
 
-function summarize(byMode: Record<Mode, RunResult[]>, floorRuns: RunResult[]): PathReport {
+function summarize(bySystem: Record<SystemName, RunResult[]>, floorRuns: RunResult[]): PathReport {
   const side = (results: RunResult[]) => {
     const names = new Set(results.flatMap((r) => Object.keys(r.cpuUsPerRequest)));
     return {
@@ -567,15 +599,10 @@ function summarize(byMode: Record<Mode, RunResult[]>, floorRuns: RunResult[]): P
       runs: results,
     };
   };
-  const secured = side(byMode.secured);
-  const baseline = side(byMode.baseline);
   // Paired within each round (their slices took turns), then the median: a burst of
   // noise on a shared machine then moves one pair, not the whole comparison.
   const paired = (against: RunResult[], f: (a: RunResult, b: RunResult) => number) =>
-    median(byMode.secured.map((run, i) => (against[i] ? f(run, against[i]) : Number.NaN)));
-  const p99DeltasMs = byMode.secured.map((run, i) =>
-    round(run.p99Ms - (byMode.baseline[i]?.p99Ms ?? Number.NaN), 2),
-  );
+    median(bySystem.embedded.map((run, i) => (against[i] ? f(run, against[i]) : Number.NaN)));
   let floor: FloorReport | undefined;
   if (floorRuns.length > 0) {
     floor = {
@@ -591,14 +618,8 @@ function summarize(byMode: Record<Mode, RunResult[]>, floorRuns: RunResult[]): P
     };
   }
   return {
-    secured,
-    baseline,
-    ratio: round(
-      paired(byMode.baseline, (a, b) => a.rps / b.rps),
-      3,
-    ),
-    p99DeltaMs: round(median(p99DeltasMs), 2),
-    p99DeltasMs,
+    secured: side(bySystem.embedded),
+    ...(bySystem.postgres.length > 0 ? { postgres: side(bySystem.postgres) } : {}),
     ...(floor ? { floor } : {}),
   };
 }

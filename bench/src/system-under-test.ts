@@ -1,11 +1,8 @@
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import {
-  BENCH_BASELINE_VALUE,
-  BENCH_BASELINE_VAR,
-  SERVICES as REGISTERED_SERVICES,
-} from '@citadel/config';
+import { SERVICES as REGISTERED_SERVICES } from '@citadel/config';
 import {
   bootSystem,
   freePort,
@@ -15,12 +12,13 @@ import {
   type RunningSystem,
 } from '@citadel/launcher';
 
-export type Mode = 'secured' | 'baseline';
+/** Where the data services keep their data: embedded PGlite, or a PostgreSQL server. */
+export type Database = 'embedded' | 'postgres';
 export const SERVICES = ['gateway', 'auth', 'order', 'payment'] as const;
 export type Service = (typeof SERVICES)[number];
 
 export interface SystemUnderTest {
-  mode: Mode;
+  database: Database;
   system: RunningSystem;
   ca: Buffer;
   pids: Record<Service, number>;
@@ -35,17 +33,26 @@ export interface SystemUnderTest {
 }
 
 /**
- * Boots one whole Citadel (local mode, fresh state, free ports), secured or as the
- * insecure baseline. The baseline switch reaches the services only through bootSystem's
- * `env`; this process never sets it on itself.
+ * Boots one whole Citadel as `npm start` does (local mode, free ports): the services' own
+ * entry points, every defence on. Without `databaseAdminUrl`, on embedded PostgreSQL in a
+ * fresh home. With it, the data services run on that PostgreSQL database (each its own
+ * role and schema), which keeps its users and orders from one boot to the next: so that
+ * system keeps one home per database too (its demo users' passwords, its PKI), as a
+ * deployment restarted would. Give the bench a database of its own.
  */
 export async function bootSystemUnderTest(
-  mode: Mode,
-  extraEnv: Record<string, string> = {},
+  options: { databaseAdminUrl?: string; extraEnv?: Record<string, string> } = {},
 ): Promise<SystemUnderTest> {
-  const home = fs.mkdtempSync(path.join(os.tmpdir(), `citadel-bench-${mode}-`));
+  const database: Database = options.databaseAdminUrl ? 'postgres' : 'embedded';
+  const home = options.databaseAdminUrl
+    ? homeOf(options.databaseAdminUrl)
+    : fs.mkdtempSync(path.join(os.tmpdir(), 'citadel-bench-embedded-'));
+  const removeHome = () => {
+    if (database === 'embedded') fs.rmSync(home, { recursive: true, force: true });
+  };
   const system = await bootSystem({
     home,
+    ...(options.databaseAdminUrl ? { databaseAdminUrl: options.databaseAdminUrl } : {}),
     // Every registered service boots (and is measured only if listed in SERVICES above).
     ports: await freePorts(REGISTERED_SERVICES),
     vaultPort: await freePort(),
@@ -54,16 +61,16 @@ export async function bootSystemUnderTest(
       // The limiter still runs on every request (its cost is measured); the load is one
       // client, so its budget must not be what caps the numbers.
       ...RATE_LIMITS_OUT_OF_REACH,
-      ...(mode === 'baseline' ? { [BENCH_BASELINE_VAR]: BENCH_BASELINE_VALUE } : {}),
-      ...extraEnv,
+      ...LOGIN_LIMITS_OUT_OF_REACH,
+      ...options.extraEnv,
     },
   }).catch((error: unknown) => {
-    fs.rmSync(home, { recursive: true, force: true });
+    removeHome();
     throw error;
   });
   const stop = async () => {
     await system.stop();
-    fs.rmSync(home, { recursive: true, force: true });
+    removeHome();
   };
   try {
     const ca = fs.readFileSync(system.caFile);
@@ -81,12 +88,31 @@ export async function bootSystemUnderTest(
     ) as Record<Service, number>;
     const vaultPid = pidOf(system, 'vault');
     const readBody = Buffer.from(JSON.stringify(read));
-    return { mode, system, ca, pids, vaultPid, token, orderId, readBody, stop };
+    return { database, system, ca, pids, vaultPid, token, orderId, readBody, stop };
   } catch (error) {
     await stop();
     throw error;
   }
 }
+
+/** The home of the system on one PostgreSQL database: the same for every boot on it. */
+function homeOf(databaseAdminUrl: string): string {
+  const id = createHash('sha256').update(databaseAdminUrl).digest('hex').slice(0, 16);
+  const home = path.join(os.tmpdir(), `citadel-bench-postgres-${id}`);
+  fs.mkdirSync(home, { recursive: true, mode: 0o700 });
+  return home;
+}
+
+/**
+ * The login path signs the demo users in over and over from one address: the login
+ * throttle still runs (and still lets one login per account run at a time), but its
+ * budgets, made for attackers, are set to their maximum so they do not cap the numbers.
+ */
+const LOGIN_LIMITS_OUT_OF_REACH = {
+  GATEWAY_LOGIN_MAX_FAILURES_PER_ACCOUNT: '1000',
+  GATEWAY_LOGIN_MAX_FAILURES_PER_DEVICE: '1000',
+  GATEWAY_LOGIN_MAX_FAILURES_PER_IP: '100000',
+};
 
 export const ORDER_BODY = { items: [{ sku: 'CIT-MUG', quantity: 1 }] };
 
