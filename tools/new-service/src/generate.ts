@@ -173,6 +173,7 @@ export function writeService(root: string, plan: ServicePlan): GeneratedService 
     [app('tsconfig.spec.json')]: t.appTsconfigSpec,
     [app('jest.config.js')]: t.appJestConfig,
     [app('README.md')]: t.appReadme(plan),
+    [app('src/instrumentation.ts')]: t.appInstrumentation(plan),
     [app('src/main.ts')]: t.appMain(plan),
     [app('src/app.module.ts')]: t.appModule(plan),
     [app('src/pings.controller.ts')]: t.appController(plan),
