@@ -6,6 +6,7 @@ import { listMethodFront } from './list-method.js';
 import { jsonLineLog, type VaultLog } from './log.js';
 import { assertLoopbackHost, isLoopbackHost, NonLoopbackBindError } from './loopback.js';
 import { PolicyBook } from './policies.js';
+import { DevSeal, SEALED_PATHS } from './seal.js';
 import { resolveRoute, type DevServerContext, type Route } from './routes/index.js';
 import { parseJson, VaultStore, type Dict, type TokenEntry } from './store.js';
 import { newToken, rootTokenEntry, sha256 } from './tokens.js';
@@ -31,6 +32,10 @@ export interface VaultDevServerOptions {
   log?: VaultLog;
   /** Epoch ms. Tests inject a clock to exercise token and secret-ID lifetimes without sleeping. */
   now?: () => number;
+  /** Start sealed, as a real Vault does after every restart (default: unsealed). */
+  sealed?: boolean;
+  /** Base64 unseal key (one share); a random one when absent. */
+  unsealKey?: string;
 }
 
 export interface VaultDevServer {
@@ -38,6 +43,8 @@ export interface VaultDevServer {
   url: string;
   port: number;
   rootToken: string;
+  /** The one key share that unseals it (`sys/unseal`), as `sys/init` gives it: base64. */
+  unsealKey: string;
   close(): Promise<void>;
 }
 
@@ -132,6 +139,7 @@ export async function startVaultDevServer(
     policies: new PolicyBook(store.state.policies),
     now,
     log,
+    seal: new DevSeal(options.unsealKey, options.sealed ?? false),
   };
   // Written at once: a state file we cannot write should stop the start, not the first secret.
   store.save(now());
@@ -199,6 +207,10 @@ export async function startVaultDevServer(
     }
     const verb = verbOf(request.method, url.searchParams);
     const body = await readBody(request);
+    // Before the token is looked at: a sealed Vault cannot read its token store.
+    if (context.seal.sealed && !SEALED_PATHS.has(path)) {
+      throw new VaultError(503, ['Vault is sealed']);
+    }
     const route = resolveRoute(context, path);
     let token: { id: string; entry: TokenEntry } | undefined;
     // As in Vault, the token and the ACL are checked before the route is known to exist, so a
@@ -256,9 +268,15 @@ export async function startVaultDevServer(
     event: 'vault.dev-server',
     msg:
       'DEVELOPMENT ONLY: vault-dev-server is a stand-in for HashiCorp Vault, loopback only, ' +
-      'with no seal and no audit log and every secret in a plain JSON file. ' +
+      'with no real seal (no encryption barrier) and no audit log and every secret in a plain JSON file. ' +
       'Do NOT use it in production.',
   });
   const urlHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  return { url: `http://${urlHost}:${address.port}`, port: address.port, rootToken, close };
+  return {
+    url: `http://${urlHost}:${address.port}`,
+    port: address.port,
+    rootToken,
+    unsealKey: context.seal.keyBase64,
+    close,
+  };
 }

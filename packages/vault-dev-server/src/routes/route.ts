@@ -1,5 +1,6 @@
 import type { VaultLog } from '../log.js';
 import type { PolicyBook } from '../policies.js';
+import type { DevSeal } from '../seal.js';
 import type { Dict, TokenEntry, VaultStore } from '../store.js';
 import type { VaultReply } from '../vault-response.js';
 
@@ -10,6 +11,8 @@ export interface DevServerContext {
   /** Epoch ms; injectable so token and secret-ID lifetimes are tested without sleeping. */
   now(): number;
   log: VaultLog;
+  /** Sealed: every path but `SEALED_PATHS` answers 503, as Vault does. */
+  seal: DevSeal;
 }
 
 export interface VaultRequest {

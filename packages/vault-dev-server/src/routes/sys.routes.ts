@@ -36,14 +36,33 @@ function accessor(prefix: string): string {
   return `${prefix}_${randomBytes(4).toString('hex')}`;
 }
 
+/** Vault's `sys/seal-status` body, for a one-share Shamir seal. */
+function sealStatus(context: DevServerContext) {
+  return {
+    type: 'shamir',
+    initialized: true,
+    sealed: context.seal.sealed,
+    t: 1,
+    n: 1,
+    progress: 0,
+    nonce: '',
+    version: DEV_SERVER_VERSION,
+    migration: false,
+    recovery_seal: false,
+    storage_type: 'file',
+  };
+}
+
 function health(context: DevServerContext): Route {
   return {
     unauthenticated: true,
+    // Vault answers 503 while sealed, with the same body: load balancers and health checks
+    // read the status, clients the body.
     read: () => ({
-      status: 200,
+      status: context.seal.sealed ? 503 : 200,
       body: {
         initialized: true,
-        sealed: false,
+        sealed: context.seal.sealed,
         standby: false,
         performance_standby: false,
         replication_performance_mode: 'disabled',
@@ -53,6 +72,53 @@ function health(context: DevServerContext): Route {
         cluster_name: 'citadel-dev',
       },
     }),
+  };
+}
+
+function sealStatusRoute(context: DevServerContext): Route {
+  return { unauthenticated: true, read: () => ({ status: 200, body: sealStatus(context) }) };
+}
+
+/** Vault takes an unseal key as hex or base64. */
+function decodeKey(raw: string): Buffer {
+  if (/^(?:[0-9a-f]{2})+$/i.test(raw)) return Buffer.from(raw, 'hex');
+  if (/^[A-Za-z0-9+/]+={0,2}$/.test(raw) && raw.length % 4 === 0) return Buffer.from(raw, 'base64');
+  throw badRequest("'key' must be a valid hex or base64 string");
+}
+
+/**
+ * `sys/unseal`: unauthenticated, as in Vault (a sealed Vault has no tokens to check). A
+ * wrong key is a 400 with the barrier's words; an unsealed Vault reports its status.
+ */
+function unseal(context: DevServerContext): Route {
+  return {
+    unauthenticated: true,
+    write: ({ body }) => {
+      if (body['reset'] === true || !context.seal.sealed) {
+        return { status: 200, body: sealStatus(context) };
+      }
+      const key = optionalString(body, 'key');
+      if (!key)
+        throw badRequest("'key' must be specified in request body as JSON, or 'reset' set to true");
+      if (!context.seal.unseal(decodeKey(key))) {
+        context.log({ level: 'warn', event: 'vault.unseal-refused', msg: 'wrong unseal key' });
+        throw badRequest('cipher: message authentication failed');
+      }
+      context.log({ level: 'info', event: 'vault.unsealed', msg: 'unsealed' });
+      return { status: 200, body: sealStatus(context) };
+    },
+  };
+}
+
+/** `sys/seal`: root-protected; after it, everything but the seal endpoints answers 503. */
+function seal(context: DevServerContext): Route {
+  return {
+    sudo: true,
+    write: () => {
+      context.seal.seal();
+      context.log({ level: 'warn', event: 'vault.sealed', msg: 'sealed by request' });
+      return noContent;
+    },
   };
 }
 
@@ -217,9 +283,15 @@ function policy(context: DevServerContext, rawName: string): Route {
   };
 }
 
-/** The `sys/` endpoints Citadel uses; all but health are root-protected (need `sudo`). */
+/**
+ * The `sys/` endpoints Citadel uses; all but health, seal-status and unseal are
+ * root-protected (need `sudo`).
+ */
 export function sysRoute(context: DevServerContext, path: string): Route | undefined {
   if (path === 'sys/health') return health(context);
+  if (path === 'sys/seal-status') return sealStatusRoute(context);
+  if (path === 'sys/unseal') return unseal(context);
+  if (path === 'sys/seal') return seal(context);
   if (path === 'sys/mounts') return listMounts(context);
   if (path.startsWith('sys/mounts/')) return mountSecretsEngine(context, path.slice(11));
   if (path === 'sys/auth') return listAuthMethods(context);
