@@ -6,11 +6,12 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import https from 'node:https';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { REPO_ROOT } from '@citadel/config';
-import { REPLICAS_NEED_REDIS } from '@citadel/launcher';
+import { freePort, REPLICAS_NEED_REDIS } from '@citadel/launcher';
 import { api, tokenFor } from './support/http.js';
 import { bootOwnSystem } from './support/own-system.js';
 
@@ -194,6 +195,75 @@ function call(
       redis.disconnect();
     }
   });
+});
+
+(withRedis ? describe : describe.skip)('npm start with GATEWAY_REPLICAS=2', () => {
+  it('boots two gateways, each on its own port, both listed in the banner and ready', async () => {
+    const home = fs.mkdtempSync(path.join(os.tmpdir(), 'citadel-replicas-cli-'));
+    const gatewayPort = await freePort();
+    const env = {
+      PATH: process.env.PATH,
+      CITADEL_HOME: home,
+      GATEWAY_PORT: String(gatewayPort),
+      AUTH_PORT: String(await freePort()),
+      ORDER_PORT: String(await freePort()),
+      PAYMENT_PORT: String(await freePort()),
+      VAULT_PORT: String(await freePort()),
+      GATEWAY_REPLICAS: '2',
+      REDIS_URL,
+      REDIS_KEY_PREFIX: `${KEY_PREFIX}-cli`,
+    };
+    const cli = spawn(process.execPath, [path.join(REPO_ROOT, 'packages/launcher/dist/cli.js')], {
+      env,
+    });
+    let output = '';
+    cli.stdout.on('data', (chunk) => (output += chunk));
+    cli.stderr.on('data', (chunk) => (output += chunk));
+    const exited = new Promise<number | null>((resolve) => cli.once('exit', resolve));
+    try {
+      await new Promise<void>((resolve, reject) => {
+        // The launcher's own readiness deadline (120 s) ends it first on a hung boot.
+        const timer = setTimeout(
+          () => reject(new Error(`no banner in 150 s:\n${output}`)),
+          150_000,
+        );
+        cli.stdout.on('data', () => {
+          if (output.includes('Ctrl-C stops everything')) {
+            clearTimeout(timer);
+            resolve();
+          }
+        });
+        void exited.then(() => reject(new Error(`launcher exited:\n${output}`)));
+      });
+      const urls = [...output.matchAll(/Gateway(?: \d)?\s+(https:\/\/127\.0\.0\.1:\d+)/g)].map(
+        (match) => match[1],
+      );
+      expect(urls).toEqual([
+        `https://127.0.0.1:${gatewayPort}`,
+        `https://127.0.0.1:${gatewayPort + 1}`,
+      ]);
+      const ca = fs.readFileSync(path.join(home, 'pki', 'ca.pem'));
+      for (const url of urls) {
+        const status = await new Promise<number>((resolve, reject) =>
+          https
+            .get(`${url}/readyz`, { ca, agent: false }, (response) => {
+              response.resume();
+              resolve(response.statusCode ?? 0);
+            })
+            .on('error', reject),
+        );
+        expect([url, status]).toEqual([url, 200]);
+      }
+    } finally {
+      cli.kill('SIGINT');
+      await exited;
+      fs.rmSync(home, { recursive: true, force: true });
+      const redis = new Redis(REDIS_URL);
+      const keys = await redis.keys(`${KEY_PREFIX}-cli:*`);
+      if (keys.length > 0) await redis.del(...keys);
+      redis.disconnect();
+    }
+  }, 200_000);
 });
 
 describe('gateway replicas without Redis', () => {
