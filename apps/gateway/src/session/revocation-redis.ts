@@ -28,7 +28,9 @@ export interface RedisRevocationOptions {
  *   partition that no TCP error reports, a Redis that stopped forwarding) is noticed too,
  *   within `staleAfterMs`, which is under the 1 s within which a revocation must apply.
  * The first message heard after a gap or a silence flushes the whole cache before the
- * feed is trusted again: a replica that missed messages forgets everything it cached.
+ * feed is trusted again: a replica that missed messages forgets everything it cached. (An
+ * event loop stalled for longer than `staleAfterMs` reads as a silence too: a flush then
+ * costs refills, never correctness.)
  *
  * Publishing needs Redis: when it fails, `publish` rejects and the revoking request fails
  * (the client is not told the credential is dead everywhere). Auth revoked it already;
@@ -46,6 +48,7 @@ export class RedisRevocations implements RevocationFeed {
   /** Nothing heard yet counts as a gap: a fresh replica starts on an empty, flushed cache. */
   private gap = true;
   private lastHeard = Number.NEGATIVE_INFINITY;
+  private closing = false;
 
   /** `redis`: the gateway's command connection (publishes); a subscriber is opened beside it. */
   constructor(
@@ -60,7 +63,7 @@ export class RedisRevocations implements RevocationFeed {
     this.subscriber = redis.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null });
     this.subscriber.on('error', () => {}); // reported by the command connection's handler
     this.subscriber.on('close', () => {
-      if (!this.gap) {
+      if (!this.gap && !this.closing) {
         this.logger?.warn(
           { event: 'revocations.lost', channel: this.channel },
           'revocation feed lost: exchange cache off, every request is exchanged at auth',
@@ -92,6 +95,7 @@ export class RedisRevocations implements RevocationFeed {
   }
 
   close(): Promise<void> {
+    this.closing = true;
     clearInterval(this.heartbeat);
     this.subscriber.disconnect();
     return Promise.resolve();
