@@ -191,6 +191,63 @@ describe('VaultSession against the Vault API', () => {
     expect(log.events).toEqual([]);
   });
 
+  it('a sealed Vault at start is waited for with backoff, not a crash: open() logs in once it is unsealed', async () => {
+    const log = recordingLogger();
+    await root.write('sys/seal', {});
+    try {
+      const opening = VaultSession.open({
+        addr: server.url,
+        credentials: credentials.get('order')!,
+        logger: log.logger,
+        retryMs: 50,
+        retryMaxMs: 200,
+        startWaitMs: 60_000,
+      });
+      await until('the wait to start', () => log.count('vault.waiting') === 1);
+      // The unseal loop's step (infra/docker/vault-unseal.mjs), done here by hand.
+      const unsealed = await fetch(`${server.url}/v1/sys/unseal`, {
+        method: 'PUT',
+        body: JSON.stringify({ key: server.unsealKey }),
+      });
+      expect(unsealed.status).toBe(200);
+      const session = await opening;
+      expect((await session.read(secretPaths.tls('order'))).data).toMatchObject({
+        cert: 'cert-of-order',
+      });
+      // Logged once for the whole wait, with the reason; no "serving with secrets held".
+      expect(log.count('vault.waiting')).toBe(1);
+      expect(log.count('vault.unreachable')).toBe(0);
+      expect(log.lines[0]!.details['reason']).toMatch(/Vault is sealed \(HTTP 503\)/);
+      session.close();
+    } finally {
+      await fetch(`${server.url}/v1/sys/unseal`, {
+        method: 'PUT',
+        body: JSON.stringify({ key: server.unsealKey }),
+      });
+    }
+  });
+
+  it('an unreachable Vault at start is waited for, bounded: then the start fails closed', async () => {
+    const log = recordingLogger();
+    const closed = http.createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise((resolve) => closed.close(resolve));
+    const started = Date.now();
+    await expect(
+      VaultSession.open({
+        addr: `http://127.0.0.1:${port}`,
+        credentials: credentials.get('order')!,
+        logger: log.logger,
+        retryMs: 50,
+        retryMaxMs: 100,
+        startWaitMs: 500,
+      }),
+    ).rejects.toThrow(/auth\/approle\/login: unreachable/);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(490);
+    expect(log.events).toEqual(['vault.waiting']);
+  });
+
   /**
    * A role whose tokens Vault will not renew past 1 s, and a secret_id good for one login:
    * the session logs in, Vault caps the renewal, and every later login is refused (400),

@@ -35,6 +35,15 @@ export interface VaultSessionOptions {
   /** Uniform in [0, 1): the backoff's jitter. Injectable for tests. */
   random?: () => number;
   requestTimeoutMs?: number;
+  /**
+   * How long `open()` waits, retrying with the same backoff, for a Vault that does not
+   * answer or answers 5xx (sealed, standby, starting): after a host reboot every container
+   * starts at once and Vault comes back sealed until the unseal loop has run, so a service
+   * that gave up at once would crash-loop (and a login that succeeds on a crash-looping
+   * service spends a use of its secret_id each time). Bounded, so a Vault that never comes
+   * back still fails the start closed. A refusal (4xx) is never waited on. Default 30 s.
+   */
+  startWaitMs?: number;
 }
 
 /** One version of a KV v2 secret. */
@@ -109,10 +118,13 @@ export class VaultSession {
     this.client.token = '';
   }
 
-  /** Logs in with the service's AppRole; throws a SecretsError (fail closed) if it cannot. */
+  /**
+   * Logs in with the service's AppRole; throws a SecretsError (fail closed) if it cannot:
+   * at once when Vault refuses, after `startWaitMs` when Vault is away or sealed.
+   */
   static async open(options: VaultSessionOptions): Promise<VaultSession> {
     const session = new VaultSession(options);
-    await session.login();
+    await session.loginAtStart(options.startWaitMs ?? 30_000);
     session.opened = true;
     return session;
   }
@@ -201,6 +213,36 @@ export class VaultSession {
     });
   }
 
+  /**
+   * The first login, retried with backoff while Vault is unreachable or sealed, until
+   * `waitMs` has passed; logged once when the wait starts, not once per attempt.
+   */
+  private async loginAtStart(waitMs: number): Promise<void> {
+    const deadline = Date.now() + waitMs;
+    const backoff = this.backoff(this.options.retryMs ?? 1_000);
+    let waiting = false;
+    for (;;) {
+      try {
+        await this.login();
+        return;
+      } catch (error) {
+        const failure = secretsError(LOGIN_PATH, error);
+        const left = deadline - Date.now();
+        if (!failure.unreachable || left <= 0) throw failure;
+        if (!waiting) {
+          waiting = true;
+          this.options.logger.warn(
+            { event: 'vault.waiting', reason: failure.message, wait_s: Math.ceil(waitMs / 1000) },
+            `Vault unreachable or sealed at start; waiting for it (at most ${Math.ceil(waitMs / 1000)} s)`,
+          );
+        }
+        // At least a few ms, so a pinned jitter of 0 cannot spin.
+        const delay = Math.min(left, Math.max(10, backoff.next()));
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
+    }
+  }
+
   /** The credentials to log in with: read anew each time when a reader was given. */
   private currentCredentials(): AppRoleCredentials {
     const { credentials } = this.options;
@@ -237,9 +279,10 @@ export class VaultSession {
       this.scheduleRenewal(body.auth.lease_duration);
     } catch (error) {
       const failure = secretsError(LOGIN_PATH, error);
-      // At start, a refusal is the caller's to report (the service does not start).
-      if (failure.unreachable) this.troubled('unreachable', failure, sent);
-      else if (this.opened) this.troubled('refused', failure, sent);
+      // At start, a refusal is the caller's to report (the service does not start), and
+      // waiting for Vault is loginAtStart's.
+      if (!this.opened) throw failure;
+      this.troubled(failure.unreachable ? 'unreachable' : 'refused', failure, sent);
       throw failure;
     }
   }
