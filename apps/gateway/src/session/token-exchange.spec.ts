@@ -112,11 +112,17 @@ describe('TokenExchange', () => {
             }),
           ),
       } as unknown as ServiceClient;
-      return { client, pending };
+      /** Auth answers its `index`th exchange (from 0): verified, or refused as revoked. */
+      const answer = (index: number, revokedAtAuth: boolean) => {
+        const call = pending[index];
+        if (!call) throw new Error(`no exchange #${index} reached auth`);
+        call.answer(revokedAtAuth);
+      };
+      return { client, pending, answer };
     }
 
     it('an exchange in flight when its credential is revoked leaves no usable entry, and a later request does not join it', async () => {
-      const { client, pending } = controllableAuth();
+      const { client, pending, answer } = controllableAuth();
       const exchange = new TokenExchange(client);
       const key = credentialKey('t1');
       const before = exchange.exchange('t1', 'order', key);
@@ -126,24 +132,24 @@ describe('TokenExchange', () => {
       await exchange.revoke({ credential: key });
       const after = exchange.exchange('t1', 'order', key);
       expect(pending).toHaveLength(2); // its own exchange, not the one started before
-      pending[0].answer(false); // auth had verified the token before the logout
-      pending[1].answer(true);
+      answer(0, false); // auth had verified the token before the logout
+      answer(1, true);
       await expect(before).resolves.toMatchObject({ userId: 'u1' });
       await expect(after).rejects.toBeInstanceOf(InvalidAccessToken);
 
       expect(exchange.isKnown(key)).toBe(false);
       const next = exchange.exchange('t1', 'order', key);
       expect(pending).toHaveLength(3); // asked auth again: nothing was cached
-      pending[2].answer(true);
+      answer(2, true);
       await expect(next).rejects.toBeInstanceOf(InvalidAccessToken);
     });
 
     it("the same race for a user's revocation (account deleted, password or role changed)", async () => {
-      const { client, pending } = controllableAuth();
+      const { client, answer } = controllableAuth();
       const exchange = new TokenExchange(client);
       const inFlight = exchange.exchange('t1', 'auth');
       await exchange.revoke({ userId: 'u1' });
-      pending[0].answer(false);
+      answer(0, false);
       await inFlight;
       expect(exchange.isKnown(credentialKey('t1'))).toBe(false);
     });
