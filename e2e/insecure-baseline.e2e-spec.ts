@@ -1,47 +1,169 @@
-// `npm run bench` measures Citadel against an insecure baseline (plaintext gRPC, no token
-// checks). That mode must never leak into a normal run: `npm start` refuses to start while
-// its variable is set, whatever the value, before it creates or starts anything.
-import { spawn } from 'node:child_process';
+// The benchmark once switched the shipped services' security off with one environment
+// variable. That switch is gone: the bench composes its baseline from its own entry
+// points (bench/), and no setting of a shipped service turns mTLS, the east-west policy,
+// the internal JWT, the token exchange or RBAC off. This boots every service with that
+// old variable set to the very value that used to switch security off, and attacks it the
+// way that mode allowed. The services do not refuse the variable (they no longer read it,
+// and the product carries no trace of it: no-insecure-mode.e2e-spec.ts); they run secured.
+import { randomBytes, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { BENCH_BASELINE_VALUE, BENCH_BASELINE_VAR, REPO_ROOT } from '@citadel/config';
-import { freePort } from '@citadel/launcher';
+import * as grpc from '@grpc/grpc-js';
+import { pkiPaths } from '@citadel/config';
+import { serviceClientConstructor } from '@citadel/contracts';
+import { api, tokenFor } from './support/http.js';
+import { grpcClient } from './support/grpc.js';
+import { bootOwnSystem } from './support/own-system.js';
+import { e2eState } from './support/state.js';
 
-async function runCli(
-  env: Record<string, string>,
-): Promise<{ code: number | null; stderr: string }> {
-  const cli = spawn(process.execPath, [path.join(REPO_ROOT, 'packages/launcher/dist/cli.js')], {
-    env: {
-      PATH: process.env.PATH ?? '',
-      GATEWAY_PORT: String(await freePort()),
-      VAULT_PORT: String(await freePort()),
-      ...env,
-    },
-  });
-  let stderr = '';
-  cli.stderr.on('data', (chunk) => (stderr += chunk));
-  const timer = setTimeout(() => cli.kill('SIGKILL'), 15_000);
-  const code = await new Promise<number | null>((resolve) => cli.once('exit', resolve));
-  clearTimeout(timer);
-  return { code, stderr };
+const OLD_SWITCH = { CITADEL_INSECURE_BENCH_BASELINE: 'i-understand-this-disables-security' };
+/** The unsigned user header the old baseline believed in place of a JWT. */
+const OLD_USER_METADATA = 'x-citadel-bench-baseline-user';
+const ATTEMPTS = 12;
+/** Several client addresses on loopback: the attempts do not come from one place. */
+const ADDRESSES = ['127.0.0.2', '127.0.0.3', '127.0.0.4'];
+/** Audit records are appended once the caller has its answer: waited for, with a deadline. */
+const AUDIT_DEADLINE_MS = 30_000;
+
+interface AuditEntry {
+  action: string;
+  outcome: string;
+  target: string;
+  trace_id: string;
 }
 
-describe('the insecure benchmark baseline is unreachable from npm start', () => {
-  let home: string;
-  beforeEach(() => {
-    home = fs.mkdtempSync(path.join(os.tmpdir(), 'citadel-baseline-'));
-  });
-  afterEach(() => fs.rmSync(home, { recursive: true, force: true }));
+function newTrace(): { traceId: string; traceparent: string } {
+  const traceId = randomBytes(16).toString('hex');
+  return { traceId, traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01` };
+}
 
-  it.each([BENCH_BASELINE_VALUE, '1', ''])(
-    'refuses to start with %j, before creating or starting anything',
-    async (value) => {
-      const { code, stderr } = await runCli({ CITADEL_HOME: home, [BENCH_BASELINE_VAR]: value });
-      expect(code).toBe(1);
-      expect(stderr).toContain('Citadel refuses to start');
-      expect(stderr).toContain(BENCH_BASELINE_VAR);
-      expect(fs.readdirSync(home)).toEqual([]);
+async function records(service: 'auth' | 'order', action: string): Promise<AuditEntry[]> {
+  const response = await api(
+    'GET',
+    `/v1/admin/audit?service=${service}&action=${action}&limit=200`,
+    {
+      token: await tokenFor('ada'),
     },
   );
+  expect(response.status).toBe(200);
+  return response.json;
+}
+
+/** The records of `action` carrying one of `traceIds`, once `expected` of them are in. */
+async function recordsFor(
+  service: 'auth' | 'order',
+  action: string,
+  traceIds: Set<string>,
+  expected: number,
+): Promise<AuditEntry[]> {
+  const deadline = Date.now() + AUDIT_DEADLINE_MS;
+  for (;;) {
+    const found = (await records(service, action)).filter((r) => traceIds.has(r.trace_id));
+    if (found.length >= expected || Date.now() > deadline) return found;
+  }
+}
+
+describe('the old benchmark switch, set on every service, turns nothing off', () => {
+  let own: Awaited<ReturnType<typeof bootOwnSystem>>;
+  beforeAll(async () => {
+    own = await bootOwnSystem({ env: OLD_SWITCH });
+  });
+  afterAll(() => own?.dispose());
+
+  it('the gateway still asks for a token: no fixed user for an anonymous or made-up one', async () => {
+    const orderId = randomUUID();
+    const attempts = (token?: () => string) =>
+      Promise.all(
+        Array.from({ length: ATTEMPTS }, (_, i) =>
+          api('GET', `/v1/orders/${orderId}`, {
+            token: token?.(),
+            localAddress: ADDRESSES[i % ADDRESSES.length],
+          }),
+        ),
+      );
+    const [anonymousAnswers, madeUpAnswers] = await Promise.all([
+      attempts(),
+      attempts(() => `cit_at_${randomBytes(32).toString('base64url')}`),
+    ]);
+    expect([...anonymousAnswers, ...madeUpAnswers].map((answer) => answer.status)).toEqual(
+      Array(2 * ATTEMPTS).fill(401),
+    );
+    // Each answer names its trace (x-trace-id), and its audit record carries the same id.
+    const traceOf = (answer: { headers: Record<string, unknown> }) => ({
+      traceId: String(answer.headers['x-trace-id']),
+    });
+    const anonymous = anonymousAnswers.map(traceOf);
+    const madeUp = madeUpAnswers.map(traceOf);
+    // Each anonymous request stopped at the bearer guard, each made-up token at auth's
+    // exchange: every one of them is in auth's audit trail as refused there.
+    const refused = await recordsFor(
+      'auth',
+      'http.unauthenticated',
+      new Set(anonymous.map((trace) => trace.traceId)),
+      ATTEMPTS,
+    );
+    expect(refused).toHaveLength(ATTEMPTS);
+    const exchanges = await recordsFor(
+      'auth',
+      'auth.token-exchange',
+      new Set(madeUp.map((trace) => trace.traceId)),
+      ATTEMPTS,
+    );
+    expect(exchanges.map((record) => record.outcome)).toEqual(Array(ATTEMPTS).fill('denied'));
+  });
+
+  it('order refuses plaintext gRPC, and the old unsigned user header over mTLS', async () => {
+    const state = e2eState();
+    const plaintext = grpcClient('order', 'plaintext');
+    // A legitimate peer's certificate (the gateway's), so only the missing JWT is at issue.
+    const pki = pkiPaths(state.home);
+    const Ctor = serviceClientConstructor('order');
+    const gatewayPeer = new Ctor(
+      `127.0.0.1:${state.ports.order}`,
+      grpc.credentials.createSsl(
+        fs.readFileSync(pki.caCert),
+        fs.readFileSync(pki.key('gateway')),
+        fs.readFileSync(pki.cert('gateway')),
+      ),
+      { 'grpc.ssl_target_name_override': 'localhost' },
+    );
+    const traces = Array.from({ length: ATTEMPTS }, newTrace);
+    const withOldUser = (traceparent: string) =>
+      new Promise<grpc.status>((resolve) => {
+        const metadata = new grpc.Metadata();
+        metadata.set(OLD_USER_METADATA, '00000000-0000-4000-8000-0000000b5e11;customer');
+        metadata.set('traceparent', traceparent);
+        (gatewayPeer as unknown as Record<string, (...args: unknown[]) => void>).CreateOrder!.call(
+          gatewayPeer,
+          { items: [{ sku: 'CIT-MUG', quantity: 1 }], payment_token: 'tok_visa' },
+          metadata,
+          { deadline: Date.now() + 8_000 },
+          (error: grpc.ServiceError | null) => resolve(error ? error.code : grpc.status.OK),
+        );
+      });
+    try {
+      const [overPlaintext, overMtls] = await Promise.all([
+        Promise.all(
+          Array.from({ length: ATTEMPTS }, () =>
+            plaintext.call('CreateOrder', { items: [{ sku: 'CIT-MUG', quantity: 1 }] }),
+          ),
+        ),
+        Promise.all(traces.map(({ traceparent }) => withOldUser(traceparent))),
+      ]);
+      // No plaintext listener: the channel never comes up.
+      expect(overPlaintext.map((outcome) => outcome.code)).toEqual(
+        Array(ATTEMPTS).fill(grpc.status.UNAVAILABLE),
+      );
+      expect(overMtls).toEqual(Array(ATTEMPTS).fill(grpc.status.UNAUTHENTICATED));
+    } finally {
+      plaintext.close();
+      gatewayPeer.close();
+    }
+    // Every call with the old header was refused by the JWT guard (one record each), and
+    // none reached the use case: no order was created under any of these traces.
+    const traceIds = new Set(traces.map((trace) => trace.traceId));
+    expect(await recordsFor('order', 'rpc.denied', traceIds, ATTEMPTS)).toHaveLength(ATTEMPTS);
+    expect(
+      (await records('order', 'order.create')).filter((r) => traceIds.has(r.trace_id)),
+    ).toEqual([]);
+  });
 });
