@@ -3,6 +3,8 @@
 //   secrets      make the dev CA, service and server certificates, and the PostgreSQL
 //                superuser password (docker-compose.yml: secrets-init)
 //   vault        initialise and unseal Vault, then run the bootstrap (vault-init)
+//   unseal       keep Vault unsealed: watch it, unseal it after every restart (vault-unseal)
+//   unseal-check vault-unseal's health check
 //   rotate-keys  store a new JWT signing key; auth adopts it without a restart
 //   ca           print the development CA certificate (for curl --cacert)
 //   demo-users   print the demo accounts and their generated passwords
@@ -10,10 +12,13 @@ import fs from 'node:fs';
 import { layout } from './container-layout.mjs';
 import { initSecrets } from './secrets-init.mjs';
 import { initVault, printDemoUsers, rotateKeys } from './vault-init.mjs';
+import { checkUnsealLoop, runUnsealLoop } from './vault-unseal.mjs';
 
 const COMMANDS = {
   secrets: () => initSecrets(),
   vault: () => initVault(),
+  unseal: () => runUnsealLoop(),
+  'unseal-check': () => checkUnsealLoop(),
   'rotate-keys': () => rotateKeys(),
   ca: () => process.stdout.write(fs.readFileSync(layout.caFile, 'utf8')),
   'demo-users': () => printDemoUsers(),

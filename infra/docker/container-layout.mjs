@@ -16,6 +16,8 @@ export const layout = {
   postgresDir: path.join(ROOT, 'out', 'postgres'),
   /** vault-init only: the unseal key, the root token and the demo users' passwords. */
   adminDir: path.join(ROOT, 'admin'),
+  /** vault-init writes, vault-unseal reads: Vault's unseal key share, and nothing else. */
+  unsealDir: path.join(ROOT, 'unseal'),
 };
 
 /**

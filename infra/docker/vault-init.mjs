@@ -2,17 +2,16 @@
 // answers and PostgreSQL is healthy.
 //   1. First run: initialises Vault (`sys/init`, one unseal key share: a development setup)
 //      and keeps the unseal key and root token in this container's own volume, mode 0600.
-//   2. Unseals Vault if it is sealed (every `docker compose up` after a restart).
+//   2. Unseals Vault if it is sealed, and leaves the unseal key share (alone) in the
+//      vault-unseal-key volume, for the vault-unseal loop that unseals it after a restart.
 //   3. Runs the same idempotent bootstrap as `npm start` (infra/vault/bootstrap) with that
 //      root token: KV v2, AppRole, the four policies and roles, the signing key, each
 //      service's TLS identity, its own PostgreSQL login role (created here through the
 //      superuser, credentials stored in Vault), the demo users, and each service's
 //      role_id/secret_id written to that service's own volume.
 // The root token never leaves this container: services only ever see their AppRole files.
-import { Buffer } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import https from 'node:https';
 import path from 'node:path';
 import { setTimeout } from 'node:timers';
 import { URL } from 'node:url';
@@ -20,6 +19,8 @@ import { pkiPaths } from '@citadel/config';
 import { appRoleDir } from '@citadel/secrets';
 import { bootstrapVault, rotateSigningKeys } from '@citadel/vault-bootstrap';
 import { layout } from './container-layout.mjs';
+import { vaultApi as callVault } from './vault-api.mjs';
+import { writeUnsealKey } from './vault-unseal.mjs';
 
 const INIT_FILE = path.join(layout.adminDir, 'vault-init.json');
 const DEMO_USERS_FILE = path.join(layout.adminDir, 'demo-users.json');
@@ -42,41 +43,9 @@ function writePrivate(file, content) {
   fs.chmodSync(file, 0o600);
 }
 
-/** One call to Vault's HTTP API, trusting only the Citadel CA. Resolves `{status, body}`. */
+/** One call to the Vault at VAULT_ADDR (vault-api.mjs). */
 function vaultApi(method, route, body) {
-  const url = new URL(`/v1/${route}`, setting('VAULT_ADDR'));
-  const payload = body === undefined ? undefined : JSON.stringify(body);
-  return new Promise((resolve, reject) => {
-    const request = https.request(
-      url,
-      {
-        method,
-        ca: fs.readFileSync(layout.caFile),
-        minVersion: 'TLSv1.3',
-        timeout: 5_000,
-        headers: payload
-          ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }
-          : {},
-      },
-      (response) => {
-        const chunks = [];
-        response.on('data', (chunk) => chunks.push(chunk));
-        response.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          let parsed;
-          try {
-            parsed = text ? JSON.parse(text) : {};
-          } catch {
-            parsed = { raw: text };
-          }
-          resolve({ status: response.statusCode ?? 0, body: parsed });
-        });
-      },
-    );
-    request.on('timeout', () => request.destroy(new Error(`${method} ${route}: timed out`)));
-    request.on('error', reject);
-    request.end(payload);
-  });
+  return callVault(method, route, body, { addr: setting('VAULT_ADDR') });
 }
 
 async function until(what, probe, timeoutMs = 120_000) {
@@ -118,6 +87,8 @@ async function initAndUnseal(log) {
     );
   }
   const keys = JSON.parse(fs.readFileSync(INIT_FILE, 'utf8'));
+  // On every run, so a deployment from before vault-unseal gets its key share too.
+  writeUnsealKey(keys.unseal_keys_b64);
 
   const { body: seal } = await vaultApi('GET', 'sys/seal-status');
   if (seal.sealed) {
