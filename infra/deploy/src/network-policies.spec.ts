@@ -21,6 +21,8 @@ import {
   LISTEN_PORTS,
   NAMESPACE,
   POSTGRES,
+  REDIS,
+  REDIS_CLIENTS,
   VAULT,
   VAULT_CLIENTS,
 } from './topology.js';
@@ -128,6 +130,18 @@ describe('Kubernetes NetworkPolicies, generated from the east-west policy', () =
       expect([name, isTrafficAllowed(policies, pod, dnsPod, 53, 'UDP')]).toEqual([name, true]);
       expect([name, isTrafficAllowed(policies, pod, elsewhere, 443)]).toEqual([name, false]);
       expect([name, isTrafficAllowed(policies, OUTSIDE, pod, 53, 'UDP')]).toEqual([name, false]);
+    }
+  });
+
+  it('let the gateway replicas, and nothing else, reach the Redis they share', () => {
+    const policies = committed();
+    const redisPod: Pod = { namespace: REDIS.namespace, labels: { ...REDIS.podLabels } };
+    expect(REDIS_CLIENTS).toEqual([EDGE]);
+    for (const name of workloadsFor(EAST_WEST_POLICY)) {
+      expect([name, isTrafficAllowed(policies, citadelPod(name), redisPod, REDIS.port)]).toEqual([
+        name,
+        name === EDGE,
+      ]);
     }
   });
 

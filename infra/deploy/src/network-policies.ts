@@ -10,6 +10,8 @@ import {
   LISTEN_PORTS,
   NAMESPACE,
   POSTGRES,
+  REDIS,
+  REDIS_CLIENTS,
   VAULT,
   VAULT_CLIENTS,
 } from './topology.js';
@@ -109,6 +111,9 @@ function workloadPolicy(workload: string, policy: EastWestPolicy): NetworkPolicy
   if (DATABASE_CLIENTS.includes(workload)) {
     egress.push({ to: [pod(POSTGRES)], ports: [tcp(portOf(POSTGRES))] });
   }
+  if (REDIS_CLIENTS.includes(workload)) {
+    egress.push({ to: [inNamespace(REDIS.namespace, REDIS.podLabels)], ports: [tcp(REDIS.port)] });
+  }
   return networkPolicy(workload, { matchLabels: { [APP_LABEL]: workload } }, { ingress, egress });
 }
 
@@ -116,7 +121,7 @@ function workloadPolicy(workload: string, policy: EastWestPolicy): NetworkPolicy
  * The Kubernetes NetworkPolicies of the Citadel namespace, derived from the east-west
  * policy every gRPC server enforces: deny everything, then allow DNS, the gateway's port
  * from anywhere, one rule per allowed caller → callee edge (on the callee's port, at both
- * ends), and each workload's way to Vault and PostgreSQL. Operator identities
+ * ends), and each workload's way to Vault, PostgreSQL and (the gateway) Redis. Operator identities
  * (`OPERATOR_POLICY`, e.g. the audit verifier) run a one-shot command in no pod: the
  * network opens nothing for them.
  */

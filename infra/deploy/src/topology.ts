@@ -28,6 +28,20 @@ export const VAULT = {
   port: 8200,
 } as const;
 
+/**
+ * The Redis the gateway replicas share (rate-limit counters, revocations), installed apart
+ * (e.g. Bitnami's chart in its own namespace, with its labels): adjust to yours. Only the
+ * gateway reaches it.
+ */
+export const REDIS = {
+  namespace: 'redis',
+  podLabels: { 'app.kubernetes.io/name': 'redis' },
+  port: 6379,
+} as const;
+
+/** The workloads that talk to Redis. */
+export const REDIS_CLIENTS: readonly string[] = [EDGE];
+
 /** The cluster's DNS, which every pod may ask. */
 export const CLUSTER_DNS = {
   namespace: 'kube-system',
