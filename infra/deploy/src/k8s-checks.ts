@@ -155,11 +155,11 @@ export function workloadFindings(manifests: Manifest[]): string[] {
 }
 
 /**
- * The gateway is the only way in: its replicas are there to keep serving while a node is
- * drained, so a PodDisruptionBudget must cover them (one that still lets a drain evict a
- * pod, or it blocks every upgrade). They share rate-limit counters and revocations through
- * Redis only: without REDIS_URL, each would count alone and serve tokens another replica
- * revoked. (Checked for the edge only for now: auth, order and payment have no budget yet.)
+ * Replicas are there to keep serving while a node is drained, so a PodDisruptionBudget
+ * must cover every replicated workload (one that still lets a drain evict a pod, or it
+ * blocks every upgrade). The gateway's replicas share rate-limit counters and revocations
+ * through Redis only: without REDIS_URL, each would count alone and serve tokens another
+ * replica revoked.
  */
 function replicaFindings(manifests: Manifest[]): string[] {
   const findings: string[] = [];
@@ -169,8 +169,7 @@ function replicaFindings(manifests: Manifest[]): string[] {
       | { replicas?: number; template?: { metadata?: { labels?: Record<string, string> } } }
       | undefined;
     const replicas = spec?.replicas ?? 1;
-    if (object.metadata?.name !== EDGE || !LONG_RUNNING.has(object.kind ?? '') || replicas <= 1)
-      continue;
+    if (!LONG_RUNNING.has(object.kind ?? '') || replicas <= 1) continue;
     const id = `${file}: ${object.kind} ${object.metadata?.name}`;
     const labels = spec?.template?.metadata?.labels ?? {};
     const budget = budgets.find(({ object: pdb }) => {
@@ -200,6 +199,7 @@ function replicaFindings(manifests: Manifest[]): string[] {
           `${id}: PodDisruptionBudget ${budget.object.metadata?.name} blocks every drain`,
         );
     }
+    if (object.metadata?.name !== EDGE) continue;
     const env = podSpecOf(object)?.containers?.flatMap((container) => container.env ?? []) ?? [];
     if (!env.some((variable) => variable.name === 'REDIS_URL'))
       findings.push(`${id}: ${replicas} replicas without REDIS_URL`);

@@ -58,7 +58,7 @@ const budget = (app: string, spec: Record<string, unknown>): Manifest => ({
 
 const REDIS = [{ name: 'REDIS_URL' }];
 
-describe('the Kubernetes checks on the replicated gateway', () => {
+describe('the Kubernetes checks on replicated workloads', () => {
   it('one replica needs no budget and no Redis', () => {
     expect(workloadFindings(deployment('gateway', 1))).toEqual([]);
   });
@@ -86,5 +86,13 @@ describe('the Kubernetes checks on the replicated gateway', () => {
       'x.yaml: Deployment gateway: 2 replicas without REDIS_URL',
     ]);
     expect(workloadFindings([...deployment('gateway', 2, REDIS), pdb])).toEqual([]);
+  });
+
+  it('every replicated service needs a budget; only the gateway needs Redis', () => {
+    const order = deployment('order', 2);
+    expect(workloadFindings(order)).toEqual([
+      'x.yaml: Deployment order: 2 replicas and no PodDisruptionBudget',
+    ]);
+    expect(workloadFindings([...order, budget('order', { minAvailable: 1 })])).toEqual([]);
   });
 });
