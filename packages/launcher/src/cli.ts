@@ -40,18 +40,19 @@ function openTelemetryEnv(): Record<string, string> {
   );
 }
 
+/** The gateway's settings besides `GATEWAY_*` that `npm start` passes on. */
+const EDGE_SETTINGS = new Set(['REDIS_URL', 'REDIS_KEY_PREFIX', 'TRUSTED_PROXIES']);
+
 /**
- * The gateway's settings (`GATEWAY_*`: limits, CORS origins, body size) and
- * `REDIS_URL` (shared rate-limit counters), passed on as given; the gateway validates them.
+ * The gateway's settings (`GATEWAY_*`: limits, CORS origins, body size; `REDIS_URL` for
+ * shared counters and revocations; `TRUSTED_PROXIES`), passed on as given; the gateway
+ * validates them.
  */
 function edgeEnv(): Record<string, string> {
   return Object.fromEntries(
     Object.entries(process.env).filter(
       (entry): entry is [string, string] =>
-        (entry[0].startsWith('GATEWAY_') ||
-          entry[0] === 'REDIS_URL' ||
-          entry[0] === 'REDIS_KEY_PREFIX') &&
-        entry[1] !== undefined,
+        (entry[0].startsWith('GATEWAY_') || EDGE_SETTINGS.has(entry[0])) && entry[1] !== undefined,
     ),
   );
 }
