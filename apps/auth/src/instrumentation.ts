@@ -2,6 +2,6 @@
 // it before main.js and everything main.js imports, so OpenTelemetry's instrumentations
 // are in place when the modules they patch are loaded (see @citadel/observability).
 import '@citadel/observability/register';
-import { initTracing } from '@citadel/observability';
+import { initTracing, tracingEnvOf } from '@citadel/observability';
 
-initTracing('auth', { ...process.env });
+initTracing('auth', tracingEnvOf(process.env));

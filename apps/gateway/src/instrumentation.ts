@@ -2,6 +2,7 @@
 // it before main.js and everything main.js imports, so OpenTelemetry's instrumentations
 // are in place when the modules they patch are loaded (see @citadel/observability).
 import '@citadel/observability/register';
-import { initTracing } from '@citadel/observability';
+import { initTracing, tracingEnvOf } from '@citadel/observability';
 
-initTracing('gateway', { edge: true, ...process.env });
+// The edge: a client's traceparent is never continued, only linked.
+initTracing('gateway', { ...tracingEnvOf(process.env), edge: true });

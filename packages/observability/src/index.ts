@@ -3,6 +3,7 @@ export {
   initTracing,
   otlpTracesUrl,
   processTracing,
+  tracingEnvOf,
   type Tracing,
   type TracingEnv,
   type TracingOptions,

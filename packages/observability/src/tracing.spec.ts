@@ -15,7 +15,13 @@ import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace';
 import { activeTraceFields, activeTraceId, traceOfCall } from './active-trace.js';
 import { clientContextOf, EdgePropagator } from './edge-propagator.js';
 import { createLogger } from './logger.js';
-import { initTracing, otlpTracesUrl, processTracing, type Tracing } from './tracing.js';
+import {
+  initTracing,
+  otlpTracesUrl,
+  processTracing,
+  tracingEnvOf,
+  type Tracing,
+} from './tracing.js';
 
 const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
 const INCOMING = `00-${TRACE_ID}-00f067aa0ba902b7-01`;
@@ -338,7 +344,7 @@ describe('initTracing with a collector that fails', () => {
   });
 });
 
-describe('otlpTracesUrl', () => {
+describe('the export settings', () => {
   it('prefers the traces endpoint, appends /v1/traces to the base one, else is off', () => {
     expect(
       otlpTracesUrl({
@@ -350,5 +356,14 @@ describe('otlpTracesUrl', () => {
       'http://jaeger:4318/v1/traces',
     );
     expect(otlpTracesUrl({})).toBeUndefined();
+  });
+
+  it('reads the two export settings from an environment, and nothing else', () => {
+    expect(
+      tracingEnvOf({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://a:4318', logger: 'x', edge: '' }),
+    ).toEqual({
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://a:4318',
+      OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: undefined,
+    });
   });
 });

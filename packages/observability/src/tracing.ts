@@ -170,6 +170,17 @@ function diagnosticsTo(logger: Logger): DiagLogger {
   return { error: warn, warn, info: quiet, debug: quiet, verbose: quiet };
 }
 
+/**
+ * The export settings of a process's environment (`process.env` in a service's first
+ * module, before its env schema is read; the schema validates the same variables).
+ */
+export function tracingEnvOf(env: Record<string, string | undefined>): TracingEnv {
+  return {
+    OTEL_EXPORTER_OTLP_ENDPOINT: env.OTEL_EXPORTER_OTLP_ENDPOINT,
+    OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
+  };
+}
+
 /** The OTLP/HTTP traces URL the standard variables name, if any. */
 export function otlpTracesUrl(env: TracingEnv): string | undefined {
   if (env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) return env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT;

@@ -95,9 +95,9 @@ export function appInstrumentation(plan: ServicePlan): string {
 // it before main.js and everything main.js imports, so OpenTelemetry's instrumentations
 // are in place when the modules they patch are loaded (see @citadel/observability).
 import '@citadel/observability/register';
-import { initTracing } from '@citadel/observability';
+import { initTracing, tracingEnvOf } from '@citadel/observability';
 
-initTracing('${plan.name}', { ...process.env });
+initTracing('${plan.name}', tracingEnvOf(process.env));
 `;
 }
 
