@@ -14,6 +14,11 @@ export const layout = {
   vaultTlsDir: path.join(ROOT, 'out', 'vault'),
   /** PostgreSQL's superuser password and server certificate (/run/citadel/postgres there). */
   postgresDir: path.join(ROOT, 'out', 'postgres'),
+  /**
+   * Redis's password and server certificate (the `redis-secrets` volume): read by Redis and
+   * by the gateway (its REDIS_URL), and by nothing else.
+   */
+  redisDir: path.join(ROOT, 'out', 'redis'),
   /** vault-init only: the unseal key, the root token and the demo users' passwords. */
   adminDir: path.join(ROOT, 'admin'),
   /** vault-init writes, vault-unseal reads: Vault's unseal key share, and nothing else. */

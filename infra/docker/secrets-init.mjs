@@ -4,7 +4,9 @@
 //   - the development CA and one certificate per service (SPIFFE URI SAN), as `npm start` does;
 //   - a server certificate for Vault (https://vault:8200) and one for PostgreSQL (host
 //     `postgres`), so secrets and database traffic are encrypted on the internal networks too;
-//   - PostgreSQL's superuser password (POSTGRES_PASSWORD_FILE), 32 random bytes.
+//   - PostgreSQL's superuser password (POSTGRES_PASSWORD_FILE), 32 random bytes;
+//   - Redis's password and server certificate (rediss://redis:6379), for the gateway replicas'
+//     shared rate-limit counters and revocation feed.
 // Idempotent: material that exists and is still valid under the current CA is kept.
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
@@ -68,4 +70,29 @@ export async function initSecrets(log = (line) => process.stdout.write(`${line}\
     writeFile(passwordFile, randomBytes(32).toString('base64url'), SHARED_FILE_MODE);
     log('generated the PostgreSQL superuser password');
   }
+
+  await initRedisSecrets(ca, log);
+}
+
+/**
+ * Redis: a password (the gateway's REDIS_URL is built from it at start, see redis-url.mjs)
+ * and a server certificate, so the counters and the revocation feed cross the network
+ * encrypted and only to a client that knows the password. Redis reads the password from
+ * `auth.conf` (an `include` of infra/docker/redis.conf): in a file, never on a command line
+ * that `ps` or `docker inspect` would show.
+ */
+async function initRedisSecrets(ca, log) {
+  const tlsDir = path.join(layout.redisDir, 'tls');
+  fs.mkdirSync(tlsDir, { recursive: true, mode: 0o750 });
+  writeFile(path.join(tlsDir, 'ca.pem'), ca.certPem, 0o644);
+  await ensureServerCertificate(ca, tlsDir, 'redis', ['redis'], log);
+
+  const passwordFile = path.join(layout.redisDir, 'password');
+  if (!fs.existsSync(passwordFile)) {
+    // base64url: nothing to escape in a URL or in redis.conf.
+    writeFile(passwordFile, randomBytes(32).toString('base64url'), SHARED_FILE_MODE);
+    log('generated the Redis password');
+  }
+  const password = fs.readFileSync(passwordFile, 'utf8').trim();
+  writeFile(path.join(layout.redisDir, 'auth.conf'), `requirepass ${password}\n`, SHARED_FILE_MODE);
 }

@@ -1,4 +1,5 @@
-import { SERVICES } from '@citadel/config';
+import path from 'node:path';
+import { pkiPaths, SERVICES } from '@citadel/config';
 import { parse } from 'yaml';
 import { DATABASE_CLIENTS, EDGE, VAULT_CLIENTS } from './topology.js';
 
@@ -17,6 +18,9 @@ export interface ComposeService {
   security_opt?: string[];
   entrypoint?: string | string[];
   command?: string | string[];
+  restart?: string;
+  pull_policy?: string;
+  depends_on?: string[] | Record<string, { condition?: string }>;
 }
 export interface ComposeFile {
   services: Record<string, ComposeService>;
@@ -26,6 +30,8 @@ export interface ComposeFile {
 
 /** In docker-compose.yml, the one-shot step that plays the bootstrap's part. */
 export const COMPOSE_BOOTSTRAP = 'vault-init';
+/** The loop that keeps Vault unsealed (infra/docker/vault-unseal.mjs). */
+export const COMPOSE_UNSEAL = 'vault-unseal';
 
 /** Parses a Compose file, resolving its `<<: *anchor` merges as Compose does. */
 export function parseCompose(text: string): ComposeFile {
@@ -121,9 +127,16 @@ export function secretLiteralFindings(compose: ComposeFile, text = ''): string[]
 }
 
 /**
- * Third-party images must be pinned to a version (`name:1.2.3`, ideally `@sha256:`), never
- * `latest` or untagged. An image built here from source is pinned by the source; it may
- * carry a local tag, but not `latest`.
+ * Images whose upstream numbers a release with two parts (PostgreSQL since 10: 17.12 is
+ * one exact release). Every other image's exact version has three (8.10.2, 1.21.4).
+ */
+const TWO_PART_VERSIONS = new Set(['postgres']);
+
+/**
+ * Third-party images must be pinned to an exact release (`redis:8.10.2-alpine`, ideally
+ * with `@sha256:`), never `latest`, untagged, or a moving tag such as `17` or `8-alpine`
+ * that silently becomes another release. An image built here from source is pinned by the
+ * source; it may carry a local tag, but not `latest`.
  */
 export function unpinnedImageFindings(compose: ComposeFile): string[] {
   return entries(compose.services).flatMap(([name, service]) => {
@@ -134,10 +147,155 @@ export function unpinnedImageFindings(compose: ComposeFile): string[] {
     const colon = image.lastIndexOf(':');
     const tag = colon > slash ? image.slice(colon + 1) : undefined;
     if (tag === 'latest') return [`${name}: ${image} is not pinned (latest)`];
-    if (service.build) return [];
+    if (service.build || builtHere(compose, image)) return [];
     if (!tag) return [`${name}: ${image} is not pinned (no tag)`];
-    if (!/\d/.test(tag)) return [`${name}: ${image} is not pinned to a version`];
+    const repository = image.slice(0, colon).replace(/^(docker\.io\/)?(library\/)?/, '');
+    const parts = TWO_PART_VERSIONS.has(repository) ? 2 : 3;
+    const exact = new RegExp(`^v?\\d+(\\.\\d+){${parts - 1}}(-[A-Za-z0-9.]+)?$`);
+    if (!exact.test(tag))
+      return [`${name}: ${image} is not pinned to an exact version (${parts} parts)`];
     return [];
+  });
+}
+
+/** Whether some service of the file builds `image` from source. */
+function builtHere(compose: ComposeFile, image: string): boolean {
+  return Object.values(compose.services).some(
+    (service) => service.build && service.image === image,
+  );
+}
+
+function dependenciesOf(service: ComposeService): Record<string, { condition?: string }> {
+  const dependsOn = service.depends_on ?? {};
+  return Array.isArray(dependsOn)
+    ? Object.fromEntries(dependsOn.map((name) => [name, {}]))
+    : dependsOn;
+}
+
+/**
+ * One image, built once, by one service, and never pulled in its stead:
+ *   - no two services build the same image (Compose builds them at once, and with its bake
+ *     builder the second export fails: `image ... already exists`);
+ *   - a service that builds never pulls first (`pull_policy: build`): without it Compose
+ *     tries a registry first, and anyone's `citadel/init:local` there would run instead;
+ *   - a service that runs an image another service builds never pulls it (`pull_policy:
+ *     never`) and depends on the builder, so the image exists before it starts.
+ */
+export function imageBuildFindings(compose: ComposeFile): string[] {
+  const findings: string[] = [];
+  const builders = new Map<string, string[]>();
+  for (const [name, service] of entries(compose.services)) {
+    if (!service.build) continue;
+    const key = service.image ?? JSON.stringify(service.build);
+    builders.set(key, [...(builders.get(key) ?? []), name]);
+    if (service.pull_policy !== 'build')
+      findings.push(
+        `${name}: builds ${service.image ?? 'its image'} but may pull it (pull_policy: build)`,
+      );
+  }
+  for (const [image, names] of builders)
+    if (names.length > 1) findings.push(`${names.join(', ')}: build the same image ${image}`);
+  for (const [name, service] of entries(compose.services)) {
+    if (service.build || !service.image) continue;
+    const builder = builders.get(service.image)?.[0];
+    if (!builder) continue;
+    if (service.pull_policy !== 'never')
+      findings.push(
+        `${name}: runs ${service.image}, built here, but may pull it (pull_policy: never)`,
+      );
+    if (!dependenciesOf(service)[builder])
+      findings.push(
+        `${name}: runs ${service.image} but does not depend on ${builder}, which builds it`,
+      );
+  }
+  return findings;
+}
+
+/** The one-shot steps: the services another one waits on to complete. */
+export function oneShotServices(compose: ComposeFile): string[] {
+  const oneShots = new Set<string>();
+  for (const service of Object.values(compose.services))
+    for (const [dependency, { condition }] of entries(dependenciesOf(service)))
+      if (condition === 'service_completed_successfully') oneShots.add(dependency);
+  return [...oneShots];
+}
+
+/**
+ * After a reboot or a daemon restart, the daemon restarts containers by their restart
+ * policy alone (depends_on is not consulted): every long-running service must restart
+ * unless stopped, and a one-shot step must not restart (it would run again and again).
+ */
+export function restartFindings(compose: ComposeFile): string[] {
+  const oneShots = oneShotServices(compose);
+  return entries(compose.services).flatMap(([name, service]) => {
+    const restart = service.restart ?? 'no';
+    if (oneShots.includes(name))
+      return restart === 'no' ? [] : [`${name}: a one-shot step restarts (${restart})`];
+    return restart === 'unless-stopped'
+      ? []
+      : [`${name}: does not restart unless stopped (restart: ${restart})`];
+  });
+}
+
+/**
+ * The volumes that hold the development CA's private key: those mounted over the `pki/`
+ * directory of some service's CITADEL_HOME (where @citadel/pki keeps `ca-key.pem`).
+ */
+export function caKeyVolumes(compose: ComposeFile): string[] {
+  const volumes = new Set<string>();
+  for (const service of Object.values(compose.services)) {
+    const home = environmentOf(service).find(([key]) => key === 'CITADEL_HOME')?.[1];
+    if (!home) continue;
+    const caKey = pkiPaths(home).caKey;
+    for (const mount of volumeMounts(compose, service))
+      if (caKey.startsWith(`${mount.target.replace(/\/+$/, '')}${path.sep}`))
+        volumes.add(mount.name);
+  }
+  return [...volumes];
+}
+
+/**
+ * Whoever holds the CA's key can mint a certificate for any service identity: no
+ * long-running container may mount a volume that holds it (one-shot steps only).
+ */
+export function caKeyFindings(compose: ComposeFile): string[] {
+  const oneShots = oneShotServices(compose);
+  const holding = caKeyVolumes(compose);
+  return entries(compose.services).flatMap(([name, service]) =>
+    oneShots.includes(name)
+      ? []
+      : namedVolumesOf(compose, service)
+          .filter((volume) => holding.includes(volume.name))
+          .map((volume) => `${name}: mounts ${volume.name}, which holds the CA's private key`),
+  );
+}
+
+/**
+ * The volumes that carry a secret, and the only services that may mount each: the one
+ * that writes it and the ones it is for.
+ */
+export const SECRET_VOLUME_READERS: Readonly<Record<string, readonly string[]>> = {
+  pki: ['secrets-init', COMPOSE_BOOTSTRAP],
+  'vault-tls': ['secrets-init', 'vault'],
+  'postgres-secrets': ['secrets-init', 'postgres', COMPOSE_BOOTSTRAP],
+  'redis-secrets': ['secrets-init', 'redis', EDGE],
+  'vault-admin': [COMPOSE_BOOTSTRAP],
+  'vault-unseal-key': [COMPOSE_BOOTSTRAP, COMPOSE_UNSEAL],
+};
+
+export function secretVolumeFindings(
+  compose: ComposeFile,
+  readers: Readonly<Record<string, readonly string[]>> = SECRET_VOLUME_READERS,
+): string[] {
+  return entries(readers).flatMap(([volume, expected]) => {
+    const mounting = entries(compose.services)
+      .filter(([, service]) => namedVolumesOf(compose, service).some((v) => v.name === volume))
+      .map(([name]) => name)
+      .sort();
+    const want = [...expected].sort();
+    return JSON.stringify(mounting) === JSON.stringify(want)
+      ? []
+      : [`${volume}: mounted by ${mounting.join(', ') || 'nobody'}; expected ${want.join(', ')}`];
   });
 }
 
@@ -154,31 +312,51 @@ export function hardeningFindings(compose: ComposeFile): string[] {
   ]);
 }
 
+/** The named volumes a service mounts: where, and whether read-only. */
+export function volumeMounts(
+  compose: ComposeFile,
+  service: ComposeService,
+): { name: string; target: string; readOnly: boolean }[] {
+  const declared = new Set(Object.keys(compose.volumes ?? {}));
+  return (service.volumes ?? []).flatMap((volume) => {
+    if (typeof volume === 'string') {
+      const [source = '', target = '', mode = ''] = volume.split(':');
+      return declared.has(source)
+        ? [{ name: source, target, readOnly: mode.split(',').includes('ro') }]
+        : [];
+    }
+    return volume.source && declared.has(volume.source)
+      ? [{ name: volume.source, target: volume.target ?? '', readOnly: volume.read_only === true }]
+      : [];
+  });
+}
+
 /** The named volumes a service mounts, with whether each is read-only. */
 export function namedVolumesOf(
   compose: ComposeFile,
   service: ComposeService,
 ): { name: string; readOnly: boolean }[] {
-  const declared = new Set(Object.keys(compose.volumes ?? {}));
-  return (service.volumes ?? []).flatMap((volume) => {
-    if (typeof volume === 'string') {
-      const [source = '', , mode = ''] = volume.split(':');
-      return declared.has(source)
-        ? [{ name: source, readOnly: mode.split(',').includes('ro') }]
-        : [];
-    }
-    return volume.source && declared.has(volume.source)
-      ? [{ name: volume.source, readOnly: volume.read_only === true }]
-      : [];
-  });
+  return volumeMounts(compose, service).map(({ name, readOnly }) => ({ name, readOnly }));
 }
 
 /**
- * Each service mounts exactly two volumes, both read-only: its own AppRole credentials
- * (`<service>-vault-credentials`) and the public CA certificate. A credentials volume is
- * shared with the step that writes it, and with nothing else.
+ * What a service mounts besides its credentials and the CA: the gateway, Redis's password
+ * (its replicas share rate limits and revocations there).
  */
-export function credentialVolumeFindings(compose: ComposeFile): string[] {
+export const EXTRA_SERVICE_VOLUMES: Readonly<Record<string, readonly string[]>> = {
+  [EDGE]: ['redis-secrets'],
+};
+
+/**
+ * Each service mounts only read-only volumes: its own AppRole credentials
+ * (`<service>-vault-credentials`), the public CA certificate, and what
+ * EXTRA_SERVICE_VOLUMES grants it. A credentials volume is shared with the step that
+ * writes it, and with nothing else.
+ */
+export function credentialVolumeFindings(
+  compose: ComposeFile,
+  extra: Readonly<Record<string, readonly string[]>> = EXTRA_SERVICE_VOLUMES,
+): string[] {
   const findings: string[] = [];
   for (const service of SERVICES) {
     const definition = compose.services[service];
@@ -189,8 +367,9 @@ export function credentialVolumeFindings(compose: ComposeFile): string[] {
     const own = `${service}-vault-credentials`;
     const mounted = namedVolumesOf(compose, definition);
     const names = mounted.map((volume) => volume.name).sort();
-    if (JSON.stringify(names) !== JSON.stringify(['ca', own].sort()))
-      findings.push(`${service}: mounts ${names.join(', ')}; expected only ${own} and ca`);
+    const allowed = ['ca', own, ...(extra[service] ?? [])].sort();
+    if (JSON.stringify(names) !== JSON.stringify(allowed))
+      findings.push(`${service}: mounts ${names.join(', ')}; expected only ${allowed.join(', ')}`);
     for (const volume of mounted.filter((volume) => !volume.readOnly))
       findings.push(`${service}: mounts ${volume.name} writable`);
     const sharers = entries(compose.services)
@@ -209,16 +388,18 @@ function networksOf(service: ComposeService): string[] {
 }
 
 /**
- * Only what needs Vault joins its network, only what owns data joins PostgreSQL's, only the
- * four services join the gRPC mesh; every network but the gateway's edge is internal.
+ * Only what needs Vault joins its network (and the unseal loop), only what owns data joins
+ * PostgreSQL's, only the gateway joins Redis's, only the four services join the gRPC mesh;
+ * every network but the gateway's edge is internal.
  */
 export function networkFindings(
   compose: ComposeFile,
   expected: Record<string, readonly string[]> = {
-    secrets: ['vault', ...VAULT_CLIENTS],
+    secrets: ['vault', COMPOSE_UNSEAL, ...VAULT_CLIENTS],
     data: ['postgres', ...DATABASE_CLIENTS],
     mesh: SERVICES,
     edge: [EDGE],
+    cache: ['redis', EDGE],
   },
 ): string[] {
   const findings: string[] = [];

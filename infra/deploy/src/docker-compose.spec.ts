@@ -3,12 +3,18 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { SERVICES } from '@citadel/config';
 import {
+  caKeyFindings,
+  caKeyVolumes,
   credentialVolumeFindings,
   hardeningFindings,
+  imageBuildFindings,
   networkFindings,
+  oneShotServices,
   parseCompose,
+  restartFindings,
   rootUserFindings,
   secretLiteralFindings,
+  secretVolumeFindings,
   servicesWithPorts,
   unpinnedImageFindings,
   type ComposeService,
@@ -35,9 +41,28 @@ function imageUser(service: ComposeService): string | undefined {
 }
 
 describe('docker-compose.yml', () => {
-  it('publishes one port: the gateway, on the host loopback only', () => {
+  it('publishes one service: the gateway, two replicas on one loopback port each', () => {
     expect(servicesWithPorts(compose)).toEqual(['gateway']);
-    expect(compose.services.gateway!.ports).toEqual(['127.0.0.1:8443:8443']);
+    // A range: Compose gives each replica one host port of it (8443, 8444).
+    expect(compose.services.gateway!.ports).toEqual(['127.0.0.1:8443-8444:8443']);
+    const gateway = compose.services.gateway as ComposeService & { deploy?: { replicas?: number } };
+    expect(gateway.deploy?.replicas).toBe(2);
+  });
+
+  it('gives the gateway replicas a Redis: TLS, a password from a file, on a network of their own', () => {
+    const redis = compose.services.redis!;
+    expect(redis.ports ?? []).toEqual([]);
+    expect(redis.networks).toEqual(['cache']);
+    expect(redis.entrypoint).toEqual(['redis-server', '/etc/citadel/redis.conf']);
+    const config = fs.readFileSync(path.join(repoPaths.dockerDir, 'redis.conf'), 'utf8');
+    expect(config).toMatch(/^port 0$/m);
+    expect(config).toMatch(/^tls-port 6379$/m);
+    expect(config).toMatch(/^include \/run\/citadel\/redis\/auth\.conf$/m);
+    expect(config).not.toMatch(/^requirepass/m);
+    expect(compose.services.gateway!.environment).toMatchObject({
+      REDIS_PASSWORD_FILE: '/citadel/redis/password',
+    });
+    expect(compose.services.gateway!.entrypoint).toContain('/app/infra/docker/redis-url.mjs');
   });
 
   it('runs every container as a non-root user', () => {
@@ -60,10 +85,39 @@ describe('docker-compose.yml', () => {
     });
   });
 
-  it('pins every image it pulls to a version: the real Vault and PostgreSQL', () => {
+  it('pins every image it pulls to an exact version: the real Vault, PostgreSQL and Redis', () => {
     expect(unpinnedImageFindings(compose)).toEqual([]);
     expect(compose.services.vault!.image).toMatch(/^hashicorp\/vault:\d+\.\d+\.\d+/);
     expect(compose.services.postgres!.image).toMatch(/^postgres:17\.\d+/);
+    expect(compose.services.redis!.image).toMatch(/^redis:\d+\.\d+\.\d+/);
+  });
+
+  it('builds each image once, from source, and never pulls one of ours from a registry', () => {
+    expect(imageBuildFindings(compose)).toEqual([]);
+    expect(compose.services['vault-init']!.build).toBeUndefined();
+    expect(compose.services['vault-unseal']!.build).toBeUndefined();
+  });
+
+  it('restarts every long-running service unless stopped; the one-shot steps never', () => {
+    expect(oneShotServices(compose).sort()).toEqual(['secrets-init', 'vault-init']);
+    expect(restartFindings(compose)).toEqual([]);
+  });
+
+  it('keeps the CA private key out of every long-running container', () => {
+    // The check finds the volume itself (CITADEL_HOME/pki, where @citadel/pki keeps it).
+    expect(caKeyVolumes(compose)).toEqual(['pki']);
+    expect(caKeyFindings(compose)).toEqual([]);
+  });
+
+  it('shares each secret volume with its writer and its readers alone', () => {
+    expect(secretVolumeFindings(compose)).toEqual([]);
+  });
+
+  it('keeps Vault unsealed after any restart: a loop with the key share alone', () => {
+    const unseal = compose.services['vault-unseal']!;
+    expect(unseal.command).toEqual(['unseal']);
+    expect(unseal.volumes).toEqual(['vault-unseal-key:/citadel/unseal:ro', 'ca:/citadel/ca:ro']);
+    expect(unseal.restart).toBe('unless-stopped');
   });
 
   it('runs the real Vault in server mode, over TLS, and the services only ever reach it over TLS', () => {
@@ -96,7 +150,7 @@ describe('docker-compose.yml', () => {
   });
 
   it('starts in order with no manual step: health checks and completion conditions', () => {
-    const oneShot = ['secrets-init', 'vault-init'];
+    const oneShot = oneShotServices(compose);
     for (const [name, service] of Object.entries(compose.services)) {
       const definition = service as ComposeService & {
         healthcheck?: { disable?: boolean; test?: unknown };
@@ -187,6 +241,7 @@ volumes:
     expect(unpinnedImageFindings(bad)).toEqual([
       'vault: hashicorp/vault is not pinned (no tag)',
       'db: postgres:latest is not pinned (latest)',
+      'gateway: citadel/gateway:1 is not pinned to an exact version (3 parts)',
     ]);
     expect(hardeningFindings(bad)).toEqual(
       expect.arrayContaining([
@@ -197,10 +252,85 @@ volumes:
     );
     expect(credentialVolumeFindings(bad)).toEqual(
       expect.arrayContaining([
-        'gateway: mounts ca, order-vault-credentials; expected only gateway-vault-credentials and ca',
+        'gateway: mounts ca, order-vault-credentials; expected only ca, gateway-vault-credentials, redis-secrets',
         'gateway: mounts order-vault-credentials writable',
         'auth: missing',
       ]),
     );
+  });
+});
+
+describe('the lifecycle checks catch what they look for', () => {
+  const bad = parseCompose(`
+services:
+  secrets-init:
+    build: { context: ., args: { APP: init } }
+    image: citadel/init:local
+    environment: { CITADEL_HOME: /citadel/home }
+    volumes: ['pki:/citadel/home/pki']
+    restart: on-failure
+  vault-init:
+    build: { context: ., args: { APP: init } }
+    image: citadel/init:local
+    pull_policy: build
+    restart: 'no'
+  vault-unseal:
+    image: citadel/init:local
+    volumes: ['pki:/citadel/home/pki:ro']
+    depends_on:
+      secrets-init: { condition: service_completed_successfully }
+    restart: always
+  postgres:
+    image: postgres:17-alpine
+    depends_on:
+      vault-init: { condition: service_completed_successfully }
+  redis:
+    image: redis:8.10-alpine
+    restart: unless-stopped
+  vault:
+    image: hashicorp/vault:1.21
+    restart: unless-stopped
+volumes:
+  pki:
+`);
+
+  it('finds two services building one image, builds that may pull, and users that may pull', () => {
+    expect(imageBuildFindings(bad)).toEqual([
+      expect.stringMatching(/^secrets-init: builds citadel\/init:local but may pull it/),
+      'secrets-init, vault-init: build the same image citadel/init:local',
+      expect.stringMatching(/^vault-unseal: runs citadel\/init:local, built here, but may pull it/),
+    ]);
+  });
+
+  it('finds long-running services that do not restart unless stopped, and one-shots that restart', () => {
+    expect(restartFindings(bad)).toEqual([
+      'secrets-init: a one-shot step restarts (on-failure)',
+      'vault-unseal: does not restart unless stopped (restart: always)',
+      'postgres: does not restart unless stopped (restart: no)',
+    ]);
+  });
+
+  it('finds a moving tag where an exact version belongs', () => {
+    expect(unpinnedImageFindings(bad)).toEqual([
+      'postgres: postgres:17-alpine is not pinned to an exact version (2 parts)',
+      'redis: redis:8.10-alpine is not pinned to an exact version (3 parts)',
+      'vault: hashicorp/vault:1.21 is not pinned to an exact version (3 parts)',
+    ]);
+    expect(
+      unpinnedImageFindings(parseCompose('services: { db: { image: postgres:17.12-alpine } }')),
+    ).toEqual([]);
+  });
+
+  it('finds the CA key volume mounted by a long-running service', () => {
+    expect(caKeyVolumes(bad)).toEqual(['pki']);
+    expect(caKeyFindings(bad)).toEqual([
+      "vault-unseal: mounts pki, which holds the CA's private key",
+    ]);
+  });
+
+  it('finds a secret volume mounted by a service it is not for', () => {
+    expect(secretVolumeFindings(bad, { pki: ['secrets-init', 'vault-init'] })).toEqual([
+      'pki: mounted by secrets-init, vault-unseal; expected secrets-init, vault-init',
+    ]);
   });
 });
