@@ -39,7 +39,7 @@ export function appPackageJson(plan: ServicePlan): string {
         typecheck: 'tsc -p tsconfig.spec.json',
         lint: 'eslint src',
         test: 'rm -rf .jest && mkdir .jest && NODE_OPTIONS=--experimental-vm-modules jest --json --outputFile=.jest/results.json',
-        start: 'node dist/main.js',
+        start: 'node --import ./dist/instrumentation.js dist/main.js',
       },
       dependencies: {
         '@citadel/audit': '*',
