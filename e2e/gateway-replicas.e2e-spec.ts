@@ -10,40 +10,20 @@ import os from 'node:os';
 import https from 'node:https';
 import path from 'node:path';
 import { Redis } from 'ioredis';
+import { LOCAL_REDIS_URL, localRedisAvailable } from '@citadel/testing';
 import { REPO_ROOT } from '@citadel/config';
 import { freePort, REPLICAS_NEED_REDIS } from '@citadel/launcher';
 import { api, tokenFor } from './support/http.js';
 import { bootOwnSystem } from './support/own-system.js';
 
-const REDIS_URL = 'redis://127.0.0.1:6379';
+const REDIS_URL = LOCAL_REDIS_URL;
 const KEY_PREFIX = `citadel-e2e-replicas-${randomBytes(6).toString('hex')}`;
 /** The promise: no replica serves a revoked credential later than this after the answer. */
 const WITHIN_MS = 1_000;
 
-async function redisAvailable(): Promise<boolean> {
-  const redis = new Redis(REDIS_URL, {
-    lazyConnect: true,
-    connectTimeout: 1_000,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-  });
-  try {
-    await redis.connect();
-    return (await redis.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    redis.disconnect();
-  }
-}
-
-const withRedis = await redisAvailable();
-if (!withRedis) {
-  console.warn(
-    'gateway-replicas: no Redis on 127.0.0.1:6379, so revocations across gateway replicas ' +
-      'are not tested. .ci/run starts Redis; locally, start redis-server to run it.',
-  );
-}
+const withRedis = await localRedisAvailable(
+  'gateway-replicas: revocations across gateway replicas',
+);
 
 interface Answer {
   status: number;

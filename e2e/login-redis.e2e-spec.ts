@@ -4,36 +4,14 @@
 // check at most 5 times, counted from auth's `auth.login` audit records.
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
+import { LOCAL_REDIS_URL, localRedisAvailable } from '@citadel/testing';
 import { api, tokenFor } from './support/http.js';
 import { bootOwnSystem } from './support/own-system.js';
 
-const REDIS_URL = 'redis://127.0.0.1:6379';
+const REDIS_URL = LOCAL_REDIS_URL;
 const KEY_PREFIX = `citadel-e2e-login-${randomBytes(6).toString('hex')}`;
 
-async function redisAvailable(): Promise<boolean> {
-  const redis = new Redis(REDIS_URL, {
-    lazyConnect: true,
-    connectTimeout: 1_000,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-  });
-  try {
-    await redis.connect();
-    return (await redis.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    redis.disconnect();
-  }
-}
-
-const withRedis = await redisAvailable();
-if (!withRedis) {
-  console.warn(
-    'login-redis: no Redis on 127.0.0.1:6379, so the Redis-backed login throttle is not ' +
-      'tested. .ci/run starts Redis; locally, start redis-server to run it.',
-  );
-}
+const withRedis = await localRedisAvailable('login-redis: the Redis-backed login throttle');
 
 (withRedis ? describe : describe.skip)('logins throttled through Redis', () => {
   let own: Awaited<ReturnType<typeof bootOwnSystem>> | undefined;

@@ -8,38 +8,16 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import https from 'node:https';
 import { Redis } from 'ioredis';
+import { LOCAL_REDIS_URL, localRedisAvailable } from '@citadel/testing';
 import { api, expectProblem, tokenFor, type ApiResponse } from './support/http.js';
 import { bootOwnSystem, pidOf } from './support/own-system.js';
 import { e2eState } from './support/state.js';
 
-const REDIS_URL = 'redis://127.0.0.1:6379';
+const REDIS_URL = LOCAL_REDIS_URL;
 const PER_CREDENTIAL = 20;
 const ANONYMOUS_PER_IP = 10;
 
-async function redisAvailable(): Promise<boolean> {
-  const redis = new Redis(REDIS_URL, {
-    lazyConnect: true,
-    connectTimeout: 1_000,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-  });
-  try {
-    await redis.connect();
-    return (await redis.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    redis.disconnect();
-  }
-}
-
-const withRedis = await redisAvailable();
-if (!withRedis) {
-  console.warn(
-    'rate-limits: no Redis on 127.0.0.1:6379; running on in-process counters and skipping ' +
-      'the shared-counter test. .ci/run starts Redis; locally, start redis-server to run it.',
-  );
-}
+const withRedis = await localRedisAvailable('rate-limits: the shared-counter test');
 const KEY_PREFIX = `citadel-e2e-${randomBytes(6).toString('hex')}`;
 
 /** `count` sequential calls; the statuses in order. */

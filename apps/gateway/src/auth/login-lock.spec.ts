@@ -1,4 +1,4 @@
-import { Redis } from 'ioredis';
+import { localRedis } from '@citadel/testing';
 import { MemoryLoginLock, RedisLoginLock, type LoginLock } from './login-lock.js';
 
 const until = async (what: string, done: () => Promise<boolean>, deadlineMs = 5_000) => {
@@ -45,27 +45,7 @@ describe('MemoryLoginLock', () => {
   behavesAsALoginLock((ttlMs) => new MemoryLoginLock(ttlMs));
 });
 
-/** Redis on 127.0.0.1:6379 (.ci/run starts it), or nothing and the Redis specs skip. */
-async function localRedis(): Promise<Redis | undefined> {
-  const client = new Redis({
-    host: '127.0.0.1',
-    port: 6379,
-    lazyConnect: true,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-  });
-  client.on('error', () => undefined);
-  try {
-    await client.connect();
-    return client;
-  } catch {
-    client.disconnect();
-    console.warn('Redis is not reachable on 127.0.0.1:6379: the RedisLoginLock specs are skipped');
-    return undefined;
-  }
-}
-
-const redis = await localRedis();
+const redis = await localRedis('the RedisLoginLock specs');
 
 (redis ? describe : describe.skip)('RedisLoginLock', () => {
   const prefix = `login-lock-spec-${process.pid}-${Date.now()}`;

@@ -1,4 +1,4 @@
-import { Redis } from 'ioredis';
+import { localRedis } from '@citadel/testing';
 import { LoginRefused, LoginThrottle, type LoginAttempt } from './login-throttle.js';
 
 const settings = {
@@ -26,29 +26,7 @@ async function tryLogin(
   return 'checked';
 }
 
-/** Redis on 127.0.0.1:6379 (.ci/run starts it), or nothing and the Redis specs skip. */
-async function localRedis(): Promise<Redis | undefined> {
-  const client = new Redis({
-    host: '127.0.0.1',
-    port: 6379,
-    lazyConnect: true,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-  });
-  client.on('error', () => undefined);
-  try {
-    await client.connect();
-    return client;
-  } catch {
-    client.disconnect();
-    console.warn(
-      'Redis is not reachable on 127.0.0.1:6379: the Redis login-throttle spec is skipped',
-    );
-    return undefined;
-  }
-}
-
-const redis = await localRedis();
+const redis = await localRedis('the Redis login-throttle spec');
 
 const checkedIn = (results: string[]) => results.filter((result) => result === 'checked').length;
 

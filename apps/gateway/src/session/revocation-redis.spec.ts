@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { Redis } from 'ioredis';
+import { localRedisAvailable } from '@citadel/testing';
 import type { ServiceClient } from '@citadel/transport';
 import { credentialKey } from './credential-key.js';
 import { RedisRevocations } from './revocation-redis.js';
@@ -12,30 +13,7 @@ import { TokenExchange } from './token-exchange.js';
 const REDIS_PORT = 6379;
 const REDIS_URL = `redis://127.0.0.1:${REDIS_PORT}`;
 
-async function redisAvailable(): Promise<boolean> {
-  const redis = new Redis(REDIS_URL, {
-    lazyConnect: true,
-    connectTimeout: 1_000,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-  });
-  try {
-    await redis.connect();
-    return (await redis.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    redis.disconnect();
-  }
-}
-
-const withRedis = await redisAvailable();
-if (!withRedis) {
-  console.warn(
-    'revocation-redis: no Redis on 127.0.0.1:6379, so the Redis revocation feed is not ' +
-      'tested. .ci/run starts Redis; locally, start redis-server to run it.',
-  );
-}
+const withRedis = await localRedisAvailable('revocation-redis: the Redis revocation feed');
 
 /** Polls `condition` until it holds; fails after `deadlineMs` (sized for a busy machine). */
 async function until(condition: () => boolean, deadlineMs: number, what: string): Promise<number> {

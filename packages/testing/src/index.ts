@@ -1,0 +1,1 @@
+export { LOCAL_REDIS_URL, localRedis, localRedisAvailable } from './local-redis.js';
