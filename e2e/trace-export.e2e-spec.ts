@@ -73,14 +73,21 @@ describe('trace export (OTLP/HTTP)', () => {
       await collector.close();
     }
     const spans = collector.spans.filter((span) => span.traceId === traceId);
-    const only = (service: string, name: string) => {
-      const found = spans.filter((span) => span.service === service && span.name === name);
+    const only = (service: string, name: string, kind: number) => {
+      const found = spans.filter(
+        (span) => span.service === service && span.name === name && span.kind === kind,
+      );
       expect(found).toHaveLength(1);
       return found[0]!;
     };
-    const gateway = only('gateway', 'POST /v1/orders');
-    const order = only('order', 'citadel.order.v1.OrderService/CreateOrder');
-    const payment = only('payment', 'citadel.payment.v1.PaymentService/Charge');
+    const parentOf = (span: ExportedSpan) => spans.find((s) => s.spanId === span.parentSpanId);
+    // OTLP SpanKind: 2 server, 3 client. The gateway's HTTP server span is the root; each
+    // gRPC hop is a client span in the caller and a server span, its child, in the callee.
+    const gateway = only('gateway', 'POST /v1/orders', 2);
+    const toOrder = only('gateway', 'grpc.citadel.order.v1.OrderService/CreateOrder', 3);
+    const order = only('order', 'grpc.citadel.order.v1.OrderService/CreateOrder', 2);
+    const toPayment = only('order', 'grpc.citadel.payment.v1.PaymentService/Charge', 3);
+    const payment = only('payment', 'grpc.citadel.payment.v1.PaymentService/Charge', 2);
     expect(traceId).not.toBe(clientTraceId);
     expect(gateway.parentSpanId ?? '').toBe('');
     expect(gateway.links).toEqual([
@@ -88,9 +95,12 @@ describe('trace export (OTLP/HTTP)', () => {
     ]);
     // Nothing anywhere was exported under the client's trace id.
     expect(collector.spans.filter((span) => span.traceId === clientTraceId)).toEqual([]);
-    expect(order.parentSpanId).toBe(gateway.spanId);
-    expect(payment.parentSpanId).toBe(order.spanId);
-    // Server spans (OTLP SpanKind 2).
-    expect([gateway.kind, order.kind, payment.kind]).toEqual([2, 2, 2]);
+    expect(order.parentSpanId).toBe(toOrder.spanId);
+    expect(toPayment.parentSpanId).toBe(order.spanId);
+    expect(payment.parentSpanId).toBe(toPayment.spanId);
+    // The gateway's client span descends from its request's root span.
+    let ancestor: ExportedSpan | undefined = toOrder;
+    while (ancestor && ancestor.spanId !== gateway.spanId) ancestor = parentOf(ancestor);
+    expect(ancestor).toBe(gateway);
   }, 90_000);
 });

@@ -25,12 +25,7 @@ export interface MicroOptions {
 
 /** The gateway's session pieces, loaded from its build (the gateway is an app, not a library). */
 interface TokenExchangeLike {
-  exchange(
-    accessToken: string,
-    audience: string,
-    traceparent?: string,
-    credentialKey?: string,
-  ): Promise<{ jwt: string }>;
+  exchange(accessToken: string, audience: string, credentialKey?: string): Promise<{ jwt: string }>;
 }
 interface Guard {
   canActivate(ctx: unknown): boolean | Promise<boolean>;
@@ -91,7 +86,7 @@ function gatewayEdgeAuth(session: GatewaySession, exchange: TokenExchangeLike, t
     const ok = (await bearer.canActivate(ctx)) && (await rbac.canActivate(ctx));
     // What a controller's `callOptions(principal, …)` does with the principal.
     const { accessToken, credentialKey } = request.user!;
-    await exchange.exchange(accessToken, 'order', undefined, credentialKey);
+    await exchange.exchange(accessToken, 'order', credentialKey);
     return ok;
   };
 }
