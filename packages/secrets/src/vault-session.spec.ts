@@ -227,6 +227,23 @@ describe('VaultSession against the Vault API', () => {
     }
   });
 
+  it('no credentials at start fail at once, even with a wait for Vault allowed', async () => {
+    const log = recordingLogger();
+    const started = Date.now();
+    await expect(
+      VaultSession.open({
+        addr: server.url,
+        credentials: () => {
+          throw new Error('no AppRole role_id at /nowhere/role_id');
+        },
+        logger: log.logger,
+        startWaitMs: 60_000,
+      }),
+    ).rejects.toThrow(/no AppRole role_id/);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(log.events).toEqual([]);
+  });
+
   it('an unreachable Vault at start is waited for, bounded: then the start fails closed', async () => {
     const log = recordingLogger();
     const closed = http.createServer();

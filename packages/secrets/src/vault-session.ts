@@ -226,9 +226,10 @@ export class VaultSession {
         await this.login();
         return;
       } catch (error) {
-        const failure = secretsError(LOGIN_PATH, error);
+        // Only Vault's absence is waited on: a refusal, or no credentials to send, is final.
         const left = deadline - Date.now();
-        if (!failure.unreachable || left <= 0) throw failure;
+        if (!(error instanceof SecretsError) || !error.unreachable || left <= 0) throw error;
+        const failure = error;
         if (!waiting) {
           waiting = true;
           this.options.logger.warn(
