@@ -19,10 +19,14 @@ import { RateLimits } from './edge/rate-limits.js';
 import { BearerAuthGuard } from './session/bearer-auth.guard.js';
 import type { Logger } from '@citadel/observability';
 
+/** What the module uses of a downstream client: its calls and its health check. */
+export type Downstream = Pick<ServiceClient, 'call' | 'health'>;
+
 @Module({})
 export class GatewayModule {
+  /** `clients`: main.ts gives the long-lived mTLS clients (ServiceClient). */
   static forRoot(
-    clients: { auth: ServiceClient; order: ServiceClient },
+    clients: { auth: Downstream; order: Downstream },
     edge: { loginThrottle: LoginThrottle; rateLimits: RateLimits; log: Logger },
   ): DynamicModule {
     return {

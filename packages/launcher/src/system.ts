@@ -40,10 +40,12 @@ const programOf = (name: ProcessName): ServiceName | 'vault' =>
  * module loaded before the app (see @citadel/observability). The Vault stand-in is no
  * service of Citadel's: just its main.
  */
-const nodeArgs = (name: ProcessName): string[] => {
-  if (name === 'vault') return [path.join(REPO_ROOT, 'packages/vault-dev-server/dist/main.js')];
-  const app = path.join(REPO_ROOT, 'apps', programOf(name), 'dist');
-  return ['--import', path.join(app, 'instrumentation.js'), path.join(app, 'main.js')];
+const nodeArgs = (name: ProcessName, entryPoints: SystemOptions['entryPoints'] = {}): string[] => {
+  const program = programOf(name);
+  if (program === 'vault') return [path.join(REPO_ROOT, 'packages/vault-dev-server/dist/main.js')];
+  const app = path.join(REPO_ROOT, 'apps', program, 'dist');
+  const main = entryPoints[program] ?? path.join(app, 'main.js');
+  return ['--import', path.join(app, 'instrumentation.js'), main];
 };
 
 /**
@@ -101,6 +103,12 @@ export interface SystemOptions {
   gatewayReplicaPorts?: number[];
   /** Extra environment for every service (e.g. LOG_LEVEL). */
   env?: Record<string, string>;
+  /**
+   * Another main module for some services, in place of `apps/<service>/dist/main.js` (its
+   * instrumentation still loads first): the bench boots its baseline's entry points this
+   * way (bench/src/baseline/). Without it, every service runs its own main.
+   */
+  entryPoints?: Partial<Record<ServiceName, string>>;
   readyTimeoutMs?: number;
   /** Called when a service exits on its own after the system is up. */
   onUnexpectedExit?: (service: ProcessName, code: number | null) => void;
@@ -197,7 +205,7 @@ export async function bootSystem(options: SystemOptions): Promise<RunningSystem>
   const spawnReady = (service: ProcessName): Promise<void> =>
     new Promise((resolve, reject) => {
       const log = fs.openSync(logFile(service), 'a', 0o600);
-      const child = spawn(process.execPath, nodeArgs(service), {
+      const child = spawn(process.execPath, nodeArgs(service, options.entryPoints), {
         env: service.startsWith('gateway-')
           ? { ...env, GATEWAY_PORT: String(replicaPorts.get(service as GatewayReplicaName)) }
           : env,
