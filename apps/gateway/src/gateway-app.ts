@@ -1,4 +1,5 @@
 import type { DynamicModule } from '@nestjs/common';
+import type { Redis } from 'ioredis';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Logger } from '@citadel/observability';
@@ -17,10 +18,41 @@ import { enforceStrictRequests } from './strict-request.js';
 import { traceRequests } from './trace.js';
 import { helmetHeaders, sendSecurityHeaders } from './edge/helmet-headers.js';
 import { limitRequests } from './edge/limit-requests.js';
-import type { RateLimits } from './edge/rate-limits.js';
+import { RateLimits } from './edge/rate-limits.js';
+import { LoginThrottle } from './auth/login-throttle.js';
 import { declarePassportRequestFields } from './session/request-fields.js';
 import { TokenExchange } from './session/token-exchange.js';
 import { strictValidation } from './validation.js';
+
+/**
+ * The edge's budgets from the environment: the rate limits and the login throttle, in
+ * this process or shared by every replica through Redis.
+ */
+export function edgeLimitsOf(
+  env: GatewayEnv,
+  redis?: Redis,
+): { rateLimits: RateLimits; loginThrottle: LoginThrottle } {
+  const rateLimits = new RateLimits(
+    {
+      perCredential: env.GATEWAY_RATE_LIMIT_PER_CREDENTIAL,
+      anonymousPerIp: env.GATEWAY_RATE_LIMIT_ANONYMOUS_PER_IP,
+      windowSeconds: env.GATEWAY_RATE_LIMIT_WINDOW_SECONDS,
+      keyPrefix: env.REDIS_KEY_PREFIX,
+    },
+    redis,
+  );
+  const loginThrottle = new LoginThrottle(
+    {
+      maxFailuresPerAccount: env.GATEWAY_LOGIN_MAX_FAILURES_PER_ACCOUNT,
+      maxFailuresPerIp: env.GATEWAY_LOGIN_MAX_FAILURES_PER_IP,
+      maxFailuresPerDevice: env.GATEWAY_LOGIN_MAX_FAILURES_PER_DEVICE,
+      windowSeconds: env.GATEWAY_LOGIN_WINDOW_SECONDS,
+      keyPrefix: env.REDIS_KEY_PREFIX,
+    },
+    redis,
+  );
+  return { rateLimits, loginThrottle };
+}
 
 export interface GatewayAppOptions {
   env: GatewayEnv;

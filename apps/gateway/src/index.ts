@@ -2,7 +2,7 @@
 // clients and the token exchange), exported so a harness can compose the same module and
 // edge. Running the gateway is `main.ts`; nothing here starts anything.
 export { GatewayModule, type Downstream } from './app.module.js';
-export { createGatewayApp, type GatewayAppOptions } from './gateway-app.js';
+export { createGatewayApp, edgeLimitsOf, type GatewayAppOptions } from './gateway-app.js';
 export { gatewayEnvSchema, type GatewayEnv } from './gateway-env.js';
 export { LoginThrottle } from './auth/login-throttle.js';
 export { RateLimits } from './edge/rate-limits.js';

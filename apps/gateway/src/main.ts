@@ -10,11 +10,9 @@ import { createLogger, processTracing } from '@citadel/observability';
 import { openServiceVault, readServiceTls } from '@citadel/secrets';
 import { enforceTls13, ServiceClient } from '@citadel/transport';
 import { GatewayModule } from './app.module.js';
-import { createGatewayApp } from './gateway-app.js';
+import { createGatewayApp, edgeLimitsOf } from './gateway-app.js';
 import { gatewayEnvSchema } from './gateway-env.js';
-import { LoginThrottle } from './auth/login-throttle.js';
 import { connectRedis } from './edge/limit-requests.js';
-import { RateLimits } from './edge/rate-limits.js';
 import { REVOCATION_FEED, InProcessRevocations } from './session/revocation.js';
 import { RedisRevocations } from './session/revocation-redis.js';
 
@@ -32,27 +30,10 @@ async function main() {
     auth: new ServiceClient('auth', grpcAddress(env, 'auth'), tls),
     order: new ServiceClient('order', grpcAddress(env, 'order'), tls),
   };
-  // Rate-limit counters: in this process, or shared by every replica through Redis.
+  // Rate-limit counters and the login throttle: in this process, or shared by every
+  // replica through Redis.
   const redis = env.REDIS_URL ? await connectRedis(env.REDIS_URL, logger) : undefined;
-  const rateLimits = new RateLimits(
-    {
-      perCredential: env.GATEWAY_RATE_LIMIT_PER_CREDENTIAL,
-      anonymousPerIp: env.GATEWAY_RATE_LIMIT_ANONYMOUS_PER_IP,
-      windowSeconds: env.GATEWAY_RATE_LIMIT_WINDOW_SECONDS,
-      keyPrefix: env.REDIS_KEY_PREFIX,
-    },
-    redis,
-  );
-  const loginThrottle = new LoginThrottle(
-    {
-      maxFailuresPerAccount: env.GATEWAY_LOGIN_MAX_FAILURES_PER_ACCOUNT,
-      maxFailuresPerIp: env.GATEWAY_LOGIN_MAX_FAILURES_PER_IP,
-      maxFailuresPerDevice: env.GATEWAY_LOGIN_MAX_FAILURES_PER_DEVICE,
-      windowSeconds: env.GATEWAY_LOGIN_WINDOW_SECONDS,
-      keyPrefix: env.REDIS_KEY_PREFIX,
-    },
-    redis,
-  );
+  const { rateLimits, loginThrottle } = edgeLimitsOf(env, redis);
   // Revocations (logout, deletion, revoked keys) reach every replica through Redis when
   // it is configured, like the counters; else this process is the only one to tell.
   const revocations = redis
