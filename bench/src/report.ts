@@ -18,6 +18,18 @@ export interface SideReport {
 export interface PathReport {
   /** The system as `npm start` runs it (every defence on), on embedded PostgreSQL. */
   secured: SideReport;
+  /**
+   * The same handlers, storage and HTTPS edge with the internal security left out
+   * (bench/src/baseline/): plaintext gRPC, no east-west policy, no JWT guard, no token
+   * exchange. On embedded PostgreSQL.
+   */
+  baseline: SideReport;
+  /** Secured req/s over baseline req/s: the median of the per-round ratios. */
+  ratio: number;
+  /** Secured p99 minus baseline p99: the median of the per-round differences. */
+  p99DeltaMs: number;
+  /** Those per-round differences, in round order. */
+  p99DeltasMs: number[];
   /** The write path with `--db postgres`: the same system on a PostgreSQL server. */
   postgres?: SideReport;
   /** The read path only: this machine's floor (see bench/src/floor.ts). */
@@ -44,6 +56,9 @@ export interface FloorReport extends SideReport {
 export const REFERENCE_FLOOR = { rps: 9_400, p99Ms: 17 };
 const READ_RPS_TARGET = 7_500;
 const READ_P99_TARGET_MS = 25;
+/** The issue's main target: what security costs on the read path, against the baseline. */
+const READ_SECURED_SHARE = 0.9;
+const READ_P99_COST_MS = 2;
 
 export interface Target {
   name: string;
@@ -141,6 +156,18 @@ export function evaluateTargets(paths: BenchReport['paths'], micro: MicroResult[
   if (!read) return targets;
   return [
     {
+      name: 'read path: throughput cost of security',
+      goal: `secured ≥ ${READ_SECURED_SHARE.toFixed(2)} × baseline`,
+      measured: `${read.ratio.toFixed(3)} ×`,
+      met: read.ratio >= READ_SECURED_SHARE,
+    },
+    {
+      name: 'read path: p99 cost of security',
+      goal: `≤ +${READ_P99_COST_MS} ms`,
+      measured: `${signed(read.p99DeltaMs)} ms${p99Spread(read)}`,
+      met: read.p99DeltaMs <= READ_P99_COST_MS,
+    },
+    {
       name: 'read path: secured throughput',
       goal: `≥ ${READ_RPS_TARGET.toLocaleString('en-US')} req/s`,
       measured: `${read.secured.rps.toLocaleString('en-US')} req/s`,
@@ -155,6 +182,21 @@ export function evaluateTargets(paths: BenchReport['paths'], micro: MicroResult[
     ...relative,
     ...targets,
   ];
+}
+
+const signed = (value: number) => `${value >= 0 ? '+' : ''}${value.toFixed(2)}`;
+
+/**
+ * How far apart the rounds were: with the load generator on the same two cores, p99 moves
+ * by milliseconds from one run to the next, so a verdict on it needs its noise.
+ */
+function p99Spread(read: PathReport): string {
+  if (read.p99DeltasMs.length < 2) return '';
+  const p99s = read.baseline.runs.map((run) => run.p99Ms);
+  return (
+    ` (per round ${read.p99DeltasMs.map(signed).join(', ')}; the baseline's own p99 ranged ` +
+    `${Math.min(...p99s).toFixed(1)}–${Math.max(...p99s).toFixed(1)} ms)`
+  );
 }
 
 const LABELS = {
@@ -189,14 +231,25 @@ export function markdownReport(report: BenchReport): string {
       `${report.discardedRuns.length} slice(s) repeated because ` +
       `other processes took more than 15% of the machine.`,
     '',
-    '| path | data | req/s | p50 / p99 ms |',
-    '|---|---|---:|---:|',
+    '| path | system | data | req/s | p50 / p99 ms |',
+    '|---|---|---|---:|---:|',
   ];
   const sides = systemsOf(report);
-  for (const [name, data, side] of sides) {
+  for (const [name, system, data, side] of sides) {
     lines.push(
-      `| ${LABELS[name]} | ${data} | ${fmt(side.rps)} | ${fmt(side.p50Ms, 2)} / ${fmt(side.p99Ms, 2)} |`,
+      `| ${LABELS[name]} | ${system} | ${data} | ${fmt(side.rps)} | ${fmt(side.p50Ms, 2)} / ${fmt(side.p99Ms, 2)} |`,
     );
+  }
+  lines.push(
+    '',
+    'What security costs, secured against the baseline (embedded PostgreSQL; paired by ' +
+      'round, then the median):',
+    '',
+    '| path | secured / baseline req/s | p99 secured − baseline |',
+    '|---|---:|---:|',
+  );
+  for (const [name, p] of Object.entries(report.paths) as [keyof typeof LABELS, PathReport][]) {
+    lines.push(`| ${LABELS[name]} | ${p.ratio.toFixed(3)} | ${signed(p.p99DeltaMs)} ms |`);
   }
   const floor = report.paths.read?.floor;
   if (floor) {
@@ -215,13 +268,13 @@ export function markdownReport(report: BenchReport): string {
     '',
     'CPU per request, µs, from each process’s CPU time over the run:',
     '',
-    '| path | data | gateway | order | payment | auth | load generator |',
-    '|---|---|---:|---:|---:|---:|---:|',
+    '| path | system | data | gateway | order | payment | auth | load generator |',
+    '|---|---|---|---:|---:|---:|---:|---:|',
   );
-  for (const [name, data, side] of sides) {
+  for (const [name, system, data, side] of sides) {
     const cell = (process: string) => fmt(side.cpuUsPerRequest[process] ?? Number.NaN);
     lines.push(
-      `| ${name} | ${data} | ${cell('gateway')} | ${cell('order')} | ${cell('payment')} | ${cell('auth')} | ${cell('loadgen')} |`,
+      `| ${name} | ${system} | ${data} | ${cell('gateway')} | ${cell('order')} | ${cell('payment')} | ${cell('auth')} | ${cell('loadgen')} |`,
     );
   }
   lines.push('', '| primitive | µs per op |', '|---|---:|');
@@ -236,14 +289,15 @@ export function markdownReport(report: BenchReport): string {
   return lines.join('\n') + '\n';
 }
 
-/** Each path's measured systems, in order: embedded PostgreSQL, then a server. */
-function systemsOf(report: BenchReport): [keyof typeof LABELS, string, SideReport][] {
+type SystemRow = [keyof typeof LABELS, 'secured' | 'baseline', string, SideReport];
+
+/** Each path's measured systems, in order: secured and baseline embedded, then a server. */
+function systemsOf(report: BenchReport): SystemRow[] {
   return (Object.entries(report.paths) as [keyof typeof LABELS, PathReport][]).flatMap(
-    ([name, p]) => [
-      [name, 'embedded', p.secured] as [keyof typeof LABELS, string, SideReport],
-      ...(p.postgres
-        ? [[name, 'PostgreSQL', p.postgres] as [keyof typeof LABELS, string, SideReport]]
-        : []),
+    ([name, p]): SystemRow[] => [
+      [name, 'secured', 'embedded', p.secured],
+      [name, 'baseline', 'embedded', p.baseline],
+      ...(p.postgres ? [[name, 'secured', 'PostgreSQL', p.postgres] as SystemRow] : []),
     ],
   );
 }

@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-// `npm run bench`: what a Citadel request costs, measured. Boots the system as
-// `npm start` does (every defence on), drives it with autocannon over HTTPS and keep-alive,
-// against this machine's floor for the read path (bench/src/floor.ts) and, with
-// `--db postgres`, against the same system on PostgreSQL for the write path, in turns,
-// and writes bench/results/<date>.json plus a table.
+// `npm run bench`: what Citadel's security costs per request, measured. Boots the system as
+// `npm start` does (every defence on) and the bench's insecure baseline (the same modules,
+// storage and HTTPS edge, composed in bench/src/baseline/ without the internal security),
+// drives both with autocannon over HTTPS and keep-alive, in turns, with this machine's
+// floor for the read path (bench/src/floor.ts) and, with `--db postgres`, the secured
+// system on PostgreSQL for the write path, and writes bench/results/<date>.json plus a table.
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -26,7 +27,7 @@ import {
   cpuMicros,
   machineBusyMicros,
   ORDER_BODY,
-  type Database,
+  type Security,
   type Service,
   type SystemUnderTest,
 } from './system-under-test.js';
@@ -41,8 +42,11 @@ import {
 
 export const PATHS = ['read', 'write', 'login'] as const;
 export type PathName = (typeof PATHS)[number];
-/** The systems a round boots: embedded always, PostgreSQL with `--db postgres`. */
-type SystemName = Database;
+/**
+ * The systems a round boots: secured and baseline on embedded PostgreSQL always, and the
+ * secured system on a PostgreSQL server with `--db postgres` (write path).
+ */
+type SystemName = Security | 'postgres';
 /** Environment variable naming the PostgreSQL superuser URL (as for `npm start`). */
 const DB_ADMIN_URL_VAR = 'CITADEL_DB_ADMIN_URL';
 
@@ -268,7 +272,7 @@ function combineSlices(slices: Slice[]): RunResult {
 
 /**
  * One round of one path: every target's measured time cut into `--slices` slices, run in
- * turns (embedded, floor, embedded, ...), each slice's order rotated. This
+ * turns (secured, baseline, floor, secured, ...), each slice's order rotated. This
  * machine's speed swings by a third over a few seconds under a two-core load (two threads
  * of SHA-256 measured 620 to 1,200 ops/ms within 40 s), so targets measured one after the
  * other for 10 s each would compare those swings; slices of 2 s in turns see the same ones.
@@ -383,9 +387,9 @@ async function main() {
     ? { NODE_OPTIONS: `--import=${profiler}`, BENCH_CPU_PROF_DIR: s.cpuProfDir }
     : {};
   const runs: Record<PathName, Record<SystemName, RunResult[]>> = {
-    read: { embedded: [], postgres: [] },
-    write: { embedded: [], postgres: [] },
-    login: { embedded: [], postgres: [] },
+    read: { secured: [], baseline: [], postgres: [] },
+    write: { secured: [], baseline: [], postgres: [] },
+    login: { secured: [], baseline: [], postgres: [] },
   };
   const floorRuns: RunResult[] = [];
   // The last round's measured runs' spans, per path and system: what the CPU profiles are
@@ -407,8 +411,10 @@ async function main() {
     try {
       // Every system stays up for the whole round and they take turns, so all see the same
       // machine: an idle one only wakes for its timers.
-      log(`${label}: booting the system (embedded PostgreSQL) ...`);
-      systems.embedded = await bootSystemUnderTest({ extraEnv });
+      log(`${label}: booting the secured system (embedded PostgreSQL) ...`);
+      systems.secured = await bootSystemUnderTest({ extraEnv });
+      log(`${label}: booting the baseline (embedded PostgreSQL) ...`);
+      systems.baseline = await bootSystemUnderTest({ security: 'baseline', extraEnv });
       if (onPostgres) {
         log(`${label}: booting the system on PostgreSQL ...`);
         systems.postgres = await bootSystemUnderTest({
@@ -418,7 +424,7 @@ async function main() {
       }
       if (s.paths.includes('read')) {
         log(`${label}: starting the floor (hand-built HTTPS front → one plaintext gRPC hop) ...`);
-        floor = await startFloor(systems.embedded.readBody, extraEnv);
+        floor = await startFloor(systems.secured.readBody, extraEnv);
       }
       const targets = targetsOf(systems, floor);
       const ours = [
@@ -514,8 +520,8 @@ async function main() {
 }
 
 /**
- * What each path drives in a round: the system, for the read path the floor too, and for
- * the write path the system on PostgreSQL when there is one.
+ * What each path drives in a round: the secured system and the baseline, for the read
+ * path the floor too, and for the write path the system on PostgreSQL when there is one.
  */
 function targetsOf(
   systems: Partial<Record<SystemName, SystemUnderTest>>,
@@ -523,7 +529,7 @@ function targetsOf(
 ): (pathName: PathName) => LoadTarget[] {
   return (pathName) => [
     ...(Object.entries(systems) as [SystemName, SystemUnderTest][])
-      .filter(([name]) => name === 'embedded' || pathName === 'write')
+      .filter(([name]) => name !== 'postgres' || pathName === 'write')
       .map(([name, sut]) => ({
         name,
         url: sut.system.gatewayUrl,
@@ -538,7 +544,7 @@ function targetsOf(
             name: 'floor' as const,
             url: floor.url,
             ca: floor.ca,
-            requests: requestsFor('read', systems.embedded!),
+            requests: requestsFor('read', systems.secured!),
             pids: { 'floor front': floor.pids.front, 'floor backend': floor.pids.backend },
           },
         ]
@@ -547,7 +553,7 @@ function targetsOf(
 }
 
 /**
- * With `--cpu-prof`: where the gateway's and order's CPU went (on each database measured),
+ * With `--cpu-prof`: where the gateway's and order's CPU went (in each system measured),
  * and the floor front's, during the last round's measured runs of the read path (or the
  * first path), by layer.
  */
@@ -602,7 +608,10 @@ function summarize(bySystem: Record<SystemName, RunResult[]>, floorRuns: RunResu
   // Paired within each round (their slices took turns), then the median: a burst of
   // noise on a shared machine then moves one pair, not the whole comparison.
   const paired = (against: RunResult[], f: (a: RunResult, b: RunResult) => number) =>
-    median(bySystem.embedded.map((run, i) => (against[i] ? f(run, against[i]) : Number.NaN)));
+    median(bySystem.secured.map((run, i) => (against[i] ? f(run, against[i]) : Number.NaN)));
+  const p99DeltasMs = bySystem.secured.map((run, i) =>
+    round(run.p99Ms - (bySystem.baseline[i]?.p99Ms ?? Number.NaN), 2),
+  );
   let floor: FloorReport | undefined;
   if (floorRuns.length > 0) {
     floor = {
@@ -618,7 +627,14 @@ function summarize(bySystem: Record<SystemName, RunResult[]>, floorRuns: RunResu
     };
   }
   return {
-    secured: side(bySystem.embedded),
+    secured: side(bySystem.secured),
+    baseline: side(bySystem.baseline),
+    ratio: round(
+      paired(bySystem.baseline, (a, b) => a.rps / b.rps),
+      3,
+    ),
+    p99DeltaMs: round(median(p99DeltasMs), 2),
+    p99DeltasMs,
     ...(bySystem.postgres.length > 0 ? { postgres: side(bySystem.postgres) } : {}),
     ...(floor ? { floor } : {}),
   };

@@ -1,6 +1,7 @@
 // The bench is a benchmark, not a test: CI only checks that a short run completes against
-// the system (embedded PostgreSQL, and a PostgreSQL server when CITADEL_BENCH_DB_ADMIN_URL
-// names one) and the floor, and writes its JSON. The numbers of a smoke run mean nothing.
+// the secured system and the baseline (embedded PostgreSQL, and the secured system on a
+// PostgreSQL server when CITADEL_BENCH_DB_ADMIN_URL names one) and the floor, and writes
+// its JSON with a secured/baseline ratio per path. The numbers of a smoke run mean nothing.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -17,7 +18,7 @@ describe('npm run bench:smoke', () => {
   });
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  it('completes against the system, on each database, and the floor and writes its JSON', async () => {
+  it('completes against the secured system, the baseline, each database and the floor and writes its JSON', async () => {
     const out = path.join(dir, 'smoke.json');
     // A variable of the bench's own, so the rest of the suite never boots on it.
     const adminUrl = process.env.CITADEL_BENCH_DB_ADMIN_URL;
@@ -42,8 +43,14 @@ describe('npm run bench:smoke', () => {
     expect(report.smoke).toBe(true);
     expect(report.machine.cpuCount).toBeGreaterThan(0);
     for (const name of ['read', 'write', 'login'] as const) {
-      expect(report.paths[name]!.secured.rps).toBeGreaterThan(0);
-      expect(report.paths[name]!.secured.failures).toBe(0);
+      const measured = report.paths[name]!;
+      expect(measured.secured.rps).toBeGreaterThan(0);
+      expect(measured.secured.failures).toBe(0);
+      // The baseline served the same requests (its own entry points, bench/src/baseline/).
+      expect(measured.baseline.rps).toBeGreaterThan(0);
+      expect(measured.baseline.failures).toBe(0);
+      expect(measured.ratio).toBeGreaterThan(0);
+      expect(Number.isFinite(measured.p99DeltaMs)).toBe(true);
     }
     if (adminUrl) {
       expect(report.paths.write!.postgres!.rps).toBeGreaterThan(0);
@@ -54,6 +61,7 @@ describe('npm run bench:smoke', () => {
     expect(report.paths.read!.floor!.rps).toBeGreaterThan(0);
     expect(report.paths.read!.floor!.failures).toBe(0);
     expect(report.micro.map((result) => result.usPerOp).every((us) => us > 0)).toBe(true);
-    expect(output).toContain('| path | data | req/s');
+    expect(output).toContain('| path | system | data | req/s');
+    expect(output).toContain('| path | secured / baseline req/s |');
   }, 180_000);
 });

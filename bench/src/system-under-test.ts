@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { SERVICES as REGISTERED_SERVICES } from '@citadel/config';
 import {
   bootSystem,
@@ -14,10 +15,17 @@ import {
 
 /** Where the data services keep their data: embedded PGlite, or a PostgreSQL server. */
 export type Database = 'embedded' | 'postgres';
+/**
+ * `secured`: the services' own entry points, as `npm start` runs them. `baseline`: the
+ * bench's entry points (bench/src/baseline/), the same modules with the internal security
+ * left out, to measure what it costs.
+ */
+export type Security = 'secured' | 'baseline';
 export const SERVICES = ['gateway', 'auth', 'order', 'payment'] as const;
 export type Service = (typeof SERVICES)[number];
 
 export interface SystemUnderTest {
+  security: Security;
   database: Database;
   system: RunningSystem;
   ca: Buffer;
@@ -34,15 +42,21 @@ export interface SystemUnderTest {
 
 /**
  * Boots one whole Citadel as `npm start` does (local mode, free ports): the services' own
- * entry points, every defence on. Without `databaseAdminUrl`, on embedded PostgreSQL in a
+ * entry points, every defence on; or, with `security: 'baseline'`, the bench's baseline
+ * entry points in their place (same launcher, instrumentation, Vault and PKI). Without `databaseAdminUrl`, on embedded PostgreSQL in a
  * fresh home. With it, the data services run on that PostgreSQL database (each its own
  * role and schema), which keeps its users and orders from one boot to the next: so that
  * system keeps one home per database too (its demo users' passwords, its PKI), as a
  * deployment restarted would. Give the bench a database of its own.
  */
 export async function bootSystemUnderTest(
-  options: { databaseAdminUrl?: string; extraEnv?: Record<string, string> } = {},
+  options: {
+    security?: Security;
+    databaseAdminUrl?: string;
+    extraEnv?: Record<string, string>;
+  } = {},
 ): Promise<SystemUnderTest> {
+  const security = options.security ?? 'secured';
   const database: Database = options.databaseAdminUrl ? 'postgres' : 'embedded';
   const home = options.databaseAdminUrl
     ? homeOf(options.databaseAdminUrl)
@@ -56,6 +70,7 @@ export async function bootSystemUnderTest(
     // Every registered service boots (and is measured only if listed in SERVICES above).
     ports: await freePorts(REGISTERED_SERVICES),
     vaultPort: await freePort(),
+    ...(security === 'baseline' ? { entryPoints: BASELINE_ENTRY_POINTS } : {}),
     env: {
       LOG_LEVEL: 'info',
       // The limiter still runs on every request (its cost is measured); the load is one
@@ -88,12 +103,20 @@ export async function bootSystemUnderTest(
     ) as Record<Service, number>;
     const vaultPid = pidOf(system, 'vault');
     const readBody = Buffer.from(JSON.stringify(read));
-    return { database, system, ca, pids, vaultPid, token, orderId, readBody, stop };
+    return { security, database, system, ca, pids, vaultPid, token, orderId, readBody, stop };
   } catch (error) {
     await stop();
     throw error;
   }
 }
+
+/** The baseline's entry points, built next to this module (bench/dist/baseline/). */
+const BASELINE_ENTRY_POINTS = Object.fromEntries(
+  SERVICES.map((service) => [
+    service,
+    fileURLToPath(new URL(`./baseline/${service}.js`, import.meta.url)),
+  ]),
+) as Record<Service, string>;
 
 /** The home of the system on one PostgreSQL database: the same for every boot on it. */
 function homeOf(databaseAdminUrl: string): string {

@@ -1,0 +1,60 @@
+// The baseline's order: order's own module and storage, served over plaintext gRPC with no
+// east-west policy and no JWT guard, calling payment over plaintext (see plaintext.ts).
+// Bench only.
+import 'reflect-metadata';
+import { AnomalyDetector } from '@citadel/audit';
+import { failStart, grpcAddress, loadServiceEnv, serviceEnvSchema } from '@citadel/config';
+import type { ChargeRequest, Payment } from '@citadel/contracts';
+import { createLogger } from '@citadel/observability';
+import {
+  ANOMALY_RULES,
+  ORDER_MIGRATIONS,
+  OrderModule,
+  PaymentsPort,
+  type OrderDatabase,
+} from '@citadel/order-service';
+import type { CallOptions } from '@citadel/transport';
+import { PlaintextClient, runPlaintextService } from './plaintext.js';
+import { openBaselineService } from './service-deps.js';
+
+/** Order's payments port over the plaintext client: the product's is GrpcPaymentsAdapter. */
+class PlaintextPayments extends PaymentsPort {
+  constructor(private readonly client: PlaintextClient) {
+    super();
+  }
+  charge(request: ChargeRequest, options: CallOptions) {
+    return this.client.call<Payment>('Charge', request, options);
+  }
+  refund(paymentId: string, reason: string, options: CallOptions) {
+    return this.client.call<Payment>('Refund', { payment_id: paymentId, reason }, options);
+  }
+}
+
+async function main() {
+  const env = loadServiceEnv(serviceEnvSchema);
+  const logger = createLogger('order', env.LOG_LEVEL);
+  const { db, audit, release } = await openBaselineService<OrderDatabase>(
+    'order',
+    ORDER_MIGRATIONS,
+    env,
+    logger,
+  );
+  const payment = new PlaintextClient('payment', grpcAddress(env, 'payment'), 'order');
+  await runPlaintextService({
+    service: 'order',
+    module: OrderModule.forRoot({
+      db,
+      audit,
+      payments: new PlaintextPayments(payment),
+      detector: new AnomalyDetector(db, audit, ANOMALY_RULES, logger),
+    }),
+    env,
+    logger,
+    onClose: async () => {
+      payment.close();
+      await release();
+    },
+  });
+}
+
+main().catch((error) => failStart('order', error));
