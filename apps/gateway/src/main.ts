@@ -13,7 +13,7 @@ import { GatewayModule } from './app.module.js';
 import { createGatewayApp, edgeLimitsOf } from './gateway-app.js';
 import { gatewayEnvSchema } from './gateway-env.js';
 import { connectRedis } from './edge/limit-requests.js';
-import { REVOCATION_FEED, InProcessRevocations } from './session/revocation.js';
+import { feedLive, REVOCATION_FEED, InProcessRevocations } from './session/revocation.js';
 import { RedisRevocations } from './session/revocation-redis.js';
 
 async function main() {
@@ -50,6 +50,12 @@ async function main() {
     },
     { env, logger, tls, rateLimits },
   );
+  if (!(await feedLive(revocations, REVOCATION_FEED_WAIT_MS))) {
+    logger.warn(
+      { event: 'revocations.not-live' },
+      'revocation feed not live yet: the exchange cache stays off until it is',
+    );
+  }
   await app.listen({ host: env.HOST, port: env.GATEWAY_PORT });
   logger.info(
     { event: 'service.started', port: env.GATEWAY_PORT, trace_export: tracing.exportUrl ?? 'off' },
@@ -66,5 +72,8 @@ async function main() {
   });
   reportReady({ service: 'gateway', port: env.GATEWAY_PORT });
 }
+
+/** As long as the gateway waits for Redis itself at start (connectRedis). */
+const REVOCATION_FEED_WAIT_MS = 5_000;
 
 main().catch((error) => failStart('gateway', error));

@@ -8,6 +8,7 @@ import { localRedisAvailable } from '@citadel/testing';
 import type { ServiceClient } from '@citadel/transport';
 import { credentialKey } from './credential-key.js';
 import { RedisRevocations } from './revocation-redis.js';
+import { feedLive } from './revocation.js';
 import { TokenExchange } from './token-exchange.js';
 
 const REDIS_PORT = 6379;
@@ -97,6 +98,26 @@ async function redisProxy() {
   };
   afterEach(async () => {
     for (const thing of opened.splice(0).reverse()) await thing.close();
+  });
+
+  it('a fresh replica waits until its feed is live, so what it caches then is kept', async () => {
+    const a = replica(REDIS_URL);
+    expect(a.feed.trusted).toBe(false);
+    expect(await feedLive(a.feed, 10_000)).toBe(true);
+    const key = credentialKey('t0');
+    await a.exchange.exchange('t0', 'order');
+    // The heartbeats that follow are no gap: nothing is flushed.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(a.exchange.isKnown(key)).toBe(true);
+    await a.exchange.exchange('t0', 'order');
+    expect(a.auth.calls).toHaveLength(1);
+  });
+
+  it('a replica that never hears its channel is not live, and says so in time', async () => {
+    const silent = { trusted: false } as RedisRevocations;
+    const started = Date.now();
+    expect(await feedLive(silent, 100)).toBe(false);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(100);
   });
 
   it('a revocation published by one replica empties the cache of another within 1 s', async () => {

@@ -31,6 +31,21 @@ export interface RevocationFeed {
   close(): Promise<void>;
 }
 
+/**
+ * Waits, at start and for `timeoutMs` at most, until the feed would hear a revocation
+ * published now. A replica that answered before that would cache exchanges it must then
+ * flush (it may have missed revocations while it subscribed), so the gateway listens only
+ * once its feed is live; past the wait it listens anyway, with the cache off until then.
+ */
+export async function feedLive(feed: RevocationFeed, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (!feed.trusted) {
+    if (Date.now() >= deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return true;
+}
+
 /** Injection token of the feed (TokenExchange falls back to the in-process one). */
 export const REVOCATION_FEED = Symbol('REVOCATION_FEED');
 
