@@ -430,6 +430,7 @@ export function composeService(plan: ServicePlan): string {
       <<: *citadel-build
       args: { APP: ${plan.name} }
     image: citadel/${plan.name}:local
+    pull_policy: build
     user: '10001:10001'
     environment: *citadel-env
     volumes:
@@ -596,6 +597,21 @@ spec:
                   audience: vault
                   expirationSeconds: 600
                   path: token
+---
+# A drain evicts one ${n} pod at a time: the other keeps serving.
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata:
+  name: ${n}
+  namespace: citadel
+  labels:
+    app: ${n}
+    app.kubernetes.io/part-of: citadel
+spec:
+  minAvailable: 1
+  selector:
+    matchLabels:
+      app: ${n}
 `;
 }
 
