@@ -32,6 +32,10 @@ export interface PathReport {
   p99DeltasMs: number[];
   /** The write path with `--db postgres`: the same system on a PostgreSQL server. */
   postgres?: SideReport;
+  /** The write path with `--db postgres`: the baseline on that server, and the cost there. */
+  postgresBaseline?: SideReport;
+  postgresRatio?: number;
+  postgresP99DeltaMs?: number;
   /** The read path only: this machine's floor (see bench/src/floor.ts). */
   floor?: FloorReport;
 }
@@ -242,14 +246,19 @@ export function markdownReport(report: BenchReport): string {
   }
   lines.push(
     '',
-    'What security costs, secured against the baseline (embedded PostgreSQL; paired by ' +
-      'round, then the median):',
+    'What security costs, secured against the baseline (paired by round, then the median):',
     '',
-    '| path | secured / baseline req/s | p99 secured − baseline |',
-    '|---|---:|---:|',
+    '| path | data | secured / baseline req/s | p99 secured − baseline |',
+    '|---|---|---:|---:|',
   );
   for (const [name, p] of Object.entries(report.paths) as [keyof typeof LABELS, PathReport][]) {
-    lines.push(`| ${LABELS[name]} | ${p.ratio.toFixed(3)} | ${signed(p.p99DeltaMs)} ms |`);
+    lines.push(
+      `| ${LABELS[name]} | embedded | ${p.ratio.toFixed(3)} | ${signed(p.p99DeltaMs)} ms |`,
+    );
+    if (p.postgresRatio !== undefined && p.postgresP99DeltaMs !== undefined)
+      lines.push(
+        `| ${LABELS[name]} | PostgreSQL | ${p.postgresRatio.toFixed(3)} | ${signed(p.postgresP99DeltaMs)} ms |`,
+      );
   }
   const floor = report.paths.read?.floor;
   if (floor) {
@@ -298,6 +307,9 @@ function systemsOf(report: BenchReport): SystemRow[] {
       [name, 'secured', 'embedded', p.secured],
       [name, 'baseline', 'embedded', p.baseline],
       ...(p.postgres ? [[name, 'secured', 'PostgreSQL', p.postgres] as SystemRow] : []),
+      ...(p.postgresBaseline
+        ? [[name, 'baseline', 'PostgreSQL', p.postgresBaseline] as SystemRow]
+        : []),
     ],
   );
 }

@@ -43,10 +43,10 @@ import {
 export const PATHS = ['read', 'write', 'login'] as const;
 export type PathName = (typeof PATHS)[number];
 /**
- * The systems a round boots: secured and baseline on embedded PostgreSQL always, and the
- * secured system on a PostgreSQL server with `--db postgres` (write path).
+ * The systems a round boots: secured and baseline on embedded PostgreSQL always, and both
+ * on a PostgreSQL server with `--db postgres` (write path).
  */
-type SystemName = Security | 'postgres';
+type SystemName = Security | 'postgres' | 'postgres baseline';
 /** Environment variable naming the PostgreSQL superuser URL (as for `npm start`). */
 const DB_ADMIN_URL_VAR = 'CITADEL_DB_ADMIN_URL';
 
@@ -387,9 +387,9 @@ async function main() {
     ? { NODE_OPTIONS: `--import=${profiler}`, BENCH_CPU_PROF_DIR: s.cpuProfDir }
     : {};
   const runs: Record<PathName, Record<SystemName, RunResult[]>> = {
-    read: { secured: [], baseline: [], postgres: [] },
-    write: { secured: [], baseline: [], postgres: [] },
-    login: { secured: [], baseline: [], postgres: [] },
+    read: { secured: [], baseline: [], postgres: [], 'postgres baseline': [] },
+    write: { secured: [], baseline: [], postgres: [], 'postgres baseline': [] },
+    login: { secured: [], baseline: [], postgres: [], 'postgres baseline': [] },
   };
   const floorRuns: RunResult[] = [];
   // The last round's measured runs' spans, per path and system: what the CPU profiles are
@@ -420,6 +420,13 @@ async function main() {
         systems.postgres = await bootSystemUnderTest({
           databaseAdminUrl: s.databaseAdminUrl,
           extraEnv,
+        });
+        log(`${label}: booting the baseline on PostgreSQL, beside it ...`);
+        systems['postgres baseline'] = await bootSystemUnderTest({
+          security: 'baseline',
+          databaseAdminUrl: s.databaseAdminUrl,
+          extraEnv,
+          besides: systems.postgres,
         });
       }
       if (s.paths.includes('read')) {
@@ -475,7 +482,8 @@ async function main() {
       }
     } finally {
       await floor?.stop();
-      for (const system of Object.values(systems)) await system.stop();
+      // Last booted first: a system booted beside another uses its Vault.
+      for (const system of Object.values(systems).reverse()) await system.stop();
     }
   }
 
@@ -529,7 +537,7 @@ function targetsOf(
 ): (pathName: PathName) => LoadTarget[] {
   return (pathName) => [
     ...(Object.entries(systems) as [SystemName, SystemUnderTest][])
-      .filter(([name]) => name !== 'postgres' || pathName === 'write')
+      .filter(([name]) => !name.startsWith('postgres') || pathName === 'write')
       .map(([name, sut]) => ({
         name,
         url: sut.system.gatewayUrl,
@@ -609,9 +617,11 @@ function summarize(bySystem: Record<SystemName, RunResult[]>, floorRuns: RunResu
   // noise on a shared machine then moves one pair, not the whole comparison.
   const paired = (against: RunResult[], f: (a: RunResult, b: RunResult) => number) =>
     median(bySystem.secured.map((run, i) => (against[i] ? f(run, against[i]) : Number.NaN)));
-  const p99DeltasMs = bySystem.secured.map((run, i) =>
-    round(run.p99Ms - (bySystem.baseline[i]?.p99Ms ?? Number.NaN), 2),
-  );
+  const p99Deltas = (secured: RunResult[], baseline: RunResult[]) =>
+    secured.map((run, i) => round(run.p99Ms - (baseline[i]?.p99Ms ?? Number.NaN), 2));
+  const p99DeltasMs = p99Deltas(bySystem.secured, bySystem.baseline);
+  const onPostgres = bySystem.postgres;
+  const postgresBaseline = bySystem['postgres baseline'];
   let floor: FloorReport | undefined;
   if (floorRuns.length > 0) {
     floor = {
@@ -635,7 +645,17 @@ function summarize(bySystem: Record<SystemName, RunResult[]>, floorRuns: RunResu
     ),
     p99DeltaMs: round(median(p99DeltasMs), 2),
     p99DeltasMs,
-    ...(bySystem.postgres.length > 0 ? { postgres: side(bySystem.postgres) } : {}),
+    ...(onPostgres.length > 0 ? { postgres: side(onPostgres) } : {}),
+    ...(postgresBaseline.length > 0
+      ? {
+          postgresBaseline: side(postgresBaseline),
+          postgresRatio: round(
+            median(onPostgres.map((run, i) => run.rps / (postgresBaseline[i]?.rps ?? Number.NaN))),
+            3,
+          ),
+          postgresP99DeltaMs: round(median(p99Deltas(onPostgres, postgresBaseline)), 2),
+        }
+      : {}),
     ...(floor ? { floor } : {}),
   };
 }

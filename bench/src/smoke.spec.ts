@@ -1,6 +1,6 @@
 // The bench is a benchmark, not a test: CI only checks that a short run completes against
-// the secured system and the baseline (embedded PostgreSQL, and the secured system on a
-// PostgreSQL server when CITADEL_BENCH_DB_ADMIN_URL names one) and the floor, and writes
+// the secured system and the baseline (embedded PostgreSQL, and both on a PostgreSQL
+// server when CITADEL_BENCH_DB_ADMIN_URL names one) and the floor, and writes
 // its JSON with a secured/baseline ratio per path. The numbers of a smoke run mean nothing.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -56,12 +56,16 @@ describe('npm run bench:smoke', () => {
       expect(report.paths.write!.postgres!.rps).toBeGreaterThan(0);
       expect(report.paths.write!.postgres!.failures).toBe(0);
       expect(report.paths.write!.postgres!.cpuUsPerRequest.order).toBeGreaterThan(0);
+      // The baseline beside it, on the same server, and the cost there.
+      expect(report.paths.write!.postgresBaseline!.rps).toBeGreaterThan(0);
+      expect(report.paths.write!.postgresBaseline!.failures).toBe(0);
+      expect(report.paths.write!.postgresRatio).toBeGreaterThan(0);
     }
     // The read path is measured on this machine's floor too, with the same request.
     expect(report.paths.read!.floor!.rps).toBeGreaterThan(0);
     expect(report.paths.read!.floor!.failures).toBe(0);
     expect(report.micro.map((result) => result.usPerOp).every((us) => us > 0)).toBe(true);
     expect(output).toContain('| path | system | data | req/s');
-    expect(output).toContain('| path | secured / baseline req/s |');
+    expect(output).toContain('| path | data | secured / baseline req/s |');
   }, 180_000);
 });

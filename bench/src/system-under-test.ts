@@ -54,22 +54,40 @@ export async function bootSystemUnderTest(
     security?: Security;
     databaseAdminUrl?: string;
     extraEnv?: Record<string, string>;
+    /**
+     * A running system on the same PostgreSQL server to boot beside, on its home and its
+     * Vault: a server's login roles are server-wide, and a second Vault would reset their
+     * passwords under the first system's feet. Both then share the services' roles and
+     * schemas, as replicas do.
+     */
+    besides?: SystemUnderTest;
   } = {},
 ): Promise<SystemUnderTest> {
   const security = options.security ?? 'secured';
   const database: Database = options.databaseAdminUrl ? 'postgres' : 'embedded';
-  const home = options.databaseAdminUrl
-    ? homeOf(options.databaseAdminUrl)
-    : fs.mkdtempSync(path.join(os.tmpdir(), 'citadel-bench-embedded-'));
+  const { besides } = options;
+  const home = besides
+    ? besides.system.home
+    : options.databaseAdminUrl
+      ? homeOf(options.databaseAdminUrl)
+      : fs.mkdtempSync(path.join(os.tmpdir(), 'citadel-bench-embedded-'));
   const removeHome = () => {
-    if (database === 'embedded') fs.rmSync(home, { recursive: true, force: true });
+    if (database === 'embedded' && !besides) fs.rmSync(home, { recursive: true, force: true });
   };
   const system = await bootSystem({
     home,
     ...(options.databaseAdminUrl ? { databaseAdminUrl: options.databaseAdminUrl } : {}),
     // Every registered service boots (and is measured only if listed in SERVICES above).
     ports: await freePorts(REGISTERED_SERVICES),
-    vaultPort: await freePort(),
+    ...(besides
+      ? {
+          vault: {
+            addr: besides.system.vault.addr,
+            // Where the local Vault server keeps its root token (as `npm run demo` reads it).
+            token: fs.readFileSync(path.join(home, 'vault', 'root-token'), 'utf8').trim(),
+          },
+        }
+      : { vaultPort: await freePort() }),
     ...(security === 'baseline' ? { entryPoints: BASELINE_ENTRY_POINTS } : {}),
     env: {
       LOG_LEVEL: 'info',
@@ -101,7 +119,7 @@ export async function bootSystemUnderTest(
     const pids = Object.fromEntries(
       SERVICES.map((service) => [service, pidOf(system, service)]),
     ) as Record<Service, number>;
-    const vaultPid = pidOf(system, 'vault');
+    const vaultPid = besides ? besides.vaultPid : pidOf(system, 'vault');
     const readBody = Buffer.from(JSON.stringify(read));
     return { security, database, system, ca, pids, vaultPid, token, orderId, readBody, stop };
   } catch (error) {
