@@ -153,6 +153,10 @@ describe('VaultSession against the Vault API', () => {
       credentials: credentials.get(service)!,
       logger,
       retryMs: 50,
+      // Capped as tests need: with the default 60 s cap, a retry after a few seconds of
+      // outage may wait longer than a test's deadline for recovery (a loaded CI machine
+      // makes more attempts before the server is back).
+      retryMaxMs: 400,
       watchIntervalMs: 50,
       ...overrides,
     });
