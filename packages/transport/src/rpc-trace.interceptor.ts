@@ -78,7 +78,15 @@ export function traceRpcCalls(
   };
 }
 
+/**
+ * Whether the call ended because its deadline came. grpc-js's deadline timer can fire a
+ * millisecond or two before `Date.now()` reads the deadline (timers and the wall clock
+ * round apart), so a deadline that close counts as come.
+ */
 function pastDeadline(call: grpc.ServerInterceptingCallInterface): boolean {
   const deadline = call.getDeadline();
-  return (deadline instanceof Date ? deadline.getTime() : deadline) <= Date.now();
+  const at = deadline instanceof Date ? deadline.getTime() : deadline;
+  return at <= Date.now() + DEADLINE_TIMER_SLACK_MS;
 }
+
+const DEADLINE_TIMER_SLACK_MS = 5;
