@@ -1,3 +1,4 @@
+import { jest } from '@jest/globals';
 import { openServiceDatabase, sql, type ServiceDatabase } from '@citadel/database';
 import { AnomalyDetector } from './anomaly.js';
 import { GENESIS_HASH } from './audit-chain.js';
@@ -34,6 +35,34 @@ describe('audit log (hash chain)', () => {
     await Promise.all(Array.from({ length: 40 }, (_, i) => refund(`u${i % 3}`, `o${i}`)));
     const verification = await audit.verify();
     expect(verification).toEqual({ service: 'shop', ok: true, records: 40 });
+  });
+
+  it('group-commits the appends that queue up, in the order they were made', async () => {
+    const commits: number[] = [];
+    audit.onAppend((record) => void commits.push(record.seq));
+    const transactions = jest.spyOn(database.db, 'transaction');
+    const records = await Promise.all(Array.from({ length: 30 }, (_, i) => refund('u1', `o${i}`)));
+    expect(records.map((record) => record.target)).toEqual(
+      Array.from({ length: 30 }, (_, i) => `o${i}`),
+    );
+    expect(records.map((record) => record.seq)).toEqual(commits);
+    // The first append is written alone; the 29 that queued behind it share a transaction.
+    expect(transactions).toHaveBeenCalledTimes(2);
+    expect(await audit.verify()).toEqual({ service: 'shop', ok: true, records: 30 });
+  });
+
+  it('fails every append of a batch whose transaction fails, and stores none of it', async () => {
+    const first = refund('u1', 'o1');
+    // PostgreSQL refuses a NUL byte in text: the second record fails the batch's one insert.
+    const batch = [refund('u1', 'o2'), refund('u1', 'nul\u0000byte')];
+    await first;
+    await expect(Promise.allSettled(batch)).resolves.toEqual([
+      { status: 'rejected', reason: expect.any(Error) },
+      { status: 'rejected', reason: expect.any(Error) },
+    ]);
+    const next = await refund('u1', 'o3');
+    expect(next.seq).toBe(2);
+    expect(await audit.verify()).toEqual({ service: 'shop', ok: true, records: 2 });
   });
 
   it('names the first altered record', async () => {

@@ -32,14 +32,32 @@ export interface AuditQuery {
 /** Called after each append, e.g. by the anomaly detector. Errors are the callee's own. */
 export type AuditListener = (record: AuditRecord) => Promise<void> | void;
 
+/** At most this many records go into one transaction (see {@link AuditLog.append}). */
+const MAX_BATCH = 256;
+
+interface PendingAppend {
+  event: AuditEvent;
+  resolve(record: AuditRecord): void;
+  reject(error: unknown): void;
+}
+
 /**
  * A service's tamper-evident audit trail: append-only records in its own database, each
  * carrying the hash of the one before it (see {@link chainHash}). Appends are serialised
  * in-process and, across replicas, by a transaction-scoped advisory lock, so the chain
  * never forks.
+ *
+ * Appends are group-committed: while one transaction is writing, the appends that arrive
+ * queue up, and the next transaction writes all of them (up to {@link MAX_BATCH}) under one
+ * lock, one read of the chain's head and one commit. Under load that turns one commit per
+ * record, each waiting its turn, into one commit per batch; alone, a record still gets its
+ * own transaction at once. Each caller's promise settles once its record is committed and
+ * the listeners have seen it; a failed transaction fails every append in it, and nothing
+ * of it is stored.
  */
 export class AuditLog {
-  private tail: Promise<unknown> = Promise.resolve();
+  private readonly pending: PendingAppend[] = [];
+  private flushing = false;
   private readonly listeners: AuditListener[] = [];
 
   constructor(
@@ -47,24 +65,49 @@ export class AuditLog {
     readonly service: string,
   ) {}
 
-  /** Runs `listener` after every append (anomaly rules, metrics). */
+  /** Runs `listener` after every append (anomaly rules, metrics), in chain order. */
   onAppend(listener: AuditListener): void {
     this.listeners.push(listener);
   }
 
   /** Appends one record and returns it once it is stored. */
   append(event: AuditEvent): Promise<AuditRecord> {
-    // Listeners run inside the queue too, so two rules never race on one window.
-    const written = this.tail.then(async () => {
-      const record = await this.write(event);
-      for (const listener of this.listeners) await listener(record);
-      return record;
+    return new Promise<AuditRecord>((resolve, reject) => {
+      this.pending.push({ event, resolve, reject });
+      if (!this.flushing) void this.flush();
     });
-    this.tail = written.catch(() => undefined);
-    return written;
   }
 
-  private write(event: AuditEvent): Promise<AuditRecord> {
+  /** Writes the queue, batch after batch, until it is empty. */
+  private async flush(): Promise<void> {
+    this.flushing = true;
+    try {
+      while (this.pending.length > 0) {
+        const batch = this.pending.splice(0, MAX_BATCH);
+        let records: AuditRecord[];
+        try {
+          records = await this.write(batch.map(({ event }) => event));
+        } catch (error) {
+          for (const append of batch) append.reject(error);
+          continue;
+        }
+        // Listeners run in the queue too, record by record, so two rules never race on one
+        // window; a listener's failure fails that record's append, as it always has.
+        for (const [i, append] of batch.entries()) {
+          try {
+            for (const listener of this.listeners) await listener(records[i]!);
+            append.resolve(records[i]!);
+          } catch (error) {
+            append.reject(error);
+          }
+        }
+      }
+    } finally {
+      this.flushing = false;
+    }
+  }
+
+  private write(events: AuditEvent[]): Promise<AuditRecord[]> {
     return this.db.transaction().execute(async (trx) => {
       await sql`select pg_advisory_xact_lock(${APPEND_LOCK})`.execute(trx);
       const last = await trx
@@ -73,22 +116,29 @@ export class AuditLog {
         .orderBy('seq', 'desc')
         .limit(1)
         .executeTakeFirst();
-      const unhashed = {
-        seq: last ? Number(last.seq) + 1 : 1,
-        time: new Date().toISOString(),
-        service: this.service,
-        actor: event.actor,
-        action: event.action,
-        target: event.target,
-        outcome: event.outcome,
-        callerService: event.callerService ?? '',
-        traceId: event.traceId ?? '',
-        detail: event.detail ?? '',
-        prevHash: last?.hash ?? GENESIS_HASH,
-      };
-      const record: AuditRecord = { ...unhashed, hash: chainHash(unhashed) };
-      await trx.insertInto('audit_log').values(toAuditRow(record)).execute();
-      return record;
+      let seq = last ? Number(last.seq) : 0;
+      let prevHash = last?.hash ?? GENESIS_HASH;
+      const time = new Date().toISOString();
+      const records = events.map((event): AuditRecord => {
+        const unhashed = {
+          seq: ++seq,
+          time,
+          service: this.service,
+          actor: event.actor,
+          action: event.action,
+          target: event.target,
+          outcome: event.outcome,
+          callerService: event.callerService ?? '',
+          traceId: event.traceId ?? '',
+          detail: event.detail ?? '',
+          prevHash,
+        };
+        const record = { ...unhashed, hash: chainHash(unhashed) };
+        prevHash = record.hash;
+        return record;
+      });
+      await trx.insertInto('audit_log').values(records.map(toAuditRow)).execute();
+      return records;
     });
   }
 
