@@ -13,7 +13,15 @@ import { pathToFileURL } from 'node:url';
 import { REPO_ROOT } from '@citadel/config';
 import type autocannon from 'autocannon';
 import { startFloor, type Floor } from './floor.js';
-import { combineLoads, runLoad, round, type LoadResult, type LoadSample } from './load.js';
+import {
+  combineLoads,
+  runLoad,
+  round,
+  type LoadOptions,
+  type LoadResult,
+  type LoadSample,
+} from './load.js';
+import { loginRequests, MAX_LOGIN_CONNECTIONS, runLoginLoad } from './login-load.js';
 import { runMicroBenchmarks, type MicroResult } from './micro.js';
 import {
   describePreAuthMemory,
@@ -57,6 +65,8 @@ interface Settings {
   settleS: number;
   initialWarmupS: number;
   connections: number;
+  /** The login path's: one account per connection, at most {@link MAX_LOGIN_CONNECTIONS}. */
+  loginConnections: number;
   rounds: number;
   microMs: number;
   /** Made-up tokens pushed through the limiter and the bearer path (0: skipped). */
@@ -87,6 +97,21 @@ function settings(argv: string[], env: NodeJS.ProcessEnv): Settings {
   const db = option('db', 'BENCH_DB') ?? (smoke ? 'both' : 'embedded');
   if (!['embedded', 'postgres', 'both'].includes(db))
     throw new Error(`--db: embedded, postgres or both, not ${db}`);
+  const connections = number('connections', 'BENCH_CONNECTIONS', smoke ? 10 : 50);
+  const loginConnections = number(
+    'login-connections',
+    'BENCH_LOGIN_CONNECTIONS',
+    Math.min(connections, MAX_LOGIN_CONNECTIONS),
+  );
+  if (
+    loginConnections < 1 ||
+    loginConnections > MAX_LOGIN_CONNECTIONS ||
+    !Number.isInteger(loginConnections)
+  )
+    throw new Error(
+      `--login-connections: 1 to ${MAX_LOGIN_CONNECTIONS} (auth's argon2 bound refuses more ` +
+        'logins at once by design; see login-load.ts)',
+    );
   const adminUrl = env[DB_ADMIN_URL_VAR];
   if (db === 'postgres' && !adminUrl)
     throw new Error(`--db postgres: set ${DB_ADMIN_URL_VAR} to a PostgreSQL superuser URL`);
@@ -96,7 +121,8 @@ function settings(argv: string[], env: NodeJS.ProcessEnv): Settings {
     slices: Math.max(1, Math.round(number('slices', 'BENCH_SLICES', smoke ? 1 : 5))),
     settleS: number('settle', 'BENCH_SETTLE_S', smoke ? 0 : 0.5),
     initialWarmupS: number('initial-warmup', 'BENCH_INITIAL_WARMUP_S', smoke ? 0.5 : 5),
-    connections: number('connections', 'BENCH_CONNECTIONS', smoke ? 10 : 50),
+    connections,
+    loginConnections,
     rounds: number('rounds', 'BENCH_ROUNDS', smoke ? 1 : 5),
     microMs: number('micro-ms', 'BENCH_MICRO_MS', smoke ? 20 : 1_000),
     preAuthTokens: number('pre-auth-tokens', 'BENCH_PRE_AUTH_TOKENS', smoke ? 20_000 : 1_000_000),
@@ -114,7 +140,11 @@ function settings(argv: string[], env: NodeJS.ProcessEnv): Settings {
   };
 }
 
-function requestsFor(pathName: PathName, sut: SystemUnderTest): autocannon.Request[] {
+function requestsFor(
+  pathName: PathName,
+  sut: SystemUnderTest,
+  loginConnections: number,
+): autocannon.Request[] {
   const auth = { authorization: `Bearer ${sut.token}` };
   const json = { 'content-type': 'application/json' };
   switch (pathName) {
@@ -129,23 +159,11 @@ function requestsFor(pathName: PathName, sut: SystemUnderTest): autocannon.Reque
           body: JSON.stringify(ORDER_BODY),
         },
       ];
-    case 'login': {
-      // Every demo user in turn across all connections, not per connection: one login per
-      // account runs at a time (login-throttle.ts), so connections that each started with
-      // the same user would queue behind each other in lockstep. Argon2id-bound by design.
-      const bodies = sut.system.demoUsers.map((user) =>
-        JSON.stringify({ email: user.email, password: user.password }),
-      );
-      let next = 0;
-      return [
-        {
-          method: 'POST',
-          path: '/v1/auth/login',
-          headers: json,
-          setupRequest: (request) => ({ ...request, body: bodies[next++ % bodies.length] }),
-        },
-      ];
-    }
+    case 'login':
+      // Many customers signing in, each on its own connection (runLoginLoad): one login
+      // per account runs at a time (login-throttle.ts), so accounts shared by connections
+      // would wait on each other's lock and, past its short wait, get 429.
+      return loginRequests(sut.loginAccounts, loginConnections);
   }
 }
 
@@ -168,6 +186,9 @@ interface LoadTarget {
   ca: Buffer;
   requests: autocannon.Request[];
   pids: Partial<Record<Measured, number>>;
+  /** The login path's own connection count and load (login-load.ts); else the run's. */
+  connections?: number;
+  run?: (options: LoadOptions) => Promise<LoadSample>;
 }
 
 /**
@@ -203,7 +224,7 @@ async function measureSlice(
     url: target.url,
     ca: target.ca,
     requests: target.requests,
-    connections: s.connections,
+    connections: target.connections ?? s.connections,
     durationS: s.durationS / s.slices + s.settleS,
     settleS: s.settleS,
   };
@@ -211,7 +232,7 @@ async function measureSlice(
     const before = snapshotCpu(target, ours);
     const started = performance.now();
     const window = { start: monotonicMicros(), end: 0 };
-    const result = await runLoad(load);
+    const result = await (target.run ?? runLoad)(load);
     window.end = monotonicMicros();
     const wallMicros = (performance.now() - started) * 1000;
     const after = snapshotCpu(target, ours);
@@ -365,6 +386,12 @@ async function main() {
       `path and target in ${s.slices} slice(s), ${s.connections} connections${s.smoke ? ' (smoke)' : ''}`,
   );
   const onPostgres = !!s.databaseAdminUrl && s.paths.includes('write');
+  if (s.paths.includes('login'))
+    log(
+      `login path: ${s.loginConnections} connections, each signing in an account of its own ` +
+        `(auth runs 2 argon2id checks and queues 16; more than 18 logins at once get 503 by ` +
+        `design, so the path runs at most ${MAX_LOGIN_CONNECTIONS})`,
+    );
   log(
     onPostgres
       ? 'write path on embedded PostgreSQL and on the PostgreSQL server of ' + DB_ADMIN_URL_VAR
@@ -433,7 +460,7 @@ async function main() {
         log(`${label}: starting the floor (hand-built HTTPS front → one plaintext gRPC hop) ...`);
         floor = await startFloor(systems.secured.readBody, extraEnv);
       }
-      const targets = targetsOf(systems, floor);
+      const targets = targetsOf(systems, floor, s.loginConnections);
       const ours = [
         ...Object.values(systems).flatMap((system) => [
           ...Object.values(system.pids),
@@ -450,11 +477,11 @@ async function main() {
         // rounds (bench/results/2026-11-24-5.json: 4 of 5 for the secured system).
         log(`${label}: ${pathName} warm-up pass (${s.initialWarmupS} s per target) ...`);
         for (const target of targets(pathName)) {
-          await runLoad({
+          await (target.run ?? runLoad)({
             url: target.url,
             ca: target.ca,
             requests: target.requests,
-            connections: s.connections,
+            connections: target.connections ?? s.connections,
             durationS: s.initialWarmupS,
           });
         }
@@ -493,7 +520,10 @@ async function main() {
       summarize(runs[pathName], pathName === 'read' ? floorRuns : []),
     ]),
   ) as BenchReport['paths'];
-  const report: BenchReport & { preAuthMemory?: PreAuthMemoryResult } = {
+  const report: BenchReport & {
+    preAuthMemory?: PreAuthMemoryResult;
+    settings: { loginConnections: number };
+  } = {
     date: new Date().toISOString(),
     smoke: s.smoke,
     machine: { ...host, loadAverageAtEnd: os.loadavg().map((value) => round(value, 2)) },
@@ -504,7 +534,10 @@ async function main() {
       initialWarmupS: s.initialWarmupS,
       connections: s.connections,
       rounds: s.rounds,
-      loadGenerator: 'autocannon 9, same machine, HTTPS (TLS 1.3), keep-alive, pipelining 1',
+      loadGenerator:
+        'autocannon 9, same machine, HTTPS (TLS 1.3), keep-alive, pipelining 1 ' +
+        `(login: ${s.loginConnections} connections, each signing in an account of its own)`,
+      loginConnections: s.loginConnections,
     },
     paths,
     discardedRuns: discarded,
@@ -534,6 +567,7 @@ async function main() {
 function targetsOf(
   systems: Partial<Record<SystemName, SystemUnderTest>>,
   floor: Floor | undefined,
+  loginConnections: number,
 ): (pathName: PathName) => LoadTarget[] {
   return (pathName) => [
     ...(Object.entries(systems) as [SystemName, SystemUnderTest][])
@@ -542,8 +576,9 @@ function targetsOf(
         name,
         url: sut.system.gatewayUrl,
         ca: sut.ca,
-        requests: requestsFor(pathName, sut),
+        requests: requestsFor(pathName, sut, loginConnections),
         pids: sut.pids,
+        ...(pathName === 'login' ? { connections: loginConnections, run: runLoginLoad } : {}),
       })),
     // The read path is also measured on this machine's floor, with the same request.
     ...(pathName === 'read' && floor
@@ -552,7 +587,7 @@ function targetsOf(
             name: 'floor' as const,
             url: floor.url,
             ca: floor.ca,
-            requests: requestsFor('read', systems.secured!),
+            requests: requestsFor('read', systems.secured!, loginConnections),
             pids: { 'floor front': floor.pids.front, 'floor backend': floor.pids.backend },
           },
         ]

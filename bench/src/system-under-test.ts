@@ -10,8 +10,10 @@ import {
   freePorts,
   gatewayRequest,
   RATE_LIMITS_OUT_OF_REACH,
+  type DemoUser,
   type RunningSystem,
 } from '@citadel/launcher';
+import { addBenchAccounts, benchAccountsOf } from './login-load.js';
 
 /** Where the data services keep their data: embedded PGlite, or a PostgreSQL server. */
 export type Database = 'embedded' | 'postgres';
@@ -35,6 +37,8 @@ export interface SystemUnderTest {
   /** A signed-in demo customer's bearer token and one of their orders. */
   token: string;
   orderId: string;
+  /** The customers the login path signs in, one per connection (login-load.ts). */
+  loginAccounts: DemoUser[];
   /** What the read path answers (`GET /v1/orders/{orderId}`): the floor serves the same. */
   readBody: Buffer;
   stop(): Promise<void>;
@@ -74,6 +78,8 @@ export async function bootSystemUnderTest(
   const removeHome = () => {
     if (database === 'embedded' && !besides) fs.rmSync(home, { recursive: true, force: true });
   };
+  // Seeded at boot with the demo users, by the launcher and auth: the login path's accounts.
+  addBenchAccounts(home);
   const system = await bootSystem({
     home,
     ...(options.databaseAdminUrl ? { databaseAdminUrl: options.databaseAdminUrl } : {}),
@@ -121,7 +127,20 @@ export async function bootSystemUnderTest(
     ) as Record<Service, number>;
     const vaultPid = besides ? besides.vaultPid : pidOf(system, 'vault');
     const readBody = Buffer.from(JSON.stringify(read));
-    return { security, database, system, ca, pids, vaultPid, token, orderId, readBody, stop };
+    const loginAccounts = benchAccountsOf(system.demoUsers);
+    return {
+      security,
+      database,
+      system,
+      ca,
+      pids,
+      vaultPid,
+      token,
+      orderId,
+      loginAccounts,
+      readBody,
+      stop,
+    };
   } catch (error) {
     await stop();
     throw error;
@@ -145,9 +164,13 @@ function homeOf(databaseAdminUrl: string): string {
 }
 
 /**
- * The login path signs the demo users in over and over from one address: the login
- * throttle still runs (and still lets one login per account run at a time), but its
- * budgets, made for attackers, are set to their maximum so they do not cap the numbers.
+ * The login path signs its accounts in over and over from one address, each on its own
+ * connection: the login throttle still runs every check (budgets, the one-login-per-account
+ * lock), and the lock never waits, as no account has two logins in flight. A check holds
+ * a point of its account's and its address's budget while it runs and gives it back when
+ * it passes, so only failures stay counted, and the path has none; every login comes from
+ * 127.0.0.1 though, so the budgets, made for attackers, are set to their maximum: up to
+ * 16 checks in flight at once, or a stray failure, must not cap the numbers.
  */
 const LOGIN_LIMITS_OUT_OF_REACH = {
   GATEWAY_LOGIN_MAX_FAILURES_PER_ACCOUNT: '1000',
