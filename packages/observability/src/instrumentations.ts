@@ -8,15 +8,20 @@ import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { clientContextOf } from './edge-propagator.js';
 
 /**
- * The instrumentations every Citadel service runs: the HTTP server and Fastify (the
- * gateway's edge), grpc-js (every east-west call: client spans inject `traceparent` into
- * the call's metadata, server spans continue it around the handler), PostgreSQL and Redis.
+ * The instrumentations a Citadel service runs. Always the two that carry the trace: the
+ * HTTP server (the gateway's edge) and grpc-js (every east-west call: client spans inject
+ * `traceparent` into the call's metadata, server spans continue it around the handler), so
+ * every log line, error body and audit record of a request shares its trace id, exported
+ * or not. When spans are exported, also Fastify (a span per hook and handler), PostgreSQL
+ * (a span per query) and Redis (a span per command): spans nobody records cost CPU on
+ * every request and tell nothing, so they are built only for a collector (bench/README.md
+ * measures what they cost).
  *
  * At the edge, the HTTP server span is the root of the request's trace (the edge
  * propagator extracts nothing) and a client's valid `traceparent` is added to it as a link.
  */
-export function citadelInstrumentations(edge: boolean): Instrumentation[] {
-  return [
+export function citadelInstrumentations(edge: boolean, exporting: boolean): Instrumentation[] {
+  const carriers: Instrumentation[] = [
     new HttpInstrumentation({
       requestHook: edge
         ? (span, request) => {
@@ -26,8 +31,12 @@ export function citadelInstrumentations(edge: boolean): Instrumentation[] {
           }
         : undefined,
     }),
-    new FastifyOtelInstrumentation({ registerOnInitialization: true }),
     new GrpcInstrumentation(),
+  ];
+  if (!exporting) return carriers;
+  return [
+    ...carriers,
+    new FastifyOtelInstrumentation({ registerOnInitialization: true }),
     new PgInstrumentation(),
     new IORedisInstrumentation(),
   ];

@@ -14,6 +14,7 @@ import {
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace';
 import { activeTraceFields, activeTraceId, traceOfCall } from './active-trace.js';
 import { clientContextOf, EdgePropagator } from './edge-propagator.js';
+import { citadelInstrumentations } from './instrumentations.js';
 import { createLogger } from './logger.js';
 import {
   initTracing,
@@ -365,5 +366,26 @@ describe('the export settings', () => {
       OTEL_EXPORTER_OTLP_ENDPOINT: 'http://a:4318',
       OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: undefined,
     });
+  });
+});
+
+describe('citadelInstrumentations', () => {
+  // Built, named and switched off again: nothing here loads the modules they patch.
+  const names = (instrumentations: ReturnType<typeof citadelInstrumentations>) =>
+    instrumentations.map((instrumentation) => {
+      instrumentation.disable();
+      return instrumentation.instrumentationName;
+    });
+
+  it('always carries the trace across HTTP and gRPC; adds Fastify, pg and ioredis spans only for a collector', () => {
+    const carriers = ['@opentelemetry/instrumentation-http', '@opentelemetry/instrumentation-grpc'];
+    expect(names(citadelInstrumentations(true, false))).toEqual(carriers);
+    expect(names(citadelInstrumentations(false, false))).toEqual(carriers);
+    expect(names(citadelInstrumentations(false, true))).toEqual([
+      ...carriers,
+      '@fastify/otel',
+      '@opentelemetry/instrumentation-pg',
+      '@opentelemetry/instrumentation-ioredis',
+    ]);
   });
 });

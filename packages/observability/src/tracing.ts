@@ -89,7 +89,8 @@ export function initTracing(service: string, options: TracingOptions = {}): Trac
   const exportUrl = otlpTracesUrl(options);
   const exporter =
     options.exporter ?? (exportUrl ? new OTLPTraceExporter({ url: exportUrl }) : undefined);
-  const instrumentations = options.instrumentations ?? citadelInstrumentations(!!options.edge);
+  const instrumentations =
+    options.instrumentations ?? citadelInstrumentations(!!options.edge, exporter !== undefined);
   const sdk = new NodeSDK({
     resource: defaultResource().merge(
       resourceFromAttributes({ 'service.name': service, 'service.namespace': 'citadel' }),
