@@ -57,13 +57,15 @@ export class PaymentRepository {
 
   /** Records the provider's answer for a pending payment. */
   async settleCapture(id: string, outcome: { status: 'captured' | 'declined'; reason: string }) {
-    await this.db
+    const row = await this.db
       .updateTable('payments')
       .set({ status: outcome.status, decline_reason: outcome.reason })
       .where('id', '=', id)
       .where('status', '=', 'pending')
-      .execute();
-    return (await this.findById(id))!;
+      .returningAll()
+      .executeTakeFirst();
+    // No row: a concurrent capture settled it first; answer with what it stored.
+    return row ? fromRow(row) : (await this.findById(id))!;
   }
 
   /**
