@@ -4,7 +4,7 @@
 // storage and HTTPS edge, composed in bench/src/baseline/ without the internal security),
 // drives both with autocannon over HTTPS and keep-alive, in turns, with this machine's
 // floor for the read path (bench/src/floor.ts) and, with `--db postgres`, the secured
-// system on PostgreSQL for the write path, and writes bench/results/<date>.json plus a table.
+// system and the baseline on a PostgreSQL server for the read and write paths, and writes bench/results/<date>.json plus a table.
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -52,7 +52,7 @@ export const PATHS = ['read', 'write', 'login'] as const;
 export type PathName = (typeof PATHS)[number];
 /**
  * The systems a round boots: secured and baseline on embedded PostgreSQL always, and both
- * on a PostgreSQL server with `--db postgres` (write path).
+ * on a PostgreSQL server with `--db postgres` (read and write paths: what a deployment runs).
  */
 type SystemName = Security | 'postgres' | 'postgres baseline';
 /** Environment variable naming the PostgreSQL superuser URL (as for `npm start`). */
@@ -73,7 +73,7 @@ interface Settings {
   preAuthTokens: number;
   out: string;
   paths: PathName[];
-  /** With `--db postgres`: the write path on PostgreSQL too, through this admin URL. */
+  /** With `--db postgres`: the read and write paths on PostgreSQL too, through this admin URL. */
   databaseAdminUrl?: string;
   cpuProfDir?: string;
 }
@@ -167,8 +167,11 @@ function requestsFor(
   }
 }
 
-/** The processes whose CPU a run reports: a system's services, or the floor's two. */
-type Measured = Service | 'floor front' | 'floor backend';
+/**
+ * The processes whose CPU a run reports: a system's services, or the floor's two, and for a
+ * system on a PostgreSQL server the server's processes on this machine, all of them.
+ */
+type Measured = Service | 'floor front' | 'floor backend' | 'postgres server';
 
 export interface RunResult extends LoadResult {
   /** CPU µs per successful request, per process (the load generator included). */
@@ -188,6 +191,8 @@ interface LoadTarget {
   pids: Partial<Record<Measured, number>>;
   /** The login path's own connection count and load (login-load.ts); else the run's. */
   connections?: number;
+  /** A system on the PostgreSQL server: its CPU is reported as `postgres server`. */
+  onPostgresServer?: boolean;
   run?: (options: LoadOptions) => Promise<LoadSample>;
 }
 
@@ -336,6 +341,24 @@ interface CpuSnapshot {
   machine: number | undefined;
 }
 
+/**
+ * CPU time used so far by every `postgres` process on this machine (the server, when it
+ * runs here: its backends, one per pooled connection, live as long as the pools do), in µs.
+ */
+function postgresServerMicros(): number {
+  let total = 0;
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (fs.readFileSync(`/proc/${entry}/comm`, 'utf8').trim() !== 'postgres') continue;
+    } catch {
+      continue; // gone meanwhile
+    }
+    total += cpuMicros(Number(entry)) ?? 0;
+  }
+  return total;
+}
+
 function snapshotCpu(target: LoadTarget, ours: number[]): CpuSnapshot {
   const usage = process.cpuUsage();
   const perProcess: CpuSnapshot['perProcess'] = { loadgen: usage.user + usage.system };
@@ -343,7 +366,10 @@ function snapshotCpu(target: LoadTarget, ours: number[]): CpuSnapshot {
     const micros = cpuMicros(pid);
     if (micros !== undefined) perProcess[name] = micros;
   }
-  let total = perProcess.loadgen!;
+  // The PostgreSQL server works for the bench's systems only: never "others".
+  const server = postgresServerMicros();
+  if (target.onPostgresServer) perProcess['postgres server'] = server;
+  let total = perProcess.loadgen! + server;
   for (const pid of ours) total += cpuMicros(pid) ?? 0;
   return { perProcess, ours: total, machine: machineBusyMicros() };
 }
@@ -385,7 +411,7 @@ async function main() {
     `${host.cpuCount}× ${host.cpuModel}, ${host.node}; ${s.rounds} round(s), ${s.durationS} s per ` +
       `path and target in ${s.slices} slice(s), ${s.connections} connections${s.smoke ? ' (smoke)' : ''}`,
   );
-  const onPostgres = !!s.databaseAdminUrl && s.paths.includes('write');
+  const onPostgres = !!s.databaseAdminUrl && s.paths.some((name) => name !== 'login');
   if (s.paths.includes('login'))
     log(
       `login path: ${s.loginConnections} connections, each signing in an account of its own ` +
@@ -394,8 +420,9 @@ async function main() {
     );
   log(
     onPostgres
-      ? 'write path on embedded PostgreSQL and on the PostgreSQL server of ' + DB_ADMIN_URL_VAR
-      : `write path on embedded PostgreSQL only (--db postgres and ${DB_ADMIN_URL_VAR} add a server)`,
+      ? 'read and write paths on embedded PostgreSQL and on the PostgreSQL server of ' +
+          DB_ADMIN_URL_VAR
+      : `read and write paths on embedded PostgreSQL only (--db postgres and ${DB_ADMIN_URL_VAR} add a server)`,
   );
 
   log('micro-benchmarks ...');
@@ -562,7 +589,8 @@ async function main() {
 
 /**
  * What each path drives in a round: the secured system and the baseline, for the read
- * path the floor too, and for the write path the system on PostgreSQL when there is one.
+ * path the floor too, and for the read and write paths both systems on PostgreSQL when
+ * there is one (the login path's cost, argon2id, does not depend on the database).
  */
 function targetsOf(
   systems: Partial<Record<SystemName, SystemUnderTest>>,
@@ -571,13 +599,14 @@ function targetsOf(
 ): (pathName: PathName) => LoadTarget[] {
   return (pathName) => [
     ...(Object.entries(systems) as [SystemName, SystemUnderTest][])
-      .filter(([name]) => !name.startsWith('postgres') || pathName === 'write')
+      .filter(([name]) => !name.startsWith('postgres') || pathName !== 'login')
       .map(([name, sut]) => ({
         name,
         url: sut.system.gatewayUrl,
         ca: sut.ca,
         requests: requestsFor(pathName, sut, loginConnections),
         pids: sut.pids,
+        onPostgresServer: name.startsWith('postgres'),
         ...(pathName === 'login' ? { connections: loginConnections, run: runLoginLoad } : {}),
       })),
     // The read path is also measured on this machine's floor, with the same request.
