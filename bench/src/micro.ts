@@ -1,5 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import tls from 'node:tls';
 import { pathToFileURL } from 'node:url';
 import {
   InternalJwtVerifier,
@@ -9,6 +11,7 @@ import {
   type SigningKey,
 } from '@citadel/auth';
 import { REPO_ROOT, spiffeId } from '@citadel/config';
+import { createCertificateAuthority, issueCertificate } from '@citadel/pki';
 import { checkCallerAllowed, serviceFromCertificate } from '@citadel/transport';
 import { round } from './load.js';
 
@@ -207,5 +210,52 @@ export async function runMicroBenchmarks(options: MicroOptions): Promise<MicroRe
   await add('caller identity from a peer certificate SAN', () =>
     serviceFromCertificate(peerCertificate),
   );
+  const peer = await mutualTlsPeer();
+  try {
+    await add(
+      "peer certificate of an mTLS connection (what grpc-js's getAuthContext() reads per call)",
+      () => peer.getPeerCertificate(),
+    );
+  } finally {
+    peer.close();
+  }
   return results;
+}
+
+/**
+ * The server side of one mutual-TLS connection on loopback, with certificates like the
+ * services' (ECDSA P-256, a SPIFFE URI SAN): grpc-js's `getAuthContext()` calls its
+ * `getPeerCertificate()` on every call (docs/upstream/grpc-js-auth-context.md).
+ */
+async function mutualTlsPeer(): Promise<{
+  getPeerCertificate(): unknown;
+  close(): void;
+}> {
+  const ca = await createCertificateAuthority('Bench CA', 1);
+  const issue = (service: string) =>
+    issueCertificate(ca, { commonName: service, uri: spiffeId(service), validDays: 1 });
+  const [server, client] = await Promise.all([issue('order'), issue('gateway')]);
+  let accepted!: (socket: tls.TLSSocket) => void;
+  const serverSide = new Promise<tls.TLSSocket>((resolve) => (accepted = resolve));
+  const listener = tls.createServer(
+    { cert: server.certPem, key: server.keyPem, ca: ca.certPem, requestCert: true },
+    accepted,
+  );
+  await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+  const socket = tls.connect({
+    port: (listener.address() as AddressInfo).port,
+    host: '127.0.0.1',
+    cert: client.certPem,
+    key: client.keyPem,
+    ca: ca.certPem,
+  });
+  const side = await serverSide;
+  if (!side.authorized) throw new Error('micro: the mTLS peer was not authorized');
+  return {
+    getPeerCertificate: () => side.getPeerCertificate(),
+    close: () => {
+      socket.destroy();
+      listener.close();
+    },
+  };
 }
