@@ -34,6 +34,7 @@ import {
   bootSystemUnderTest,
   cpuMicros,
   machineBusyMicros,
+  postgresServerMicros,
   ORDER_BODY,
   type Security,
   type Service,
@@ -339,24 +340,6 @@ interface CpuSnapshot {
   /** Every process the bench owns, this one included. */
   ours: number;
   machine: number | undefined;
-}
-
-/**
- * CPU time used so far by every `postgres` process on this machine (the server, when it
- * runs here: its backends, one per pooled connection, live as long as the pools do), in µs.
- */
-function postgresServerMicros(): number {
-  let total = 0;
-  for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      if (fs.readFileSync(`/proc/${entry}/comm`, 'utf8').trim() !== 'postgres') continue;
-    } catch {
-      continue; // gone meanwhile
-    }
-    total += cpuMicros(Number(entry)) ?? 0;
-  }
-  return total;
 }
 
 function snapshotCpu(target: LoadTarget, ours: number[]): CpuSnapshot {

@@ -216,6 +216,24 @@ export function cpuMicros(pid: number): number | undefined {
   }
 }
 
+/**
+ * CPU time used so far by every `postgres` process on this machine (the server, when it
+ * runs here: its backends, one per pooled connection, live as long as the pools do), in µs.
+ */
+export function postgresServerMicros(): number {
+  let total = 0;
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (fs.readFileSync(`/proc/${entry}/comm`, 'utf8').trim() !== 'postgres') continue;
+    } catch {
+      continue; // gone meanwhile
+    }
+    total += cpuMicros(Number(entry)) ?? 0;
+  }
+  return total;
+}
+
 /** CPU time the whole machine has spent busy so far (all cores), in µs; Linux only. */
 export function machineBusyMicros(): number | undefined {
   try {
