@@ -1,7 +1,11 @@
 export * from './topology.js';
 export {
   renderNetworkPolicies,
-  networkPoliciesYaml,
+  networkPolicyComponent,
+  networkPolicyDrift,
+  networkPolicyFileName,
+  writeNetworkPolicyComponent,
+  COMPONENT_KUSTOMIZATION,
   NETWORK_POLICIES_HEADER,
   type NetworkPolicy,
   type NetworkPolicyPeer,

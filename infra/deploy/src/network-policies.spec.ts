@@ -1,4 +1,7 @@
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { SERVICES } from '@citadel/config';
 import {
   checkCallerAllowed,
@@ -6,15 +9,21 @@ import {
   OPERATOR_POLICY,
   type EastWestPolicy,
 } from '@citadel/transport';
-import { parseAllDocuments } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
+import { loadManifests } from './k8s-checks.js';
 import {
-  networkPoliciesYaml,
+  COMPONENT_KUSTOMIZATION,
+  networkPolicyComponent,
+  networkPolicyDrift,
+  networkPolicyFileName,
   renderNetworkPolicies,
+  writeNetworkPolicyComponent,
   type NetworkPolicy,
 } from './network-policies.js';
 import { isTrafficAllowed, OUTSIDE, type Pod } from './network-reachability.js';
 import { repoPaths } from './repo-paths.js';
 import {
+  BOOTSTRAP,
   CLUSTER_DNS,
   DATABASE_CLIENTS,
   EDGE,
@@ -27,10 +36,34 @@ import {
   VAULT_CLIENTS,
 } from './topology.js';
 
+const componentDir = repoPaths.networkPoliciesDir;
+const readComponent = (file: string): string =>
+  fs.readFileSync(path.join(componentDir, file), 'utf8');
+
+interface Kustomization {
+  apiVersion?: string;
+  kind?: string;
+  resources?: string[];
+  components?: string[];
+}
+
+/** The committed policies, read file by file in the order the component lists them. */
 const committed = (): NetworkPolicy[] =>
-  parseAllDocuments(fs.readFileSync(repoPaths.networkPolicies, 'utf8')).map(
-    (document) => document.toJS() as NetworkPolicy,
+  (parse(readComponent(COMPONENT_KUSTOMIZATION)) as Kustomization).resources!.flatMap((file) =>
+    parseAllDocuments(readComponent(file)).map((document) => document.toJS() as NetworkPolicy),
   );
+
+const byName = (a: NetworkPolicy, b: NetworkPolicy) =>
+  a.metadata.name.localeCompare(b.metadata.name);
+
+/** The policies in `yaml`, sorted by name (kustomize sorts its output its own way). */
+const policiesIn = (yaml: string): NetworkPolicy[] =>
+  parseAllDocuments(yaml)
+    .map((document) => document.toJS() as NetworkPolicy | null)
+    .filter((object): object is NetworkPolicy => object?.kind === 'NetworkPolicy')
+    .sort(byName);
+
+const hasKubectl = !spawnSync('kubectl', ['version', '--client'], { stdio: 'ignore' }).error;
 
 const citadelPod = (app: string): Pod => ({ namespace: NAMESPACE, labels: { app } });
 const vaultPod: Pod = { namespace: VAULT.namespace, labels: { ...VAULT.podLabels } };
@@ -99,9 +132,102 @@ function workloadsFor(policy: EastWestPolicy): string[] {
 }
 
 describe('Kubernetes NetworkPolicies, generated from the east-west policy', () => {
-  it('the committed infra/k8s/network-policies.yaml is a fresh render (else: npm run render:k8s)', () => {
-    expect(fs.readFileSync(repoPaths.networkPolicies, 'utf8')).toBe(networkPoliciesYaml());
+  it('the committed infra/k8s/components/network-policies/ is a fresh render, file for file (else: npm run render:k8s)', () => {
+    expect(networkPolicyDrift(componentDir)).toEqual([]);
+    expect(fs.readdirSync(componentDir).sort()).toEqual(
+      Object.keys(networkPolicyComponent()).sort(),
+    );
   });
+
+  it('the drift check fails on a missing, an edited and an extra file, and a render repairs all three', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'citadel-netpol-'));
+    try {
+      expect(writeNetworkPolicyComponent(dir)).toMatchObject({ removed: [] });
+      expect(networkPolicyDrift(dir)).toEqual([]);
+      fs.rmSync(path.join(dir, 'network-policy-payment.yaml'));
+      fs.appendFileSync(path.join(dir, 'network-policy-order.yaml'), '    - to: []\n');
+      fs.writeFileSync(path.join(dir, 'network-policy-analytics.yaml'), 'kind: NetworkPolicy\n');
+      expect(networkPolicyDrift(dir)).toEqual([
+        'network-policy-order.yaml: differs from a fresh render',
+        'network-policy-payment.yaml: missing',
+        'network-policy-analytics.yaml: not rendered (a stale or hand-made file)',
+      ]);
+      expect(writeNetworkPolicyComponent(dir).removed).toEqual(['network-policy-analytics.yaml']);
+      expect(networkPolicyDrift(dir)).toEqual([]);
+      // A workload the policy no longer names loses its file at the next render.
+      const withoutPayment = renderNetworkPolicies().filter((p) => p.metadata.name !== 'payment');
+      expect(
+        writeNetworkPolicyComponent(dir, networkPolicyComponent(withoutPayment)).removed,
+      ).toEqual(['network-policy-payment.yaml']);
+      expect(networkPolicyDrift(dir).sort()).toEqual([
+        'kustomization.yaml: differs from a fresh render',
+        'network-policy-payment.yaml: missing',
+      ]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('lay out as a kustomize component: the default deny, DNS, then one file per workload', () => {
+    const kustomization = parse(readComponent(COMPONENT_KUSTOMIZATION)) as Kustomization;
+    expect(kustomization).toMatchObject({
+      apiVersion: 'kustomize.config.k8s.io/v1alpha1',
+      kind: 'Component',
+    });
+    const workloads = [...SERVICES, POSTGRES, BOOTSTRAP].sort();
+    expect(kustomization.resources).toEqual([
+      'network-policy-deny-all.yaml',
+      'network-policy-allow-dns.yaml',
+      ...workloads.map((name) => `network-policy-${name}.yaml`),
+    ]);
+    // Every YAML file there is listed, so none is committed that kustomize would not apply.
+    expect(
+      fs
+        .readdirSync(componentDir)
+        .filter((file) => file !== COMPONENT_KUSTOMIZATION)
+        .sort(),
+    ).toEqual([...kustomization.resources!].sort());
+    for (const file of kustomization.resources!) {
+      const documents = parseAllDocuments(readComponent(file)).map(
+        (document) => document.toJS() as NetworkPolicy,
+      );
+      expect([file, documents.length]).toEqual([file, 1]);
+      expect([file, documents[0]!.kind]).toEqual([file, 'NetworkPolicy']);
+      expect([file, networkPolicyFileName(documents[0]!)]).toEqual([file, file]);
+    }
+    for (const name of workloads) {
+      const [policy] = parseAllDocuments(readComponent(`network-policy-${name}.yaml`)).map(
+        (document) => document.toJS() as NetworkPolicy,
+      );
+      expect([name, policy!.spec.podSelector]).toEqual([name, { matchLabels: { app: name } }]);
+    }
+  });
+
+  it('are applied by infra/k8s through the component, and declared nowhere else', () => {
+    const base = parse(
+      fs.readFileSync(path.join(repoPaths.k8sDir, 'kustomization.yaml'), 'utf8'),
+    ) as Kustomization;
+    const component = path.relative(repoPaths.k8sDir, componentDir).split(path.sep).join('/');
+    expect(base.components).toEqual([component]);
+    expect(base.resources).not.toContain(component);
+    const elsewhere = loadManifests(repoPaths.k8sDir)
+      .filter(({ object }) => object.kind === 'NetworkPolicy')
+      .map(({ file }) => file.split(path.sep).join('/'))
+      .filter((file) => !file.startsWith(`${component}/`));
+    expect(elsewhere).toEqual([]);
+  });
+
+  (hasKubectl ? it : it.skip)(
+    '`kubectl kustomize infra/k8s` emits exactly the rendered policies (skipped without kubectl; the test above still checks the wiring)',
+    () => {
+      const build = spawnSync('kubectl', ['kustomize', repoPaths.k8sDir], {
+        encoding: 'utf8',
+        maxBuffer: 64 * 1024 * 1024,
+      });
+      expect({ status: build.status, stderr: build.stderr }).toMatchObject({ status: 0 });
+      expect(policiesIn(build.stdout)).toEqual(renderNetworkPolicies().sort(byName));
+    },
+  );
 
   it('allow exactly the connections the enforced policy allows, between every pair of workloads', () => {
     const workloads = workloadsFor(EAST_WEST_POLICY);
@@ -175,6 +301,14 @@ describe('Kubernetes NetworkPolicies, generated from the east-west policy', () =
     );
     for (const name of [...Object.keys(OPERATOR_POLICY), 'refund'])
       expect(selected).not.toContain(`"app":"${name}"`);
+  });
+
+  it('refuse to write two policies to one file (a workload named deny-all would hide the default deny)', () => {
+    const [deny] = renderNetworkPolicies();
+    const impostor = { ...deny!, metadata: { ...deny!.metadata, name: 'deny-all' } };
+    expect(() => networkPolicyComponent([deny!, impostor])).toThrow(
+      /two NetworkPolicies would be written to network-policy-deny-all\.yaml/,
+    );
   });
 
   it('refuse to render a callee whose port is unknown, rather than open a guessed one', () => {

@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { SERVICES } from '@citadel/config';
 import { EAST_WEST_POLICY, policyEdges, type EastWestPolicy } from '@citadel/transport';
 import { stringify } from 'yaml';
@@ -153,11 +155,87 @@ export function renderNetworkPolicies(policy: EastWestPolicy = EAST_WEST_POLICY)
 export const NETWORK_POLICIES_HEADER = [
   '# GENERATED from packages/transport/src/east-west.policy.ts and infra/deploy/src/topology.ts',
   '# by `npm run render:k8s --workspace @citadel/deploy`. Do not edit: change the policy and',
-  '# render again. infra/deploy checks that this file and the enforced policy agree.',
+  '# render again. infra/deploy checks that this folder and the enforced policy agree.',
 ].join('\n');
 
-/** The NetworkPolicies as one multi-document YAML file, formatted as Prettier formats it. */
-export function networkPoliciesYaml(policies = renderNetworkPolicies()): string {
-  const documents = policies.map((policy) => stringify(policy, { lineWidth: 0 }));
-  return `${NETWORK_POLICIES_HEADER}\n${documents.join('---\n')}`;
+/** The kustomize component's own file, which lists the policies' files. */
+export const COMPONENT_KUSTOMIZATION = 'kustomization.yaml';
+
+/**
+ * The file a policy is written to, as Online Boutique names them: `network-policy-<workload>.yaml`,
+ * and `network-policy-deny-all.yaml` for the default deny.
+ */
+export function networkPolicyFileName(policy: NetworkPolicy): string {
+  const name = policy.metadata.name === 'default-deny-all' ? 'deny-all' : policy.metadata.name;
+  return `network-policy-${name}.yaml`;
+}
+
+/**
+ * The kustomize component infra/k8s/components/network-policies/, as file name → content:
+ * one file per policy (the default deny, DNS, then one per workload), each formatted as
+ * Prettier formats it, and the `kind: Component` kustomization that lists them in that
+ * order. The folder holds these files and nothing else.
+ */
+export function networkPolicyComponent(policies = renderNetworkPolicies()): Record<string, string> {
+  const files: Record<string, string> = {};
+  for (const policy of policies) {
+    const file = networkPolicyFileName(policy);
+    if (Object.hasOwn(files, file) || file === COMPONENT_KUSTOMIZATION) {
+      throw new Error(`two NetworkPolicies would be written to ${file}: rename the workload`);
+    }
+    files[file] = `${NETWORK_POLICIES_HEADER}\n${stringify(policy, { lineWidth: 0 })}`;
+  }
+  const kustomization = {
+    apiVersion: 'kustomize.config.k8s.io/v1alpha1',
+    kind: 'Component',
+    resources: Object.keys(files),
+  };
+  return {
+    [COMPONENT_KUSTOMIZATION]: `${NETWORK_POLICIES_HEADER}\n${stringify(kustomization)}`,
+    ...files,
+  };
+}
+
+/**
+ * How the folder `dir` differs from `rendered`: a file missing, a file edited by hand or
+ * left from an older policy, and a file no render writes (a removed workload's policy, or
+ * one added by hand: the component would not apply it, yet a reader would believe it).
+ * Empty when they agree.
+ */
+export function networkPolicyDrift(
+  dir: string,
+  rendered: Record<string, string> = networkPolicyComponent(),
+): string[] {
+  const present = fs.existsSync(dir) ? fs.readdirSync(dir).sort() : [];
+  const findings: string[] = [];
+  for (const [file, text] of Object.entries(rendered)) {
+    if (!present.includes(file)) findings.push(`${file}: missing`);
+    else if (fs.readFileSync(path.join(dir, file), 'utf8') !== text)
+      findings.push(`${file}: differs from a fresh render`);
+  }
+  for (const file of present) {
+    if (!Object.hasOwn(rendered, file))
+      findings.push(`${file}: not rendered (a stale or hand-made file)`);
+  }
+  return findings;
+}
+
+/**
+ * Writes `rendered` into `dir` and removes every other file there, so the folder is exactly
+ * a fresh render (a removed workload's policy goes with it). Returns what it removed.
+ */
+export function writeNetworkPolicyComponent(
+  dir: string,
+  rendered: Record<string, string> = networkPolicyComponent(),
+): { written: string[]; removed: string[] } {
+  fs.mkdirSync(dir, { recursive: true });
+  const removed: string[] = [];
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    if (entry.isFile() && !Object.hasOwn(rendered, entry.name)) {
+      fs.rmSync(path.join(dir, entry.name));
+      removed.push(entry.name);
+    }
+  }
+  for (const [file, text] of Object.entries(rendered)) fs.writeFileSync(path.join(dir, file), text);
+  return { written: Object.keys(rendered), removed: removed.sort() };
 }

@@ -8,5 +8,6 @@ export const repoPaths = {
   dockerignore: path.join(REPO_ROOT, '.dockerignore'),
   dockerDir: path.join(REPO_ROOT, 'infra', 'docker'),
   k8sDir: path.join(REPO_ROOT, 'infra', 'k8s'),
-  networkPolicies: path.join(REPO_ROOT, 'infra', 'k8s', 'network-policies.yaml'),
+  /** The kustomize component the NetworkPolicies are rendered into, one file per policy. */
+  networkPoliciesDir: path.join(REPO_ROOT, 'infra', 'k8s', 'components', 'network-policies'),
 } as const;
