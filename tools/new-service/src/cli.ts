@@ -86,7 +86,7 @@ function main(): void {
   run(
     'node',
     [path.join('infra', 'deploy', 'dist', 'render.js')],
-    'rendering infra/k8s/network-policies.yaml',
+    'rendering infra/k8s/components/network-policies/',
   );
   const p = servicePaths(plan.name);
   process.stdout.write(

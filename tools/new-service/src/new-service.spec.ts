@@ -248,9 +248,12 @@ describe(`npm run new:service -- ${NAME}: secure by default`, () => {
       expect([file, fs.existsSync(from(file))]).toEqual([file, true]);
     // main.ts is one call to the shared serviceMain: no second copy of service set-up.
     expect(fs.readFileSync(from(`apps/${NAME}/src/main.ts`), 'utf8')).toMatch(/serviceMain</);
-    expect(fs.readFileSync(from('infra/k8s/network-policies.yaml'), 'utf8')).toContain(
-      `app: ${NAME}`,
-    );
+    expect(
+      fs.readFileSync(
+        from(`infra/k8s/components/network-policies/network-policy-${NAME}.yaml`),
+        'utf8',
+      ),
+    ).toContain(`app: ${NAME}`);
     expect(fs.readFileSync(from('docker-compose.yml'), 'utf8')).toContain(`\n  ${NAME}:\n`);
   });
 
@@ -326,7 +329,7 @@ describe(`npm run new:service -- ${NAME}: secure by default`, () => {
         'docker-compose.yml',
         `infra/k8s/${NAME}.yaml`,
         'infra/k8s/kustomization.yaml',
-        'infra/k8s/network-policies.yaml',
+        'infra/k8s/components/network-policies',
       ];
       await Promise.all([
         mustRun(
