@@ -144,6 +144,8 @@ export async function initVault(log = (line) => process.stdout.write(`${line}\n`
     }),
     databaseAdminUrl: databaseAdminUrl(),
     demoUsers: ensureDemoUsers(),
+    // The file audit device, on the Vault server: stdout (docker compose logs vault).
+    audit: { filePath: process.env.VAULT_AUDIT_FILE_PATH || 'stdout' },
     log,
   });
 }

@@ -1,13 +1,15 @@
+import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { allowed, type Policy } from './acl.js';
+import { AuditBroker, type AuditedRequest } from './audit.js';
 import type { Capability } from './hcl-policy.js';
 import { listMethodFront } from './list-method.js';
 import { jsonLineLog, type VaultLog } from './log.js';
 import { assertLoopbackHost, isLoopbackHost, NonLoopbackBindError } from './loopback.js';
 import { PolicyBook } from './policies.js';
 import { DevSeal, SEALED_PATHS } from './seal.js';
-import { resolveRoute, type DevServerContext, type Route } from './routes/index.js';
+import { mountOf, resolveRoute, type DevServerContext, type Route } from './routes/index.js';
 import { parseJson, VaultStore, type Dict, type TokenEntry } from './store.js';
 import { newToken, rootTokenEntry, sha256 } from './tokens.js';
 import {
@@ -140,14 +142,19 @@ export async function startVaultDevServer(
     now,
     log,
     seal: new DevSeal(options.unsealKey, options.sealed ?? false),
+    audit: new AuditBroker(store.state.auditDevices, now, log),
   };
   // Written at once: a state file we cannot write should stop the start, not the first secret.
   store.save(now());
 
-  function authenticate(request: IncomingMessage): { id: string; entry: TokenEntry } {
+  function presentedToken(request: IncomingMessage): string | undefined {
     const header = request.headers['x-vault-token'];
     const bearer = /^Bearer (\S+)$/.exec(request.headers.authorization ?? '')?.[1];
-    const id = (Array.isArray(header) ? header[0] : header) ?? bearer;
+    return (Array.isArray(header) ? header[0] : header) ?? bearer;
+  }
+
+  function authenticate(request: IncomingMessage): { id: string; entry: TokenEntry } {
+    const id = presentedToken(request);
     if (!id) throw invalidToken();
     const hash = sha256(id);
     if (hash === rootHash) return { id, entry: rootEntry };
@@ -164,13 +171,15 @@ export async function startVaultDevServer(
     return { id, entry };
   }
 
-  function authorize(route: Route | undefined, verb: Verb, path: string, entry: TokenEntry): void {
+  function authorize(
+    route: Route | undefined,
+    capability: Capability,
+    path: string,
+    entry: TokenEntry,
+  ): void {
     if (entry === rootEntry) return;
-    // Vault asks for `create` to write something new and `update` to change what exists.
-    const capability: Capability =
-      verb === 'write' ? (route?.exists && !route.exists() ? 'create' : 'update') : verb;
     // Vault checks a LIST against the path with a trailing slash.
-    const aclPath = verb === 'list' && !path.endsWith('/') ? `${path}/` : path;
+    const aclPath = capability === 'list' && !path.endsWith('/') ? `${path}/` : path;
     const attached = entry.policies
       .map((name) => context.policies.get(name))
       .filter((policy): policy is Policy => policy !== undefined);
@@ -212,18 +221,53 @@ export async function startVaultDevServer(
       throw new VaultError(503, ['Vault is sealed']);
     }
     const route = resolveRoute(context, path);
+    // Vault asks for `create` to write something new and `update` to change what exists; the
+    // audit log names the same operation.
+    const operation: Capability =
+      verb === 'write' ? (route?.exists && !route.exists() ? 'create' : 'update') : verb;
+    // Vault's raw seal and health handlers sit outside its audited request path.
+    const audited: AuditedRequest | undefined = SEALED_PATHS.has(path)
+      ? undefined
+      : {
+          id: randomUUID(),
+          operation,
+          path,
+          data: body,
+          clientToken: presentedToken(request),
+          mount: mountOf(context, path),
+          remoteAddress: request.socket.remoteAddress,
+          remotePort: request.socket.remotePort,
+        };
     let token: { id: string; entry: TokenEntry } | undefined;
     // As in Vault, the token and the ACL are checked before the route is known to exist, so a
     // restricted token cannot map the API by probing.
     if (!route?.unauthenticated) {
-      token = authenticate(request);
-      authorize(route, verb, path, token.entry);
+      try {
+        token = authenticate(request);
+        authorize(route, operation, path, token.entry);
+      } catch (error) {
+        // A refused token or policy is audited with the request, which goes no further.
+        if (audited && error instanceof VaultError) {
+          context.audit.logRequest({ ...audited, token: token?.entry }, error);
+        }
+        throw error;
+      }
+      if (audited && token) audited.token = token.entry;
     }
-    if (!route) throw noHandler(path);
-    const handler = route[verb];
-    if (!handler) throw unsupportedOperation();
-    const reply = handler({ path, query: url.searchParams, body, token });
+    // Before the handler runs: a request no audit device recorded is not served.
+    if (audited) context.audit.logRequest(audited);
+    let reply: VaultReply;
+    try {
+      if (!route) throw noHandler(path);
+      const handler = route[verb];
+      if (!handler) throw unsupportedOperation();
+      reply = handler({ path, query: url.searchParams, body, token });
+    } catch (error) {
+      if (audited && error instanceof VaultError) context.audit.logResponse(audited, { error });
+      throw error;
+    }
     if (verb === 'write' || verb === 'delete') store.save(now());
+    if (audited) context.audit.logResponse(audited, { body: reply.body });
     return reply;
   }
 
@@ -252,7 +296,10 @@ export async function startVaultDevServer(
   });
   const close = () =>
     new Promise<void>((resolve) => {
-      front.close(() => resolve());
+      front.close(() => {
+        context.audit.close();
+        resolve();
+      });
       for (const socket of sockets) socket.destroy();
     });
 
@@ -268,7 +315,7 @@ export async function startVaultDevServer(
     event: 'vault.dev-server',
     msg:
       'DEVELOPMENT ONLY: vault-dev-server is a stand-in for HashiCorp Vault, loopback only, ' +
-      'with no real seal (no encryption barrier) and no audit log and every secret in a plain JSON file. ' +
+      'with no real seal (no encryption barrier) and every secret in a plain JSON file. ' +
       'Do NOT use it in production.',
   });
   const urlHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;

@@ -90,6 +90,24 @@ export interface TokenEntry {
   period?: number;
 }
 
+/**
+ * An enabled audit device (`sys/audit/<path>`). Only Vault's `file` type: `file_path` is a
+ * file, `stdout` or `discard`.
+ */
+export interface AuditDevice {
+  type: 'file';
+  description: string;
+  /** As given to `sys/audit/<path>`, every value a string (Vault's `map[string]string`). */
+  options: Dict<string>;
+  local: boolean;
+  accessor: string;
+  /**
+   * The HMAC key of this device's hashes. Vault keeps one per device in its barrier and
+   * never shows it; here it sits in the state file, beside every secret it protects.
+   */
+  salt: string;
+}
+
 const FORMAT = 'citadel-vault-dev-server/1';
 
 export interface VaultState {
@@ -102,6 +120,8 @@ export interface VaultState {
   policies: Dict<string>;
   /** Keyed by the SHA-256 of the token: a stolen state file yields no usable token. */
   tokens: Dict<TokenEntry>;
+  /** Keyed by path with its trailing slash, e.g. `file/`. Absent in files from before audit. */
+  auditDevices: Dict<AuditDevice>;
 }
 
 export function emptyState(): VaultState {
@@ -111,6 +131,7 @@ export function emptyState(): VaultState {
     authMethods: dict(),
     policies: dict(),
     tokens: dict(),
+    auditDevices: dict(),
   };
 }
 
@@ -156,6 +177,7 @@ export class VaultStore {
     if (state?.format !== FORMAT) {
       throw new Error(`${file} is not a Vault dev-server state file (expected format ${FORMAT})`);
     }
+    state.auditDevices ??= dict();
     return new VaultStore(state, file);
   }
 

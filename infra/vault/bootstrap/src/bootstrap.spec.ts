@@ -9,19 +9,22 @@ import {
   rotateSigningKeys,
   VAULT_SERVICES,
 } from './bootstrap.js';
+import { ensureAuditDevice, type AuditDeviceSettings } from './audit-device.js';
 import type { SigningKeysSecret } from './signing-keys.js';
 
 describe('Vault bootstrap', () => {
   let home: string;
   let server: VaultDevServer;
   let stateFile: string;
-  const run = () =>
+  let auditFile: string;
+  const run = (audit: Partial<AuditDeviceSettings> = { filePath: auditFile }) =>
     bootstrapVault({
       addr: server.url,
       token: server.rootToken,
       credentialsDir: (service) => path.join(home, 'vault', service),
       tls: (service) => ({ ca: 'ca-pem', cert: `${service}-cert-pem`, key: `${service}-key-pem` }),
       demoUsers: [{ email: 'alice@citadel.test', password: 'pw', role: 'customer' }],
+      audit,
     });
   const root = () => {
     const client = vault({ endpoint: server.url });
@@ -37,6 +40,7 @@ describe('Vault bootstrap', () => {
   beforeEach(async () => {
     home = fs.mkdtempSync(path.join(os.tmpdir(), 'citadel-bootstrap-'));
     stateFile = path.join(home, 'vault-state.json');
+    auditFile = path.join(home, 'logs', 'vault-audit.log');
     server = await startVaultDevServer({ port: 0, stateFile, log: () => undefined });
   });
   afterEach(async () => {
@@ -166,6 +170,89 @@ describe('Vault bootstrap', () => {
         credentialsDir: () => home,
         tls: () => ({ ca: '', cert: '', key: '' }),
       }),
-    ).rejects.toThrow(/sys\/mounts: .*permission denied/);
+    ).rejects.toThrow(/sys\/audit: .*permission denied/);
+  });
+
+  const auditDevices = async () =>
+    ((await root().read('sys/audit')) as { data: Record<string, unknown> }).data;
+  const auditHash = async (input: string) =>
+    ((await root().write('sys/audit-hash/file', { input })) as { data: { hash: string } }).data
+      .hash;
+
+  it('enables a file audit device first, once, and every later step is on the record', async () => {
+    const first = await run();
+    expect(first.created[0]).toBe(`file audit device file/ (${auditFile})`);
+    expect(await auditDevices()).toEqual({
+      'file/': expect.objectContaining({ type: 'file', options: { file_path: auditFile } }),
+    });
+    const second = await run();
+    expect(second.unchanged).toContain(`file audit device file/ (${auditFile})`);
+    expect(Object.keys(await auditDevices())).toEqual(['file/']);
+
+    const text = fs.readFileSync(auditFile, 'utf8');
+    const entries = text
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { type: string; request: { path: string } });
+    // Enabled once: Vault's test entry is written once.
+    expect(entries.filter((entry) => entry.request.path === 'sys/audit/test')).toHaveLength(1);
+    const paths = new Set(entries.map((entry) => entry.request.path));
+    for (const step of [
+      'sys/mounts',
+      'auth/approle/role/order/secret-id',
+      'sys/policies/acl/auth',
+    ]) {
+      expect(paths).toContain(step);
+    }
+    // What the bootstrap handled is there only as HMACs: the admin token, each delivered
+    // secret_id, the signing key, the TLS key.
+    const keys = await signingKeys();
+    for (const secret of [
+      server.rootToken,
+      delivered('order').secretId,
+      delivered('payment').secretId,
+      keys.data.keys[0]!.private_jwk.d as string,
+      'order-key-pem',
+    ]) {
+      expect(text).not.toContain(secret);
+      expect(text).toContain(await auditHash(secret));
+    }
+  });
+
+  it('keeps a device that is already there, and stops rather than replace a different one', async () => {
+    await root().write('sys/audit/file', {
+      type: 'file',
+      options: { file_path: `${auditFile}.operator` },
+    });
+    await expect(run()).rejects.toThrow(
+      /sys\/audit: audit device file\/ is already enabled .*not a file device writing to .*vault-audit\.log/,
+    );
+    expect(await auditDevices()).toEqual({
+      'file/': expect.objectContaining({ options: { file_path: `${auditFile}.operator` } }),
+    });
+    // The operator's own path is honoured when given, and a device elsewhere is left alone.
+    await expect(run({ filePath: `${auditFile}.operator` })).resolves.toBeDefined();
+    await run({ path: 'citadel', filePath: auditFile });
+    expect(Object.keys(await auditDevices()).sort()).toEqual(['citadel/', 'file/']);
+  });
+
+  it('refuses "discard", a device that keeps no record', async () => {
+    await expect(run({ filePath: 'discard' })).rejects.toThrow(/sys\/audit: .*keeps no record/);
+    await expect(run({ filePath: '  ' })).rejects.toThrow(/sys\/audit: .*empty/);
+    expect(await auditDevices()).toEqual({});
+  });
+
+  it('stops at a device that writes credentials in clear', async () => {
+    const writes: string[] = [];
+    const client = {
+      read: async () => ({
+        data: { 'file/': { type: 'file', options: { file_path: 'stdout', log_raw: 'true' } } },
+      }),
+      write: async (target: string) => void writes.push(target),
+    } as unknown as Parameters<typeof ensureAuditDevice>[0];
+    await expect(ensureAuditDevice(client, { path: 'file', filePath: 'stdout' })).rejects.toThrow(
+      /in clear/,
+    );
+    expect(writes).toEqual([]);
   });
 });

@@ -11,6 +11,12 @@ import {
   secretsError,
 } from '@citadel/secrets';
 import {
+  AUDIT_DEFAULTS,
+  AuditDeviceError,
+  ensureAuditDevice,
+  type AuditDeviceSettings,
+} from './audit-device.js';
+import {
   provisionServiceRoles,
   DATA_SERVICES,
   type DatabaseCredentials,
@@ -55,6 +61,8 @@ export interface BootstrapOptions {
   databaseAdminUrl?: string;
   /** The services' AppRole lifetimes and use limits; APPROLE_DEFAULTS says why each. */
   appRole?: Partial<AppRoleSettings>;
+  /** The file audit device; AUDIT_DEFAULTS (`file/`, to Vault's stdout) for what is not given. */
+  audit?: Partial<AuditDeviceSettings>;
   log?: (line: string) => void;
 }
 
@@ -103,6 +111,20 @@ export async function bootstrapVault(options: BootstrapOptions): Promise<Bootstr
   const report: BootstrapReport = { created: [], unchanged: [] };
   const note = (done: boolean, what: string) =>
     (done ? report.created : report.unchanged).push(what);
+
+  // First, so that every later step, and every request after, is on the record.
+  const audit: AuditDeviceSettings = {
+    path: options.audit?.path ?? AUDIT_DEFAULTS.path,
+    filePath: options.audit?.filePath ?? AUDIT_DEFAULTS.filePath,
+  };
+  try {
+    note(
+      await ensureAuditDevice(client, audit),
+      `file audit device ${audit.path}/ (${audit.filePath})`,
+    );
+  } catch (error) {
+    throw error instanceof AuditDeviceError ? error : secretsError('sys/audit', error);
+  }
 
   await step('sys/mounts', async () => {
     type Mounts = Record<string, { type?: string; options?: { version?: string } | null }>;

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // `citadel-vault-bootstrap [bootstrap|rotate-keys]`: configures the Vault at VAULT_ADDR
 // with the admin token in VAULT_TOKEN (or, in local mode, the development server's root
-// token file), or rotates the JWT signing key at runtime.
+// token file), or rotates the JWT signing key at runtime. VAULT_AUDIT_FILE_PATH: where the
+// file audit device writes, on the Vault server (default `stdout`).
 import fs from 'node:fs';
 import path from 'node:path';
 import { citadelHome, pkiPaths } from '@citadel/config';
@@ -45,6 +46,9 @@ async function main() {
     }),
     ...(process.env.CITADEL_DB_ADMIN_URL
       ? { databaseAdminUrl: process.env.CITADEL_DB_ADMIN_URL }
+      : {}),
+    ...(process.env.VAULT_AUDIT_FILE_PATH
+      ? { audit: { filePath: process.env.VAULT_AUDIT_FILE_PATH } }
       : {}),
     log: (line) => process.stdout.write(line + '\n'),
   });

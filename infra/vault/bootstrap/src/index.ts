@@ -11,6 +11,12 @@ export {
   type ServiceTlsPem,
   type VaultService,
 } from './bootstrap.js';
+export {
+  AUDIT_DEFAULTS,
+  AuditDeviceError,
+  ensureAuditDevice,
+  type AuditDeviceSettings,
+} from './audit-device.js';
 export { newSigningKey, type SigningKeysSecret, type StoredSigningKey } from './signing-keys.js';
 export {
   provisionServiceRoles,

@@ -1,3 +1,4 @@
+import type { AuditMount } from '../audit.js';
 import { approleRoute } from './approle.routes.js';
 import { kvRoute } from './kv.routes.js';
 import type { DevServerContext, Route } from './route.js';
@@ -30,4 +31,21 @@ export function resolveRoute(context: DevServerContext, path: string): Route | u
   if (!found) return undefined;
   const [mount, engine] = found;
   return kvRoute(context, engine, path.slice(mount.length));
+}
+
+/** The mount a request path lands on, as Vault names it in each audit entry. */
+export function mountOf(context: DevServerContext, path: string): AuditMount | undefined {
+  if (path.startsWith('sys/')) {
+    return { point: 'sys/', type: 'system', accessor: 'system_00000000' };
+  }
+  if (path.startsWith('auth/token/')) {
+    return { point: 'auth/token/', type: 'token', accessor: 'auth_token_00000000' };
+  }
+  const { authMethods, secretEngines } = context.store.state;
+  if (path.startsWith('auth/')) {
+    const found = longestMount(authMethods, path.slice('auth/'.length));
+    return found && { point: `auth/${found[0]}`, type: found[1].type, accessor: found[1].accessor };
+  }
+  const found = longestMount(secretEngines, path);
+  return found && { point: found[0], type: found[1].type, accessor: found[1].accessor };
 }

@@ -1,3 +1,4 @@
+import type { AuditBroker } from '../audit.js';
 import type { VaultLog } from '../log.js';
 import type { PolicyBook } from '../policies.js';
 import type { DevSeal } from '../seal.js';
@@ -13,6 +14,8 @@ export interface DevServerContext {
   log: VaultLog;
   /** Sealed: every path but `SEALED_PATHS` answers 503, as Vault does. */
   seal: DevSeal;
+  /** The enabled audit devices (`sys/audit`), which record every request and response. */
+  audit: AuditBroker;
 }
 
 export interface VaultRequest {

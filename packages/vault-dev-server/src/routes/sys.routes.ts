@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { PolicyParseError } from '../hcl-policy.js';
 import { dict, type AuthMethod, type SecretEngine } from '../store.js';
 import { badRequest, envelope, noContent, notFound, type VaultReply } from '../vault-response.js';
+import { auditRoute } from './audit.routes.js';
 import { optionalString } from './fields.js';
 import type { DevServerContext, Route } from './route.js';
 
@@ -299,5 +300,5 @@ export function sysRoute(context: DevServerContext, path: string): Route | undef
   if (path === 'sys/policies/acl' || path === 'sys/policies/acl/') return listPolicies(context);
   const policyName = /^sys\/policies\/acl\/([^/]+)$/.exec(path)?.[1];
   if (policyName) return policy(context, policyName);
-  return undefined;
+  return auditRoute(context, path);
 }
