@@ -1,5 +1,5 @@
-import { status as GrpcStatus } from '@grpc/grpc-js';
-import { Controller } from '@nestjs/common';
+import { status as GrpcStatus, type ServerUnaryCall } from '@grpc/grpc-js';
+import { Controller, createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import { GrpcMethod, Payload } from '@nestjs/microservices';
 import { PublicMethod, RequirePermission } from '@citadel/auth';
 import { AuditLog } from '@citadel/audit';
@@ -29,7 +29,7 @@ import { ApiKeyService } from './api-keys/api-key.service.js';
 import { CustomerService } from './customers/customer.service.js';
 import { KeyRing } from './signing/key-ring.js';
 import { TokenService } from './tokens/token.service.js';
-import { PasswordChecksBusy } from './users/password-hasher.js';
+import { PasswordCheckAbandoned, PasswordChecksBusy } from './users/password-hasher.js';
 
 const text = (value: unknown, field: string, max: number): string => {
   if (typeof value !== 'string' || value.length === 0 || value.length > max) {
@@ -46,6 +46,46 @@ const EDGE_DENIALS = new Set([
   'auth.login.throttled',
 ]);
 
+type UnaryCall = ServerUnaryCall<unknown, unknown>;
+
+/** Handler parameter: grpc-js's own call (Nest hands a handler the request, metadata, call). */
+const ServedCall = createParamDecorator(
+  (_data: unknown, ctx: ExecutionContext) => ctx.getArgByIndex(2) as UnaryCall,
+);
+
+/** setTimeout's longest delay; a longer one would fire at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * Aborts once nobody waits for the call's answer: the caller cancelled it or its connection
+ * went (grpc-js emits 'cancelled', also when it answered a passed deadline itself), or its
+ * deadline passed. The reason is the status the call ends with. A login still queued for
+ * its password check then leaves the queue unrun (password-hasher.ts: dead work must not
+ * hold the queue's places). `stop()` when the handler is done: the deadline's timer is
+ * cleared, not left pending for seconds for every login (AbortSignal.timeout's cannot be).
+ */
+function watchAbandonment(call: UnaryCall): { signal: AbortSignal; stop: () => void } {
+  const abandoned = new AbortController();
+  const cancelled = () => abandoned.abort(GrpcStatus.CANCELLED);
+  if (call.cancelled) cancelled();
+  else call.once('cancelled', cancelled);
+  const deadline = call.getDeadline();
+  const at = deadline instanceof Date ? deadline.getTime() : deadline;
+  const timer = Number.isFinite(at)
+    ? setTimeout(
+        () => abandoned.abort(GrpcStatus.DEADLINE_EXCEEDED),
+        Math.min(Math.max(0, at - Date.now()), MAX_TIMER_MS),
+      )
+    : undefined;
+  return {
+    signal: abandoned.signal,
+    stop: () => {
+      clearTimeout(timer);
+      call.off('cancelled', cancelled);
+    },
+  };
+}
+
 /** gRPC transport for the auth service: translate, delegate, translate back. */
 @Controller()
 export class AuthController {
@@ -59,12 +99,14 @@ export class AuthController {
 
   @GrpcMethod('AuthService', 'Login')
   @PublicMethod()
-  async login(@Payload() request: LoginRequest) {
+  async login(@Payload() request: LoginRequest, @ServedCall() call: UnaryCall) {
+    const abandonment = watchAbandonment(call);
     try {
       return await this.tokens.login(
         text(request.email, 'email', 254),
         text(request.password, 'password', 1024),
         activeTraceId(),
+        { signal: abandonment.signal },
       );
     } catch (error) {
       // A flood of logins waits in a bounded queue, then is turned away: token exchange
@@ -72,7 +114,19 @@ export class AuthController {
       if (error instanceof PasswordChecksBusy) {
         throw rpcError(GrpcStatus.RESOURCE_EXHAUSTED, 'too many logins in progress');
       }
+      // Dropped from the queue unrun. Nobody hears this status (the caller is gone, or
+      // grpc-js answered the passed deadline itself); the access log reports the call's end.
+      if (error instanceof PasswordCheckAbandoned) {
+        throw rpcError(
+          error.cause === GrpcStatus.DEADLINE_EXCEEDED
+            ? GrpcStatus.DEADLINE_EXCEEDED
+            : GrpcStatus.CANCELLED,
+          'login abandoned before its password check',
+        );
+      }
       throw error;
+    } finally {
+      abandonment.stop();
     }
   }
 

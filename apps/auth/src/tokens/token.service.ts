@@ -36,11 +36,18 @@ export class TokenService {
   /**
    * Unknown user and wrong password are one answer, in the same time. Every password check
    * is one `auth.login` record; a check refused because too many are running
-   * (`PasswordChecksBusy`) checked nothing and records nothing.
+   * (`PasswordChecksBusy`), or dropped unrun because `signal` aborted while it waited
+   * (`PasswordCheckAbandoned`: nobody waits for the answer), checked nothing and records
+   * nothing.
    */
-  async login(email: string, password: string, traceId?: string): Promise<LoginResponse> {
+  async login(
+    email: string,
+    password: string,
+    traceId?: string,
+    { signal }: { signal?: AbortSignal } = {},
+  ): Promise<LoginResponse> {
     const user = await this.users.findByEmail(email);
-    if (!(await this.hasher.verify(user?.passwordHash, password)) || !user) {
+    if (!(await this.hasher.verify(user?.passwordHash, password, { signal })) || !user) {
       await this.audit.append({
         actor: user?.id ?? 'anonymous',
         action: 'auth.login',

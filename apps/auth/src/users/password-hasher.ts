@@ -5,11 +5,30 @@ export class PasswordChecksBusy extends Error {
   override name = 'PasswordChecksBusy';
 }
 
+/**
+ * Nobody waits for this check any more (its signal aborted before it started): it left the
+ * queue unrun, nothing was checked. `cause` is the signal's reason.
+ */
+export class PasswordCheckAbandoned extends Error {
+  override name = 'PasswordCheckAbandoned';
+}
+
+const abandoned = (signal: AbortSignal | undefined) =>
+  new PasswordCheckAbandoned('nobody waits for this password check', { cause: signal?.reason });
+
 export interface PasswordWorkBounds {
   /** argon2 computations running at once. */
   running: number;
   /** Computations allowed to wait for a free slot; past that, {@link PasswordChecksBusy}. */
   waiting: number;
+}
+
+export interface PasswordCheckOptions {
+  /**
+   * Aborts when nobody waits for the answer any more (the caller left, its deadline passed).
+   * A check still waiting then leaves the queue without running; a running one finishes.
+   */
+  signal?: AbortSignal;
 }
 
 /**
@@ -39,7 +58,16 @@ export class PasswordHasher {
   };
   private dummyHash: Promise<string> | undefined;
   private running = 0;
-  private readonly queue: (() => void)[] = [];
+  /**
+   * The checks waiting for a slot, oldest first: each entry starts its check. Only live
+   * waiters are here. Threat: logins fired and dropped (an attacker's, or callers whose
+   * deadline passed on a busy machine). Were their checks kept, the queue would stay full
+   * of work nobody waits for: argon2 would run for nobody, real logins behind it would be
+   * turned away as busy, and the gateway's per-account lock, freed when its call ended,
+   * would let the same account queue yet another check. So an entry whose signal aborts
+   * leaves at once, frees its place for the next caller, and never runs.
+   */
+  private readonly waiting = new Set<() => void>();
 
   constructor(private readonly bounds: PasswordWorkBounds = DEFAULT_PASSWORD_WORK) {}
 
@@ -47,29 +75,60 @@ export class PasswordHasher {
     return this.bounded(() => argon2.hash(password, PasswordHasher.OPTIONS));
   }
 
-  /** Throws {@link PasswordChecksBusy} when the work queue is full; nothing was checked. */
-  async verify(hash: string | undefined, password: string): Promise<boolean> {
+  /**
+   * Throws {@link PasswordChecksBusy} when the work queue is full, and
+   * {@link PasswordCheckAbandoned} when `signal` aborted before the check started; in
+   * both cases nothing was checked.
+   */
+  async verify(
+    hash: string | undefined,
+    password: string,
+    { signal }: PasswordCheckOptions = {},
+  ): Promise<boolean> {
     // Outside the bound, once: a refused first call must not leave a rejected dummy behind.
     this.dummyHash ??= argon2.hash('citadel-dummy-password-for-timing', PasswordHasher.OPTIONS);
     const target = hash ?? (await this.dummyHash);
-    const ok = await this.bounded(() => argon2.verify(target, password).catch(() => false));
+    const ok = await this.bounded(() => argon2.verify(target, password).catch(() => false), signal);
     return ok && hash !== undefined;
   }
 
-  private async bounded<T>(work: () => Promise<T>): Promise<T> {
+  private async bounded<T>(work: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    if (signal?.aborted) throw abandoned(signal);
     if (this.running < this.bounds.running) {
       this.running++;
     } else {
-      if (this.queue.length >= this.bounds.waiting) throw new PasswordChecksBusy();
+      if (this.waiting.size >= this.bounds.waiting) throw new PasswordChecksBusy();
       // The finishing computation hands its slot over: `running` stays as it is.
-      await new Promise<void>((resolve) => this.queue.push(resolve));
+      await this.slotHandedOver(signal);
     }
     try {
+      // Aborted between the hand-over and now: the slot goes on to the next waiter.
+      if (signal?.aborted) throw abandoned(signal);
       return await work();
     } finally {
-      const next = this.queue.shift();
-      if (next) next();
-      else this.running--;
+      const [next] = this.waiting;
+      if (next) {
+        this.waiting.delete(next);
+        next();
+      } else {
+        this.running--;
+      }
     }
+  }
+
+  /** Resolves holding a slot; rejects, out of the queue and holding none, if `signal` aborts. */
+  private slotHandedOver(signal: AbortSignal | undefined): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const leave = () => {
+        this.waiting.delete(start);
+        reject(abandoned(signal));
+      };
+      const start = () => {
+        signal?.removeEventListener('abort', leave);
+        resolve();
+      };
+      this.waiting.add(start);
+      signal?.addEventListener('abort', leave, { once: true });
+    });
   }
 }

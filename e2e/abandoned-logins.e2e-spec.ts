@@ -1,0 +1,158 @@
+// Logins fired and dropped (OWASP ASVS V2.2, resource exhaustion). Auth runs 2 argon2
+// checks at once and keeps 16 waiting; past that a login is turned away (the gateway
+// answers 503). An attacker who fires logins and drops them, or callers whose deadline
+// passes while they wait, must not leave that queue full of work nobody waits for: a
+// check still waiting when its call is cancelled or its deadline passes leaves the queue
+// unrun (apps/auth/src/users/password-hasher.ts). Auth is called here as the gateway calls
+// it (the gateway's certificate), since only a gRPC client can cancel a call or give it a
+// short deadline. What ran is counted from auth's own `auth.login` records (one per check).
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import * as grpc from '@grpc/grpc-js';
+import { pkiPaths } from '@citadel/config';
+import { serviceClientConstructor } from '@citadel/contracts';
+import { api, tokenFor } from './support/http.js';
+import { e2eState } from './support/state.js';
+
+/** Auth's bound: argon2 checks running at once plus checks waiting (apps/auth defaults). */
+const RUNNING = 2;
+const WAITING = 16;
+const PATIENT_MS = 30_000;
+
+const freshEmail = (label: string) => `${label}-${randomBytes(6).toString('hex')}@citadel.test`;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Auth as the gateway reaches it: the gateway's mTLS certificate, one connection. */
+function authAsGateway(): grpc.Client {
+  const state = e2eState();
+  const pki = pkiPaths(state.home);
+  const Auth = serviceClientConstructor('auth');
+  return new Auth(
+    `127.0.0.1:${state.ports.auth}`,
+    grpc.credentials.createSsl(
+      fs.readFileSync(pki.caCert),
+      fs.readFileSync(pki.key('gateway')),
+      fs.readFileSync(pki.cert('gateway')),
+    ),
+    { 'grpc.ssl_target_name_override': 'localhost' },
+  );
+}
+
+interface SentLogin {
+  email: string;
+  /** The status the caller saw: `CANCELLED` for a call it cancelled. */
+  status: Promise<grpc.status>;
+  cancel(): void;
+}
+
+/** One wrong-password login for an account nobody has, with its own deadline. */
+function sendLogin(auth: grpc.Client, label: string, deadlineMs: number): SentLogin {
+  const email = freshEmail(label);
+  let call: grpc.ClientUnaryCall | undefined;
+  const status = new Promise<grpc.status>((resolve) => {
+    const login = (auth as unknown as Record<string, (...args: unknown[]) => grpc.ClientUnaryCall>)
+      .Login!;
+    call = login.call(
+      auth,
+      { email, password: 'guess' },
+      new grpc.Metadata(),
+      { deadline: Date.now() + deadlineMs },
+      (error: grpc.ServiceError | null) => resolve(error ? error.code : grpc.status.OK),
+    );
+  });
+  return { email, status, cancel: () => call?.cancel() };
+}
+
+/** The emails among `emails` whose password auth checked: their `auth.login` records. */
+async function checkedAmong(emails: string[]): Promise<string[]> {
+  const response = await api('GET', '/v1/admin/audit?service=auth&action=auth.login&limit=200', {
+    token: await tokenFor('ada'),
+  });
+  expect(response.status).toBe(200);
+  const wanted = new Set(emails);
+  return (response.json as { target: string }[])
+    .map((record) => record.target)
+    .filter((target) => wanted.has(target));
+}
+
+async function connected(auth: grpc.Client): Promise<void> {
+  await new Promise<void>((resolve, reject) =>
+    auth.waitForReady(Date.now() + 10_000, (error) => (error ? reject(error) : resolve())),
+  );
+}
+
+describe('logins fired and dropped', () => {
+  beforeAll(async () => {
+    // Before any flood: the admin token for the audit records is a login too.
+    await tokenFor('ada');
+  });
+
+  it('logins cancelled while queued never run, and the next wave is served, not turned away', async () => {
+    const auth = authAsGateway();
+    try {
+      await connected(auth);
+      // Past the bound: 2 run, 16 wait, the rest are turned away at once.
+      const flood = Array.from({ length: 30 }, () => sendLogin(auth, 'dropped', PATIENT_MS));
+      // The first login turned away says the queue is full (all answered and none: it never was).
+      const queueFull = await Promise.any(
+        flood.map(async (login) => {
+          if ((await login.status) !== grpc.status.RESOURCE_EXHAUSTED) throw new Error('served');
+        }),
+      ).then(
+        () => true,
+        () => false,
+      );
+      expect(queueFull).toBe(true);
+      // The attacker drops every login still pending: the running checks and the waiting ones.
+      for (const login of flood) login.cancel();
+      const statuses = await Promise.all(flood.map((login) => login.status));
+      const cancelled = flood.filter((_, i) => statuses[i] === grpc.status.CANCELLED);
+      expect(cancelled.length).toBeGreaterThanOrEqual(WAITING / 2);
+
+      // The next wave fills the whole queue, once the cancellations have reached auth:
+      // served, none turned away. Kept, the dropped checks would take ~16 × 60 ms / 2 to
+      // drain, and most of this wave would meet a full queue.
+      await sleep(100);
+      const next = Array.from({ length: WAITING }, () => sendLogin(auth, 'next', PATIENT_MS));
+      const nextStatuses = await Promise.all(next.map((login) => login.status));
+      expect(nextStatuses).toEqual(next.map(() => grpc.status.UNAUTHENTICATED));
+      expect(await checkedAmong(next.map((login) => login.email))).toHaveLength(WAITING);
+
+      // Of the cancelled logins, only those already running when the cancellation arrived
+      // were checked (the queue was full: kept, all 16 waiting ones would have run too).
+      // How many started before it arrived is timing: 6 on a loaded 2-core VM.
+      const ranAnyway = await checkedAmong(cancelled.map((login) => login.email));
+      expect(ranAnyway.length).toBeLessThanOrEqual(RUNNING + WAITING / 2);
+    } finally {
+      auth.close();
+    }
+  }, 90_000);
+
+  it('logins whose deadline passes while they wait never run', async () => {
+    const auth = authAsGateway();
+    try {
+      await connected(auth);
+      // Patient logins fill the queue ahead: 2 run, 12 wait.
+      const ahead = Array.from({ length: RUNNING + 12 }, () =>
+        sendLogin(auth, 'ahead', PATIENT_MS),
+      );
+      // Once the first has been answered the rest are in the queue; behind them, logins
+      // with a 100 ms deadline: ≥ 5 rounds of argon2 ahead of them, they cannot start in time.
+      await Promise.race(ahead.map((login) => login.status));
+      const late = Array.from({ length: 4 }, () => sendLogin(auth, 'late', 100));
+
+      expect(await Promise.all(late.map((login) => login.status))).toEqual(
+        late.map(() => grpc.status.DEADLINE_EXCEEDED),
+      );
+      expect(await Promise.all(ahead.map((login) => login.status))).toEqual(
+        ahead.map(() => grpc.status.UNAUTHENTICATED),
+      );
+      // Were their checks kept, they would have run after the patient ones, for nobody.
+      await sleep(500);
+      expect(await checkedAmong(ahead.map((login) => login.email))).toHaveLength(ahead.length);
+      expect(await checkedAmong(late.map((login) => login.email))).toEqual([]);
+    } finally {
+      auth.close();
+    }
+  }, 90_000);
+});
