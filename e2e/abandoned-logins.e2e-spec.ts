@@ -8,10 +8,11 @@
 // short deadline. What ran is counted from auth's own `auth.login` records (one per check).
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
+import https from 'node:https';
 import * as grpc from '@grpc/grpc-js';
 import { pkiPaths } from '@citadel/config';
 import { serviceClientConstructor } from '@citadel/contracts';
-import { api, tokenFor } from './support/http.js';
+import { api, expectProblem, tokenFor } from './support/http.js';
 import { e2eState } from './support/state.js';
 
 /** Auth's bound: argon2 checks running at once plus checks waiting (apps/auth defaults). */
@@ -155,4 +156,61 @@ describe('logins fired and dropped', () => {
       auth.close();
     }
   }, 90_000);
+});
+
+/** A wrong-password login through the gateway, from `localAddress`, that can hang up. */
+function loginOverHttps(localAddress: string): { email: string; hangUp(): void } {
+  const state = e2eState();
+  const email = freshEmail('hung-up');
+  const request = https.request(`${state.gatewayUrl}/v1/auth/login`, {
+    method: 'POST',
+    ca: fs.readFileSync(state.caFile),
+    agent: false,
+    localAddress,
+    headers: { 'content-type': 'application/json' },
+  });
+  request.on('error', () => {}); // hung up on purpose
+  request.end(JSON.stringify({ email, password: 'guess' }));
+  return { email, hangUp: () => request.destroy() };
+}
+
+describe('logins whose HTTP client hangs up', () => {
+  it('the gateway cancels them at auth: they never run, and the next wave is served', async () => {
+    // Fresh accounts, one login each, from addresses of their own (127.0.0.40-47): no
+    // account lock or address budget is what turns anyone away here, only auth's queue.
+    const address = (i: number) => `127.0.0.${40 + (i % 8)}`;
+    const dropped = Array.from({ length: RUNNING + WAITING }, (_, i) => loginOverHttps(address(i)));
+    // Auth's queue is full of them once a login past the bound is turned away (503).
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const probe = await api('POST', '/v1/auth/login', {
+        body: { email: freshEmail('probe'), password: 'guess' },
+        localAddress: '127.0.0.48',
+      });
+      if (probe.status === 503) break;
+      expect(probe.status).toBe(401); // a probe that got in was checked: try again
+      if (Date.now() > deadline) throw new Error('auth never filled its queue');
+    }
+    for (const login of dropped) login.hangUp();
+
+    // The next wave fills the queue again: each login is checked (401), none turned away
+    // (503). Kept, the dropped checks would hold the queue for ~18 × 60 ms / 2 more, and
+    // most of this wave would meet it full.
+    await sleep(100);
+    const next = await Promise.all(
+      Array.from({ length: WAITING }, (_, i) =>
+        api('POST', '/v1/auth/login', {
+          body: { email: freshEmail('after-hang-up'), password: 'guess' },
+          localAddress: `127.0.0.${50 + (i % 8)}`,
+        }),
+      ),
+    );
+    for (const answer of next) expectProblem(answer, 401);
+
+    // Of the dropped logins, only those already running when the cancellation arrived were
+    // checked (auth's own records); kept, all of them would have been.
+    await sleep(500);
+    const ranAnyway = await checkedAmong(dropped.map((login) => login.email));
+    expect(ranAnyway.length).toBeLessThanOrEqual(RUNNING + WAITING / 2);
+  }, 120_000);
 });

@@ -6,6 +6,11 @@ export interface CallOptions {
   /** The user's internal JWT, sent as `authorization: Bearer …`. */
   jwt?: string;
   deadlineMs?: number;
+  /**
+   * Cancels the call when it aborts (the client that asked went away): the server sees
+   * CANCELLED and can drop work nobody waits for; the promise rejects with CANCELLED.
+   */
+  signal?: AbortSignal;
 }
 
 type UnaryMethod = (
@@ -49,10 +54,16 @@ export class ServiceClient {
     const metadata = new grpc.Metadata();
     if (options.jwt) metadata.set('authorization', `Bearer ${options.jwt}`);
     const deadline = Date.now() + (options.deadlineMs ?? 5_000);
+    const { signal } = options;
     return new Promise<Res>((resolve, reject) => {
-      fn.call(this.client, request, metadata, { deadline }, (error, response) =>
-        error ? reject(error) : resolve(response as Res),
-      );
+      const cancel = () => call.cancel();
+      const call = fn.call(this.client, request, metadata, { deadline }, (error, response) => {
+        signal?.removeEventListener('abort', cancel);
+        if (error) reject(error);
+        else resolve(response as Res);
+      });
+      if (signal?.aborted) cancel();
+      else signal?.addEventListener('abort', cancel, { once: true });
     });
   }
 

@@ -100,8 +100,18 @@ export class AuthController {
       );
     }
     let outcome: LoginOutcome = 'failed';
+    // A client that hangs up cancels its login at auth: a check still queued there leaves
+    // the queue unrun, so logins fired and dropped cannot keep argon2's queue full for
+    // nobody. Still counted as failed: the check may have run.
+    const hungUp = new AbortController();
+    const onClose = () => {
+      if (!reply.raw.writableFinished) hungUp.abort();
+    };
+    reply.raw.once('close', onClose);
     try {
-      const answer = await this.auth.call<LoginResponse>('Login', body);
+      const answer = await this.auth.call<LoginResponse>('Login', body, {
+        signal: hungUp.signal,
+      });
       outcome = 'ok';
       if (answer.device_token) void reply.header('set-cookie', deviceCookie(answer.device_token));
       return {
@@ -121,6 +131,7 @@ export class AuthController {
       // A wrong password, or an answer lost on the way (the check may have run): counted.
       throw error;
     } finally {
+      reply.raw.off('close', onClose);
       await admission.settle(outcome);
     }
   }
