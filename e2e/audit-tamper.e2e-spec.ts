@@ -1,5 +1,7 @@
 // Tamper evidence: an attacker with write access to a service's database edits one
 // audit record at rest; the hash chain gives it away, and the verifier names the record.
+// The table refuses the edit until the attacker, as the data files' superuser, switches its
+// triggers off (audit-append-only covers the service's own role on PostgreSQL).
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { auditVerify } from './support/audit-verify.js';
@@ -24,10 +26,15 @@ describe('audit tampering', () => {
     // The order service's own record of the cancel, edited at rest while it is down.
     await own.system.stopService('order');
     const db = new PGlite(path.join(own.home, 'data', 'order'));
+    const rewrite = `UPDATE "order".audit_log SET actor = 'someone-else' WHERE action = 'order.cancel' RETURNING seq`;
     try {
-      const { rows } = await db.query<{ seq: number }>(
-        `UPDATE "order".audit_log SET actor = 'someone-else' WHERE action = 'order.cancel' RETURNING seq`,
-      );
+      // The table is append-only: even a superuser's plain UPDATE is refused...
+      await expect(db.query(rewrite)).rejects.toThrow(/refused: audit records are append-only/);
+      // ...so the attacker holding the files does what a superuser can: switches triggers off.
+      const { rows } = await db.transaction(async (tx) => {
+        await tx.exec('SET LOCAL session_replication_role = replica');
+        return tx.query<{ seq: number }>(rewrite);
+      });
       expect(rows).toEqual([{ seq: 2 }]);
     } finally {
       await db.close();

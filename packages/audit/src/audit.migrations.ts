@@ -33,12 +33,13 @@ export interface AlertsTable {
 /**
  * Creates the audit tables. A service adds this to its own migrations under its next
  * number (`'004-audit-log': AUDIT_LOG_MIGRATION`), so one schema and one set of
- * migrations serve the embedded default and PostgreSQL alike.
+ * migrations serve the embedded default and PostgreSQL alike. `audit_log` comes out
+ * append-only (see {@link AUDIT_APPEND_ONLY_MIGRATION}); `alerts` stays mutable.
  */
 export const AUDIT_LOG_MIGRATION: Migration = {
   async up(db: Kysely<unknown>) {
-    // Append-only by use: the service only ever inserts here; `seq` is assigned under a
-    // lock, without gaps, so a deleted record shows as a hole in the chain.
+    // `seq` is assigned under a lock, without gaps, so a deleted record shows as a hole in
+    // the chain; PostgreSQL itself refuses UPDATE, DELETE and TRUNCATE (below).
     await db.schema
       .createTable('audit_log')
       .addColumn('seq', 'bigint', (column) => column.primaryKey())
@@ -69,5 +70,91 @@ export const AUDIT_LOG_MIGRATION: Migration = {
       .addColumn('raised_at', 'timestamptz', (column) => column.notNull().defaultTo(sql`now()`))
       .addColumn('detail', 'text', (column) => column.notNull())
       .execute();
+    await guardAuditLog(db);
   },
 };
+
+/**
+ * Makes an existing `audit_log` append-only: for services whose audit table predates the
+ * guard, under their next migration number (`'005-audit-append-only': …`). Idempotent, so
+ * it is a no-op after {@link AUDIT_LOG_MIGRATION} on a new database.
+ */
+export const AUDIT_APPEND_ONLY_MIGRATION: Migration = {
+  async up(db: Kysely<unknown>) {
+    await guardAuditLog(db);
+  },
+};
+
+/** The schema the database admin installs the guard in (infra/vault/bootstrap, database-roles.ts). */
+const GUARD_SCHEMA = 'citadel_guard';
+
+/**
+ * Issue 20: the audit records are append-only for the service's own role too, enforced by
+ * PostgreSQL. Two triggers, in exactly the shape the admin's guard accepts (names,
+ * timing, events, level): a row trigger before UPDATE or DELETE, which fires whichever
+ * way a row is reached (a view, a writable CTE, MERGE), and a statement trigger before
+ * TRUNCATE, which fires no row triggers. INSERT and SELECT carry none.
+ *
+ * On a PostgreSQL server the service's role owns this table and could drop or disable
+ * its triggers, so the function they call, and the event triggers that refuse the role
+ * any DDL that would drop, disable, rename or replace them, belong to the database admin:
+ * the bootstrap installs them (schema `citadel_guard`) before any service starts; the
+ * design and its reasons are written down in database-roles.ts. Without that guard a
+ * role that is not a superuser stops here rather than run with an audit table it could
+ * rewrite.
+ *
+ * Embedded (PGlite) there is no separate admin: everything runs as one superuser, so the
+ * migration defines the same refusal in the service's schema. The application's own code
+ * path is refused exactly as on a server; an attacker holding the data files at rest can
+ * switch triggers off as any superuser can, and the hash chain is what catches that.
+ */
+async function guardAuditLog(db: Kysely<unknown>): Promise<void> {
+  const { rows } = await sql<{ guard: string | null; superuser: boolean; schema: string }>`
+    select (select p.oid::regprocedure::text from pg_catalog.pg_proc p
+              join pg_catalog.pg_namespace n on n.oid = p.pronamespace
+             where n.nspname = ${GUARD_SCHEMA} and p.proname = 'refuse_audit_change') as guard,
+           (select r.rolsuper from pg_catalog.pg_roles r where r.rolname = current_user) as superuser,
+           current_schema() as schema`.execute(db);
+  const { guard, superuser, schema } = rows[0]!;
+  let refuse = guard;
+  if (!refuse) {
+    if (!superuser) {
+      throw new Error(
+        `audit_log: the audit guard (schema ${GUARD_SCHEMA}) is missing from this database, and ` +
+          `without it the ${schema} service's own role could rewrite its audit records; run the Vault bootstrap ` +
+          'with CITADEL_DB_ADMIN_URL (it installs the guard) before starting the service',
+      );
+    }
+    refuse = `"${schema.replace(/"/g, '""')}".refuse_audit_change()`;
+    await sql
+      .raw(
+        `create or replace function ${refuse} returns trigger
+         language plpgsql set search_path = pg_catalog, pg_temp as $$
+         begin
+           raise exception '% on %.% refused: audit records are append-only',
+             tg_op, tg_table_schema, tg_table_name using errcode = 'insufficient_privilege';
+         end $$`,
+      )
+      .execute(db);
+  }
+  const present = await sql<{ tgname: string }>`
+    select t.tgname from pg_catalog.pg_trigger t
+     where t.tgrelid = 'audit_log'::regclass and not t.tgisinternal`.execute(db);
+  const has = (name: string) => present.rows.some((row) => row.tgname === name);
+  if (!has('citadel_append_only')) {
+    await sql
+      .raw(
+        `create trigger citadel_append_only before update or delete on audit_log
+         for each row execute function ${refuse}`,
+      )
+      .execute(db);
+  }
+  if (!has('citadel_no_truncate')) {
+    await sql
+      .raw(
+        `create trigger citadel_no_truncate before truncate on audit_log
+         for each statement execute function ${refuse}`,
+      )
+      .execute(db);
+  }
+}

@@ -14,5 +14,9 @@ export {
   type AuditQuery,
   type ChainVerification,
 } from './audit-log.js';
-export { AUDIT_LOG_MIGRATION, type AuditDatabase } from './audit.migrations.js';
+export {
+  AUDIT_APPEND_ONLY_MIGRATION,
+  AUDIT_LOG_MIGRATION,
+  type AuditDatabase,
+} from './audit.migrations.js';
 export { AnomalyDetector, type Alert, type AlertLog, type AnomalyRule } from './anomaly.js';
