@@ -125,12 +125,14 @@ interface Credentials {
       expect(await chain()).toEqual(before);
     });
 
-    it('a disabled trigger would not outlive its transaction either: the rewrite after it is refused', async () => {
+    it('DISABLE TRIGGER then UPDATE in one transaction → refused at the DISABLE, nothing rewritten', async () => {
+      const before = await chain();
       const attempt = await asOrderRole(
         'ALTER TABLE audit_log DISABLE TRIGGER citadel_append_only',
         "UPDATE audit_log SET actor = 'someone-else' WHERE seq = 1",
       );
       expect(attempt.code).toBe('42501');
+      expect(await chain()).toEqual(before);
     });
 
     it('the service still appends: an order placed after the attempts is audited, and the chain verifies', async () => {
