@@ -1,4 +1,8 @@
-import { AUDIT_LOG_MIGRATION, type AuditDatabase } from '@citadel/audit';
+import {
+  AUDIT_APPEND_ONLY_MIGRATION,
+  AUDIT_LOG_MIGRATION,
+  type AuditDatabase,
+} from '@citadel/audit';
 import { sql, type Generated, type Migration } from '@citadel/database';
 
 /** The auth service's schema: users and their opaque tokens (stored only as SHA-256 hashes). */
@@ -50,6 +54,8 @@ export const AUTH_MIGRATIONS: Record<string, Migration> = {
     },
   },
   '003-audit-log': AUDIT_LOG_MIGRATION,
+  // Databases made before the audit log was append-only get its triggers (a no-op on new ones).
+  '004-audit-append-only': AUDIT_APPEND_ONLY_MIGRATION,
 };
 
 export interface AuthDatabase extends AuditDatabase {

@@ -1,4 +1,5 @@
 import {
+  AUDIT_APPEND_ONLY_MIGRATION,
   AUDIT_LOG_MIGRATION,
   chainHash,
   toAuditRow,
@@ -159,3 +160,6 @@ ORDER_MIGRATIONS['003-hash-chained-audit'] = {
     await db.schema.dropTable('audit_events').execute();
   },
 };
+
+// Databases made before the audit log was append-only get its triggers (a no-op on new ones).
+ORDER_MIGRATIONS['004-audit-append-only'] = AUDIT_APPEND_ONLY_MIGRATION;

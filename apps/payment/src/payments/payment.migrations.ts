@@ -1,4 +1,8 @@
-import { AUDIT_LOG_MIGRATION, type AuditDatabase } from '@citadel/audit';
+import {
+  AUDIT_APPEND_ONLY_MIGRATION,
+  AUDIT_LOG_MIGRATION,
+  type AuditDatabase,
+} from '@citadel/audit';
 import { sql, type Generated, type Migration } from '@citadel/database';
 
 /** The payment service's schema. Money is integer minor units; a refund never exceeds the charge. */
@@ -29,6 +33,8 @@ export const PAYMENT_MIGRATIONS: Record<string, Migration> = {
     },
   },
   '002-audit-log': AUDIT_LOG_MIGRATION,
+  // Databases made before the audit log was append-only get its triggers (a no-op on new ones).
+  '003-audit-append-only': AUDIT_APPEND_ONLY_MIGRATION,
 };
 
 export interface PaymentsTable {
