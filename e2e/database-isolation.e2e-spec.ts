@@ -8,30 +8,13 @@ import pg from 'pg';
 import vault from 'node-vault';
 import type { RunningSystem } from '@citadel/launcher';
 import { secretPaths } from '@citadel/secrets';
+import { LOCAL_POSTGRES_ADMIN, localPostgresAvailable } from '@citadel/testing';
 import { api, tokenFor } from './support/http.js';
 import { bootOwnSystem } from './support/own-system.js';
 
-const ADMIN = { host: '127.0.0.1', port: 5432, user: 'postgres', database: 'postgres' };
+const ADMIN = LOCAL_POSTGRES_ADMIN;
 
-async function postgresAvailable(): Promise<boolean> {
-  const client = new pg.Client({ ...ADMIN, connectionTimeoutMillis: 2_000 });
-  try {
-    await client.connect();
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
-
-const available = await postgresAvailable();
-if (!available) {
-  console.warn(
-    'database-isolation: no PostgreSQL on 127.0.0.1:5432 (trust auth for postgres); ' +
-      'skipping the real-PostgreSQL tests. .ci/run starts it; locally, start PostgreSQL to run them.',
-  );
-}
+const available = await localPostgresAvailable('database-isolation: the real-PostgreSQL tests');
 
 interface Credentials {
   host: string;

@@ -4,29 +4,12 @@
 // runs and fails.
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { LOCAL_POSTGRES_ADMIN, localPostgresAvailable } from '@citadel/testing';
 import { provisionServiceRoles, type DatabaseCredentials } from './database-roles.js';
 
-const ADMIN = { host: '127.0.0.1', port: 5432, user: 'postgres', database: 'postgres' };
+const ADMIN = LOCAL_POSTGRES_ADMIN;
 
-async function postgresAvailable(): Promise<boolean> {
-  const client = new pg.Client({ ...ADMIN, connectionTimeoutMillis: 2_000 });
-  try {
-    await client.connect();
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
-
-const available = (await postgresAvailable()) || !!process.env.CI;
-if (!available) {
-  console.warn(
-    'database-roles: no PostgreSQL on 127.0.0.1:5432 (trust auth for postgres); skipping the ' +
-      'audit guard specs. On CI they run (and fail without a server).',
-  );
-}
+const available = await localPostgresAvailable('database-roles: the audit guard specs');
 
 /** What packages/audit's migration does on PostgreSQL, as the service's role. */
 const GUARDED_AUDIT_LOG = [
