@@ -17,8 +17,10 @@ import {
 } from '@citadel/contracts';
 import { processTracing, type Logger } from '@citadel/observability';
 import {
+  healthCheck,
   setCallContext,
   traceRpcCalls,
+  unaryCall,
   type CallOptions,
   type UserContext,
 } from '@citadel/transport';
@@ -82,47 +84,21 @@ export class PlaintextClient {
   }
 
   call<Res>(method: string, request: object, options: CallOptions = {}): Promise<Res> {
-    const fn = (this.client as unknown as Record<string, UnaryMethod>)[method];
-    if (typeof fn !== 'function') throw new Error(`${this.target} has no method ${method}`);
     const metadata = new grpc.Metadata();
     metadata.set(CALLER_METADATA, this.caller);
     if (options.jwt) metadata.set(USER_METADATA, options.jwt);
-    const deadline = Date.now() + (options.deadlineMs ?? 5_000);
-    return new Promise<Res>((resolve, reject) => {
-      fn.call(this.client, request, metadata, { deadline }, (error, response) =>
-        error ? reject(error) : resolve(response as Res),
-      );
-    });
+    return unaryCall<Res>(this.client, this.target, method, request, metadata, options);
   }
 
   /** Standard gRPC health check (grpc.health.v1): the gateway's /readyz asks it. */
   health(deadlineMs = 1_000): Promise<boolean> {
-    return new Promise((resolve) => {
-      this.client.makeUnaryRequest(
-        '/grpc.health.v1.Health/Check',
-        () => Buffer.alloc(0),
-        (buffer: Buffer) => buffer,
-        {},
-        new grpc.Metadata(),
-        { deadline: Date.now() + deadlineMs },
-        (error: grpc.ServiceError | null, response?: Buffer) =>
-          // HealthCheckResponse { status = 1 (SERVING) } encodes as 08 01.
-          resolve(!error && !!response && response.length === 2 && response[1] === 1),
-      );
-    });
+    return healthCheck(this.client, deadlineMs);
   }
 
   close(): void {
     this.client.close();
   }
 }
-
-type UnaryMethod = (
-  request: unknown,
-  metadata: grpc.Metadata,
-  options: grpc.CallOptions,
-  callback: (error: grpc.ServiceError | null, response: unknown) => void,
-) => grpc.ClientUnaryCall;
 
 export interface PlaintextServiceOptions {
   service: ContractName;

@@ -49,40 +49,14 @@ export class ServiceClient {
   }
 
   call<Res>(method: string, request: object, options: CallOptions = {}): Promise<Res> {
-    const fn = (this.client as unknown as Record<string, UnaryMethod>)[method];
-    if (typeof fn !== 'function') throw new Error(`${this.target} has no method ${method}`);
     const metadata = new grpc.Metadata();
     if (options.jwt) metadata.set('authorization', `Bearer ${options.jwt}`);
-    const deadline = Date.now() + (options.deadlineMs ?? 5_000);
-    const { signal } = options;
-    return new Promise<Res>((resolve, reject) => {
-      const cancel = () => call.cancel();
-      const call = fn.call(this.client, request, metadata, { deadline }, (error, response) => {
-        signal?.removeEventListener('abort', cancel);
-        if (error) reject(error);
-        else resolve(response as Res);
-      });
-      if (signal?.aborted) cancel();
-      else signal?.addEventListener('abort', cancel, { once: true });
-    });
+    return unaryCall<Res>(this.client, this.target, method, request, metadata, options);
   }
 
   /** Standard gRPC health check (grpc.health.v1), over the same mTLS channel. */
   health(deadlineMs = 1_000): Promise<boolean> {
-    return new Promise((resolve) => {
-      this.client.makeUnaryRequest(
-        '/grpc.health.v1.Health/Check',
-        // An empty HealthCheckRequest (service "") encodes to zero bytes.
-        () => Buffer.alloc(0),
-        (buffer: Buffer) => buffer,
-        {},
-        new grpc.Metadata(),
-        { deadline: Date.now() + deadlineMs },
-        (error: grpc.ServiceError | null, response?: Buffer) =>
-          // HealthCheckResponse { status = 1 (SERVING) } encodes as 08 01.
-          resolve(!error && !!response && response.length === 2 && response[1] === 1),
-      );
-    });
+    return healthCheck(this.client, deadlineMs);
   }
 
   close(): void {
@@ -92,4 +66,50 @@ export class ServiceClient {
 
 export function isServiceError(error: unknown): error is grpc.ServiceError {
   return typeof error === 'object' && error !== null && 'code' in error && 'details' in error;
+}
+
+/**
+ * One unary call of `client`'s service (`target`, for errors) by method name, with a deadline (5 s unless told)
+ * and, when `signal` aborts, cancelled: what every Citadel client does per call, whatever
+ * its channel.
+ */
+export function unaryCall<Res>(
+  client: grpc.Client,
+  target: string,
+  method: string,
+  request: object,
+  metadata: grpc.Metadata,
+  { deadlineMs = 5_000, signal }: Pick<CallOptions, 'deadlineMs' | 'signal'> = {},
+): Promise<Res> {
+  const fn = (client as unknown as Record<string, UnaryMethod>)[method];
+  if (typeof fn !== 'function') throw new Error(`${target} has no method ${method}`);
+  const deadline = Date.now() + deadlineMs;
+  return new Promise<Res>((resolve, reject) => {
+    const cancel = () => call.cancel();
+    const call = fn.call(client, request, metadata, { deadline }, (error, response) => {
+      signal?.removeEventListener('abort', cancel);
+      if (error) reject(error);
+      else resolve(response as Res);
+    });
+    if (signal?.aborted) cancel();
+    else signal?.addEventListener('abort', cancel, { once: true });
+  });
+}
+
+/** The standard gRPC health check (grpc.health.v1) over `client`'s channel: SERVING or not. */
+export function healthCheck(client: grpc.Client, deadlineMs = 1_000): Promise<boolean> {
+  return new Promise((resolve) => {
+    client.makeUnaryRequest(
+      '/grpc.health.v1.Health/Check',
+      // An empty HealthCheckRequest (service "") encodes to zero bytes.
+      () => Buffer.alloc(0),
+      (buffer: Buffer) => buffer,
+      {},
+      new grpc.Metadata(),
+      { deadline: Date.now() + deadlineMs },
+      (error: grpc.ServiceError | null, response?: Buffer) =>
+        // HealthCheckResponse { status = 1 (SERVING) } encodes as 08 01.
+        resolve(!error && !!response && response.length === 2 && response[1] === 1),
+    );
+  });
 }

@@ -35,6 +35,12 @@ export {
   type UserContext,
 } from './call-context.js';
 export * from './rpc-errors.js';
-export { ServiceClient, isServiceError, type CallOptions } from './grpc-client.js';
+export {
+  ServiceClient,
+  healthCheck,
+  isServiceError,
+  unaryCall,
+  type CallOptions,
+} from './grpc-client.js';
 export { startGrpcService, type GrpcServiceOptions } from './grpc-server.js';
 export { traceRpcCalls, type RpcHandledEvent } from './rpc-trace.interceptor.js';
