@@ -159,7 +159,20 @@ describe('logins fired and dropped', () => {
 });
 
 /** A wrong-password login through the gateway, from `localAddress`, that can hang up. */
-function loginOverHttps(localAddress: string): { email: string; hangUp(): void } {
+interface HttpsLogin {
+  email: string;
+  /** Resolves once the TLS connection is up and the headers are out, the body not yet. */
+  connected: Promise<void>;
+  /** Sends the body: the gateway starts the login. */
+  send(): void;
+  /** The status the gateway answered, or undefined if the client hung up first. */
+  status: Promise<number | undefined>;
+  /** Whether the gateway has answered yet. */
+  answered(): boolean;
+  hangUp(): void;
+}
+
+function loginOverHttps(localAddress: string): HttpsLogin {
   const state = e2eState();
   const email = freshEmail('hung-up');
   const request = https.request(`${state.gatewayUrl}/v1/auth/login`, {
@@ -169,32 +182,61 @@ function loginOverHttps(localAddress: string): { email: string; hangUp(): void }
     localAddress,
     headers: { 'content-type': 'application/json' },
   });
+  const connected = new Promise<void>((resolve, reject) => {
+    request.once('socket', (socket) => socket.once('secureConnect', () => resolve()));
+    request.once('error', reject);
+  });
+  let answered = false;
+  const status = new Promise<number | undefined>((resolve) => {
+    request.once('response', (response) => {
+      answered = true;
+      response.resume();
+      resolve(response.statusCode);
+    });
+    request.once('close', () => resolve(undefined));
+  });
   request.on('error', () => {}); // hung up on purpose
-  request.end(JSON.stringify({ email, password: 'guess' }));
-  return { email, hangUp: () => request.destroy() };
+  request.flushHeaders();
+  return {
+    email,
+    connected,
+    status,
+    answered: () => answered,
+    send: () => request.end(JSON.stringify({ email, password: 'guess' })),
+    hangUp: () => request.destroy(),
+  };
 }
 
 describe('logins whose HTTP client hangs up', () => {
   it('the gateway cancels them at auth: they never run, and the next wave is served', async () => {
     // Fresh accounts, one login each, from addresses of their own (127.0.0.40-47): no
     // account lock or address budget is what turns anyone away here, only auth's queue.
+    // More than auth's bound, connected first and sent at once, so they reach auth together
+    // (not spread over their TLS handshakes, while the first checks already finish).
     const address = (i: number) => `127.0.0.${40 + (i % 8)}`;
-    const dropped = Array.from({ length: RUNNING + WAITING }, (_, i) => loginOverHttps(address(i)));
-    // Auth's queue is full of them once a login past the bound is turned away (503).
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      const probe = await api('POST', '/v1/auth/login', {
-        body: { email: freshEmail('probe'), password: 'guess' },
-        localAddress: '127.0.0.48',
-      });
-      if (probe.status === 503) break;
-      expect(probe.status).toBe(401); // a probe that got in was checked: try again
-      if (Date.now() > deadline) throw new Error('auth never filled its queue');
-    }
+    const logins = Array.from({ length: RUNNING + WAITING + 6 }, (_, i) =>
+      loginOverHttps(address(i)),
+    );
+    await Promise.all(logins.map((login) => login.connected));
+    for (const login of logins) login.send();
+    // The first login turned away (503) says auth's queue is full; all answered and none
+    // turned away, it never was.
+    const queueFull = await Promise.any(
+      logins.map(async (login) => {
+        if ((await login.status) !== 503) throw new Error('not turned away');
+      }),
+    ).then(
+      () => true,
+      () => false,
+    );
+    expect(queueFull).toBe(true);
+    // The client hangs up on every login still pending: the running checks and the waiting ones.
+    const dropped = logins.filter((login) => !login.answered());
+    expect(dropped.length).toBeGreaterThanOrEqual(WAITING / 2);
     for (const login of dropped) login.hangUp();
 
     // The next wave fills the queue again: each login is checked (401), none turned away
-    // (503). Kept, the dropped checks would hold the queue for ~18 × 60 ms / 2 more, and
+    // (503). Kept, the dropped checks would hold the queue for ~16 × 60 ms / 2 more, and
     // most of this wave would meet it full.
     await sleep(100);
     const next = await Promise.all(
