@@ -1,15 +1,6 @@
-import net from 'node:net';
 import { jest } from '@jest/globals';
+import { deadPort } from './dead-port.js';
 import { LOCAL_POSTGRES_ADMIN, localPostgresAvailable } from './local-postgres.js';
-
-/** A loopback port nothing listens on (taken, then released). */
-async function deadPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 describe('localPostgresAvailable', () => {
   it('skips with a line that says what and why, off CI', async () => {
