@@ -3,12 +3,17 @@
 // test fails if the .proto does.
 import * as protoLoader from '@grpc/proto-loader';
 import type * as m from './messages.js';
+import type * as monitor from './monitor.messages.js';
 import { CONTRACTS, LOADER_OPTIONS, protoPath, type ContractName } from './protos.js';
 
 type Fields<T> = Record<keyof Required<T>, true>;
 
 const TYPES: [ContractName | 'audit', string, Record<string, true>][] = [
-  ['auth', 'LoginRequest', { email: true, password: true } satisfies Fields<m.LoginRequest>],
+  [
+    'auth',
+    'LoginRequest',
+    { email: true, password: true, client_ip: true } satisfies Fields<m.LoginRequest>,
+  ],
   [
     'auth',
     'LoginResponse',
@@ -169,12 +174,6 @@ const TYPES: [ContractName | 'audit', string, Record<string, true>][] = [
   ['order', 'OrderIdRequest', { id: true } satisfies Fields<m.OrderIdRequest>],
   ['order', 'ListOrdersResponse', { orders: true } satisfies Fields<m.ListOrdersResponse>],
   [
-    'order',
-    'Alert',
-    { id: true, rule: true, actor: true, raised_at: true, detail: true } satisfies Fields<m.Alert>,
-  ],
-  ['order', 'ListAlertsResponse', { alerts: true } satisfies Fields<m.ListAlertsResponse>],
-  [
     'payment',
     'ChargeRequest',
     {
@@ -207,6 +206,50 @@ const TYPES: [ContractName | 'audit', string, Record<string, true>][] = [
       decline_reason: true,
     } satisfies Fields<m.Payment>,
   ],
+  [
+    'audit',
+    'ListAuditHashesRequest',
+    { service: true, after_seq: true, limit: true } satisfies Fields<m.ListAuditHashesRequest>,
+  ],
+  ['audit', 'AuditHash', { seq: true, hash: true } satisfies Fields<m.AuditHash>],
+  ['audit', 'AuditHashes', { hashes: true } satisfies Fields<m.AuditHashes>],
+  [
+    'monitor',
+    'DeliverRequest',
+    {
+      records: true,
+      source_head_seq: true,
+      source_head_hash: true,
+    } satisfies Fields<monitor.DeliverRequest>,
+  ],
+  [
+    'monitor',
+    'ChainHead',
+    {
+      service: true,
+      seq: true,
+      hash: true,
+      received_at: true,
+      broken: true,
+    } satisfies Fields<monitor.ChainHead>,
+  ],
+  ['monitor', 'ListChainHeadsResponse', { heads: true } satisfies Fields<monitor.ListChainHeadsResponse>],
+  ['monitor', 'ListAlertsRequest', { limit: true } satisfies Fields<monitor.ListAlertsRequest>],
+  [
+    'monitor',
+    'Alert',
+    {
+      id: true,
+      rule: true,
+      service: true,
+      actor: true,
+      raised_at: true,
+      detail: true,
+      severity: true,
+      trace_id: true,
+    } satisfies Fields<monitor.Alert>,
+  ],
+  ['monitor', 'ListAlertsResponse', { alerts: true } satisfies Fields<monitor.ListAlertsResponse>],
 ];
 
 function protoFields(service: ContractName | 'audit', message: string): string[] {

@@ -5,6 +5,7 @@
 export interface LoginRequest {
   email: string;
   password: string;
+  client_ip?: string;
 }
 export interface LoginResponse {
   access_token: string;
@@ -153,17 +154,6 @@ export interface Payment {
   decline_reason: string;
 }
 
-export interface Alert {
-  id: string;
-  rule: string;
-  actor: string;
-  raised_at: string;
-  detail: string;
-}
-export interface ListAlertsResponse {
-  alerts: Alert[];
-}
-
 // citadel.audit.v1, served by every service.
 export interface AuditVerification {
   service: string;
@@ -194,4 +184,16 @@ export interface AuditRecord {
 }
 export interface ListAuditResponse {
   records: AuditRecord[];
+}
+export interface ListAuditHashesRequest {
+  service?: string;
+  after_seq?: number;
+  limit?: number;
+}
+export interface AuditHash {
+  seq: number;
+  hash: string;
+}
+export interface AuditHashes {
+  hashes: AuditHash[];
 }

@@ -1,7 +1,7 @@
 import { CONTRACTS, contractOf, serviceClientConstructor } from './protos.js';
 
 /** Every service serves its own audit trail. */
-const AUDIT = ['VerifyAudit', 'ListAudit'] as const;
+const AUDIT = ['VerifyAudit', 'ListAudit', 'ListAuditHashes'] as const;
 
 describe('contracts', () => {
   it.each([
@@ -31,11 +31,14 @@ describe('contracts', () => {
         'ListOrders',
         'CancelOrder',
         'RefundOrder',
-        'ListAlerts',
         ...AUDIT,
       ],
     ],
     ['payment', ['Charge', 'Refund', 'GetPayment', ...AUDIT]],
+    [
+      'monitor',
+      ['Deliver', 'GetHead', 'ListAlerts', 'ListChainHeads', 'ListChainHashes', ...AUDIT],
+    ],
   ] as const)('the %s service exposes its methods', (service, methods) => {
     const ctor = serviceClientConstructor(service);
     expect(Object.keys(ctor.service).sort()).toEqual([...methods].sort());

@@ -35,6 +35,7 @@ export const EAST_WEST_POLICY: EastWestPolicy = {
     // Services verify internal JWTs locally; they only ever fetch the public keys.
     order: ['citadel.auth.v1.AuthService/GetJwks'],
     payment: ['citadel.auth.v1.AuthService/GetJwks'],
+    monitor: ['citadel.auth.v1.AuthService/GetJwks'],
   },
   order: {
     gateway: [
@@ -45,7 +46,6 @@ export const EAST_WEST_POLICY: EastWestPolicy = {
       'citadel.order.v1.OrderService/ListOrders',
       'citadel.order.v1.OrderService/CancelOrder',
       'citadel.order.v1.OrderService/RefundOrder',
-      'citadel.order.v1.OrderService/ListAlerts',
       'citadel.order.v1.OrderService/VerifyAudit',
       'citadel.order.v1.OrderService/ListAudit',
       'grpc.health.v1.Health/Check',
@@ -54,6 +54,22 @@ export const EAST_WEST_POLICY: EastWestPolicy = {
   payment: {
     // Seed 004: payment answers order only, for the charges and refunds of its orders.
     order: ['citadel.payment.v1.PaymentService/Charge', 'citadel.payment.v1.PaymentService/Refund'],
+  },
+  monitor: {
+    // Admins read the alerts through the gateway (GET /v1/admin/alerts).
+    gateway: ['citadel.monitor.v1.MonitorService/ListAlerts'],
+    // Every other service delivers its own audit records, from its outbox, and asks where
+    // its delivery resumes; a service added by `npm run new:service` is in this list by
+    // being in the registry. The monitor takes the chain from the caller's certificate.
+    ...Object.fromEntries(
+      GRPC_SERVICES.filter((service) => service !== 'monitor').map((service) => [
+        service,
+        [
+          'citadel.monitor.v1.MonitorService/Deliver',
+          'citadel.monitor.v1.MonitorService/GetHead',
+        ] satisfies MethodGrant,
+      ]),
+    ),
   },
 };
 
@@ -64,9 +80,17 @@ export const EAST_WEST_POLICY: EastWestPolicy = {
  * on whichever service serves them.
  */
 export const OPERATOR_POLICY: OperatorPolicy = {
-  // The audit verifier re-computes each service's hash chain and reads nothing else. Its
-  // grants follow the contracts: every gRPC service of the registry serves VerifyAudit.
-  auditor: GRPC_SERVICES.map((service) => fullMethodName(service, 'VerifyAudit')),
+  // The audit verifier re-computes each service's hash chain and compares its hashes with
+  // the copy the monitor holds, and reads nothing else. Its grants follow the contracts:
+  // every gRPC service of the registry serves VerifyAudit and ListAuditHashes.
+  auditor: [
+    ...GRPC_SERVICES.flatMap((service) => [
+      fullMethodName(service, 'VerifyAudit'),
+      fullMethodName(service, 'ListAuditHashes'),
+    ]),
+    'citadel.monitor.v1.MonitorService/ListChainHeads',
+    'citadel.monitor.v1.MonitorService/ListChainHashes',
+  ],
 };
 
 /**
@@ -77,6 +101,8 @@ export const OPERATOR_POLICY: OperatorPolicy = {
 export const SELF_CALLS: readonly FullMethodName[] = [
   'citadel.auth.v1.AuthService/GetJwks',
   'citadel.auth.v1.AuthService/RecordEdgeDenial',
+  'citadel.monitor.v1.MonitorService/Deliver',
+  'citadel.monitor.v1.MonitorService/GetHead',
   'grpc.health.v1.Health/Check',
   'grpc.health.v1.Health/Watch',
 ];
