@@ -273,17 +273,23 @@ async function refundBurst(): Promise<Outcome[]> {
     await http('POST', `/v1/orders/${order.json.id}/refund`, sam);
   }
   const me = await http('GET', '/v1/me', sam);
-  const alerts = await http('GET', '/v1/admin/alerts', admin);
-  const raised = (alerts.json as { actor: string; rule: string }[]).some(
-    (alert) => alert.actor === me.json.id && alert.rule === 'refund-burst',
-  );
+  // The refunds reach the monitor through each service's outbox, a moment after they happened.
+  const deadline = Date.now() + 15_000;
+  let raised = false;
+  while (!raised && Date.now() < deadline) {
+    const alerts = await http('GET', '/v1/admin/alerts', admin);
+    raised = (alerts.json as { actor: string; rule: string }[]).some(
+      (alert) => alert.actor === me.json.id && alert.rule === 'refund-burst',
+    );
+    if (!raised) await new Promise((resolve) => setTimeout(resolve, 250));
+  }
   return [
     {
       attack: 'refund abuse',
       tried: 'a support agent issues 3 refunds in 6 seconds',
       stopped: raised,
       how: raised
-        ? 'alert raised (refund-burst), visible to admins at GET /v1/admin/alerts'
+        ? 'the monitor raised refund-burst, visible to admins at GET /v1/admin/alerts'
         : 'no alert',
     },
   ];
