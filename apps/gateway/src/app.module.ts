@@ -3,7 +3,7 @@ import { PassportModule } from '@nestjs/passport';
 import { AuthController } from './auth/auth.controller.js';
 import { CustomersController } from './customers/customers.controller.js';
 import { DocsController, OpenApiDocument } from './docs/docs.controller.js';
-import { AUTH_CLIENT, ORDER_CLIENT, type ServiceClient } from './downstream.js';
+import { AUTH_CLIENT, MONITOR_CLIENT, ORDER_CLIENT, type ServiceClient } from './downstream.js';
 import { HealthController } from './health/health.controller.js';
 import { OrdersController } from './orders/orders.controller.js';
 import { ProductsController } from './products/products.controller.js';
@@ -26,7 +26,7 @@ export type Downstream = Pick<ServiceClient, 'call' | 'health'>;
 export class GatewayModule {
   /** `clients`: main.ts gives the long-lived mTLS clients (ServiceClient). */
   static forRoot(
-    clients: { auth: Downstream; order: Downstream },
+    clients: { auth: Downstream; order: Downstream; monitor: Downstream },
     edge: { loginThrottle: LoginThrottle; rateLimits: RateLimits; log: Logger },
   ): DynamicModule {
     return {
@@ -46,6 +46,7 @@ export class GatewayModule {
       providers: [
         { provide: AUTH_CLIENT, useValue: clients.auth },
         { provide: ORDER_CLIENT, useValue: clients.order },
+        { provide: MONITOR_CLIENT, useValue: clients.monitor },
         TokenExchange,
         { provide: LoginThrottle, useValue: edge.loginThrottle },
         { provide: RateLimits, useValue: edge.rateLimits },

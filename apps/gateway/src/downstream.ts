@@ -1,6 +1,10 @@
 import type { ServiceClient } from '@citadel/transport';
 
-/** Injection tokens for the long-lived mTLS clients of the gateway's two downstreams. */
+/**
+ * Injection tokens for the gateway's long-lived mTLS clients: auth and order serve the
+ * shop; the monitor serves only the admins' alerts, and nothing else waits on it.
+ */
 export const AUTH_CLIENT = Symbol('AUTH_CLIENT');
 export const ORDER_CLIENT = Symbol('ORDER_CLIENT');
+export const MONITOR_CLIENT = Symbol('MONITOR_CLIENT');
 export type { ServiceClient };

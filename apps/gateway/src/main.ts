@@ -29,6 +29,7 @@ async function main() {
   const clients = {
     auth: new ServiceClient('auth', grpcAddress(env, 'auth'), tls),
     order: new ServiceClient('order', grpcAddress(env, 'order'), tls),
+    monitor: new ServiceClient('monitor', grpcAddress(env, 'monitor'), tls),
   };
   // Rate-limit counters and the login throttle: in this process, or shared by every
   // replica through Redis.
@@ -66,6 +67,7 @@ async function main() {
     await tracing.shutdown();
     clients.auth.close();
     clients.order.close();
+    clients.monitor.close();
     vault.close();
     await revocations.close();
     redis?.disconnect();

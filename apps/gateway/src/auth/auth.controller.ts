@@ -19,7 +19,7 @@ import {
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { isServiceError } from '@citadel/transport';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { LoginResponse } from '@citadel/contracts';
+import type { LoginRequest, LoginResponse } from '@citadel/contracts';
 import { AUTH_CLIENT, type ServiceClient } from '../downstream.js';
 import { Authenticated } from '../session/permission.guard.js';
 import { CurrentPrincipal, type Principal } from '../session/principal.js';
@@ -109,7 +109,14 @@ export class AuthController {
     };
     reply.raw.once('close', onClose);
     try {
-      const answer = await this.auth.call<LoginResponse>('Login', body, {
+      // The client's address as the edge resolved it (TRUSTED_PROXIES), so auth's records
+      // name it and the monitor's login-burst rule can count one address across accounts.
+      const login: LoginRequest = {
+        email: body.email,
+        password: body.password,
+        client_ip: request.ip,
+      };
+      const answer = await this.auth.call<LoginResponse>('Login', login, {
         signal: hungUp.signal,
       });
       outcome = 'ok';

@@ -19,7 +19,11 @@ const unconnected: unknown = Object.freeze({});
 export async function offlineOpenApiDocument(): Promise<OpenAPIObject> {
   const app = await NestFactory.create<NestFastifyApplication>(
     GatewayModule.forRoot(
-      { auth: unconnected as ServiceClient, order: unconnected as ServiceClient },
+      {
+        auth: unconnected as ServiceClient,
+        order: unconnected as ServiceClient,
+        monitor: unconnected as ServiceClient,
+      },
       {
         loginThrottle: unconnected as LoginThrottle,
         rateLimits: unconnected as RateLimits,

@@ -19,7 +19,12 @@ export class HealthController {
     return { status: 'ok' };
   }
 
-  /** Readiness: every downstream answers the gRPC health check over mTLS. */
+  /**
+   * Readiness: auth and order, which every shop request needs, answer the gRPC health
+   * check over mTLS. The monitor is not asked: it serves only the admins' alerts, and a
+   * monitor that is down must not take the shop out of rotation (the services' outboxes
+   * hold their records until it is back).
+   */
   @Get('readyz')
   @ApiOutsideRateLimits()
   @ApiOkResponse()
