@@ -17,7 +17,13 @@ export interface AuditEvent {
   /** The service whose certificate made the call, when the act arrived over gRPC. */
   callerService?: string | undefined;
   traceId?: string | undefined;
-  /** A short reason (why it was denied or failed); never a secret. */
+  /**
+   * A short reason (why it was denied or failed); never a secret. It may end in
+   * machine-readable facts, `key=value` tokens (keys `/^[a-z_]+$/`, values without
+   * spaces): `refund amount_cents=1250 currency=EUR`, `bad password client_ip=127.0.0.2`.
+   * Write them with `withFacts` and read them with `detailFacts` (audit-facts.ts); the
+   * monitor's rules sum `amount_cents` and group by `client_ip`.
+   */
   detail?: string | undefined;
 }
 

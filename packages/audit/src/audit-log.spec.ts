@@ -1,13 +1,17 @@
 import { jest } from '@jest/globals';
 import { openServiceDatabase, sql, type Kysely, type ServiceDatabase } from '@citadel/database';
-import { AnomalyDetector } from './anomaly.js';
 import { GENESIS_HASH } from './audit-chain.js';
 import { AuditLog } from './audit-log.js';
 import {
+  appendOnlyTable,
   AUDIT_APPEND_ONLY_MIGRATION,
   AUDIT_LOG_MIGRATION,
   type AuditDatabase,
 } from './audit.migrations.js';
+
+interface ShopDatabase {
+  refunds: { id: string };
+}
 
 describe('audit log (hash chain)', () => {
   let database: ServiceDatabase<AuditDatabase>;
@@ -123,12 +127,33 @@ describe('audit log (hash chain)', () => {
     expect((await refund('u1', 'o3')).seq).toBe(3);
   });
 
-  it('leaves the alerts table mutable: alerts are the output of detection, not evidence', async () => {
-    await sql`insert into alerts (id, rule, actor, detail) values (gen_random_uuid(), 'r', 'a', '')`.execute(
+  it('appendOnlyTable guards any table of the schema the same way', async () => {
+    await sql`create table evidence (id int primary key, note text)`.execute(database.db);
+    await appendOnlyTable('evidence').up(database.db as unknown as Kysely<unknown>);
+    await appendOnlyTable('evidence').up(database.db as unknown as Kysely<unknown>);
+    await sql`insert into evidence values (1, 'seen')`.execute(database.db);
+    for (const query of [
+      sql`update evidence set note = 'unseen'`,
+      sql`delete from evidence`,
+      sql`truncate evidence`,
+    ]) {
+      await expect(query.execute(database.db)).rejects.toMatchObject({
+        code: '42501',
+        message: expect.stringMatching(/on shop\.evidence refused/),
+      });
+    }
+    const triggers = await sql<{ tgname: string }>`
+      select tgname from pg_trigger where tgrelid = 'evidence'::regclass order by tgname`.execute(
       database.db,
     );
-    await sql`update alerts set detail = 'seen'`.execute(database.db);
-    await sql`delete from alerts`.execute(database.db);
+    expect(triggers.rows.map((row) => row.tgname)).toEqual([
+      'citadel_append_only',
+      'citadel_no_truncate',
+    ]);
+  });
+
+  it('appendOnlyTable takes only a plain table name', () => {
+    expect(() => appendOnlyTable('evidence; drop table audit_log')).toThrow(/not a plain table/);
   });
 
   it('AUDIT_APPEND_ONLY_MIGRATION guards an audit table that predates the guard', async () => {
@@ -175,30 +200,85 @@ describe('audit log (hash chain)', () => {
     expect(found.map((record) => record.target)).toEqual(['o1']);
   });
 
-  it('raises one alert per window when a rule matches', async () => {
-    const warnings: object[] = [];
-    const detector = new AnomalyDetector(
-      database.db,
-      audit,
-      [
-        {
-          name: 'refund-burst',
-          action: 'order.refund',
-          threshold: 3,
-          windowSeconds: 6,
-          description: 'burst',
-        },
-      ],
-      { warn: (details) => warnings.push(details), error: () => {} },
+  describe('transaction', () => {
+    beforeEach(() =>
+      sql`create table refunds (id text primary key)`.execute(database.db).then(() => undefined),
     );
-    await refund('agent', 'o1');
-    await refund('agent', 'o2');
-    await refund('other', 'o3');
-    expect(await detector.alerts()).toEqual([]);
-    await Promise.all([refund('agent', 'o4'), refund('agent', 'o5')]);
-    const alerts = await detector.alerts();
-    expect(alerts).toHaveLength(1);
-    expect(alerts[0]).toMatchObject({ rule: 'refund-burst', actor: 'agent' });
-    expect(warnings).toEqual([expect.objectContaining({ event: 'alert.raised', actor: 'agent' })]);
+    const refundsIn = () =>
+      database.db
+        .selectFrom('refunds' as never)
+        .selectAll()
+        .execute();
+
+    it('commits the act and its records together, chained after the group-committed ones', async () => {
+      const told: number[] = [];
+      audit.onAppend((record) => void told.push(record.seq));
+      await refund('u1', 'o1');
+      const result = await audit.transaction<string, ShopDatabase>(async (trx, record) => {
+        await trx.insertInto('refunds').values({ id: 'r1' }).execute();
+        record({ actor: 'u1', action: 'order.refund', target: 'o2', outcome: 'ok' });
+        record({ actor: 'u1', action: 'payment.refund', target: 'r1', outcome: 'ok' });
+        return 'done';
+      });
+      expect(result).toBe('done');
+      expect(await refundsIn()).toEqual([{ id: 'r1' }]);
+      expect(told).toEqual([1, 2, 3]);
+      const stored = await audit.find();
+      expect(stored.map((r) => [r.seq, r.target])).toEqual([
+        [3, 'r1'],
+        [2, 'o2'],
+        [1, 'o1'],
+      ]);
+      expect(await audit.verify()).toEqual({ service: 'shop', ok: true, records: 3 });
+    });
+
+    it('rolls back the act and its records together when the act throws', async () => {
+      const told: number[] = [];
+      audit.onAppend((record) => void told.push(record.seq));
+      await expect(
+        audit.transaction<void, ShopDatabase>(async (trx, record) => {
+          await trx.insertInto('refunds').values({ id: 'r1' }).execute();
+          record({ actor: 'u1', action: 'payment.refund', target: 'r1', outcome: 'ok' });
+          throw new Error('card network down');
+        }),
+      ).rejects.toThrow('card network down');
+      expect(await refundsIn()).toEqual([]);
+      expect(await audit.find()).toEqual([]);
+      expect(told).toEqual([]);
+    });
+
+    it('rolls back the act when its records cannot be stored', async () => {
+      await expect(
+        audit.transaction<void, ShopDatabase>(async (trx, record) => {
+          await trx.insertInto('refunds').values({ id: 'r1' }).execute();
+          record({ actor: 'u1', action: 'payment.refund', target: 'nul\u0000', outcome: 'ok' });
+        }),
+      ).rejects.toThrow();
+      expect(await refundsIn()).toEqual([]);
+      expect((await refund('u1', 'o1')).seq).toBe(1);
+    });
+
+    it('refuses a record made after the act settled', async () => {
+      let late: (() => void) | undefined;
+      await audit.transaction(async (_trx, record) => {
+        late = () => record({ actor: 'u1', action: 'order.refund', target: 'o1', outcome: 'ok' });
+      });
+      expect(late).toThrow(/made after its transaction's act settled/);
+      expect(await audit.find()).toEqual([]);
+    });
+
+    it('keeps one chain when transactions and appends interleave', async () => {
+      await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          i % 2
+            ? refund('u1', `o${i}`)
+            : audit.transaction(async (_trx, record) => {
+                record({ actor: 'u2', action: 'order.refund', target: `t${i}`, outcome: 'ok' });
+                record({ actor: 'u2', action: 'payment.refund', target: `t${i}`, outcome: 'ok' });
+              }),
+        ),
+      );
+      expect(await audit.verify()).toEqual({ service: 'shop', ok: true, records: 30 });
+    });
   });
 });

@@ -1,4 +1,4 @@
-import { sql, type Kysely } from '@citadel/database';
+import { sql, type Kysely, type Transaction } from '@citadel/database';
 import {
   chainHash,
   ChainVerifier,
@@ -29,8 +29,15 @@ export interface AuditQuery {
   limit?: number;
 }
 
-/** Called after each append, e.g. by the anomaly detector. Errors are the callee's own. */
-export type AuditListener = (record: AuditRecord) => Promise<void> | void;
+/**
+ * Told of each record once it is committed (the forwarder wakes on it). A notification,
+ * not a step of the write: it cannot undo the commit, so it must not throw (one that does
+ * fails the call that made the record, though the record is stored).
+ */
+export type AuditListener = (record: AuditRecord) => void;
+
+/** Records an event in the act's transaction (see {@link AuditLog.transaction}). */
+export type RecordAudit = (event: AuditEvent) => void;
 
 /** At most this many records go into one transaction (see {@link AuditLog.append}). */
 const MAX_BATCH = 256;
@@ -43,9 +50,14 @@ interface PendingAppend {
 
 /**
  * A service's tamper-evident audit trail: append-only records in its own database, each
- * carrying the hash of the one before it (see {@link chainHash}). Appends are serialised
- * in-process and, across replicas, by a transaction-scoped advisory lock, so the chain
- * never forks.
+ * carrying the hash of the one before it (see {@link chainHash}). Every write takes a
+ * transaction-scoped advisory lock, reads the chain's head and inserts after it, so the
+ * chain never forks, across replicas too. The table is also the service's outbox: the
+ * forwarder ships it to the monitor (forwarder.ts).
+ *
+ * An act that changes state writes its records with {@link transaction}, in the act's own
+ * transaction: the act and its records commit or roll back together, so no act goes
+ * unrecorded and no record claims an act that did not happen.
  *
  * Appends are group-committed: while one transaction is writing, the appends that arrive
  * queue up, and the next transaction writes all of them (up to {@link MAX_BATCH}) under one
@@ -65,9 +77,47 @@ export class AuditLog {
     readonly service: string,
   ) {}
 
-  /** Runs `listener` after every append (anomaly rules, metrics), in chain order. */
+  /** Runs `listener` after every record is committed, whichever way it was written. */
   onAppend(listener: AuditListener): void {
     this.listeners.push(listener);
+  }
+
+  /**
+   * Runs `act` in one transaction of the service's database together with the records it
+   * makes through `record`: they are written after `act` resolves, in the order made, under
+   * the same lock and head read as {@link append}, and commit with it. When `act` throws,
+   * neither its changes nor its records are stored. Listeners run after the commit.
+   *
+   * `record` belongs to this call: making a record after `act` has settled (a promise left
+   * running) throws, since that record could no longer commit with the act.
+   */
+  async transaction<T, DB = unknown>(
+    act: (trx: Transaction<DB>, record: RecordAudit) => Promise<T>,
+  ): Promise<T> {
+    const events: AuditEvent[] = [];
+    let open = true;
+    const record: RecordAudit = (event) => {
+      if (!open) {
+        throw new Error(
+          `audit record "${event.action}" made after its transaction's act settled: it cannot commit with the act`,
+        );
+      }
+      events.push(event);
+    };
+    let records: AuditRecord[] = [];
+    const result = await this.db.transaction().execute(async (trx) => {
+      let value: T;
+      try {
+        // The caller's tables live in the same schema; AuditDatabase only names ours.
+        value = await act(trx as unknown as Transaction<DB>, record);
+      } finally {
+        open = false;
+      }
+      records = await this.appendIn(trx, events);
+      return value;
+    });
+    for (const stored of records) this.notify(stored);
+    return result;
   }
 
   /** Appends one record and returns it once it is stored. */
@@ -91,11 +141,9 @@ export class AuditLog {
           for (const append of batch) append.reject(error);
           continue;
         }
-        // Listeners run in the queue too, record by record, so two rules never race on one
-        // window; a listener's failure fails that record's append, as it always has.
         for (const [i, append] of batch.entries()) {
           try {
-            for (const listener of this.listeners) await listener(records[i]!);
+            this.notify(records[i]!);
             append.resolve(records[i]!);
           } catch (error) {
             append.reject(error);
@@ -107,39 +155,53 @@ export class AuditLog {
     }
   }
 
+  private notify(record: AuditRecord): void {
+    for (const listener of this.listeners) listener(record);
+  }
+
   private write(events: AuditEvent[]): Promise<AuditRecord[]> {
-    return this.db.transaction().execute(async (trx) => {
-      await sql`select pg_advisory_xact_lock(${APPEND_LOCK})`.execute(trx);
-      const last = await trx
-        .selectFrom('audit_log')
-        .select(['seq', 'hash'])
-        .orderBy('seq', 'desc')
-        .limit(1)
-        .executeTakeFirst();
-      let seq = last ? Number(last.seq) : 0;
-      let prevHash = last?.hash ?? GENESIS_HASH;
-      const time = new Date().toISOString();
-      const records = events.map((event): AuditRecord => {
-        const unhashed = {
-          seq: ++seq,
-          time,
-          service: this.service,
-          actor: event.actor,
-          action: event.action,
-          target: event.target,
-          outcome: event.outcome,
-          callerService: event.callerService ?? '',
-          traceId: event.traceId ?? '',
-          detail: event.detail ?? '',
-          prevHash,
-        };
-        const record = { ...unhashed, hash: chainHash(unhashed) };
-        prevHash = record.hash;
-        return record;
-      });
-      await trx.insertInto('audit_log').values(records.map(toAuditRow)).execute();
-      return records;
+    return this.db.transaction().execute((trx) => this.appendIn(trx, events));
+  }
+
+  /**
+   * Chains `events` after the head and inserts them, inside `trx`. The advisory lock is
+   * held to the end of `trx`, so the head read here is still the head at its commit.
+   */
+  private async appendIn(
+    trx: Transaction<AuditDatabase>,
+    events: readonly AuditEvent[],
+  ): Promise<AuditRecord[]> {
+    if (events.length === 0) return [];
+    await sql`select pg_advisory_xact_lock(${APPEND_LOCK})`.execute(trx);
+    const last = await trx
+      .selectFrom('audit_log')
+      .select(['seq', 'hash'])
+      .orderBy('seq', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    let seq = last ? Number(last.seq) : 0;
+    let prevHash = last?.hash ?? GENESIS_HASH;
+    const time = new Date().toISOString();
+    const records = events.map((event): AuditRecord => {
+      const unhashed = {
+        seq: ++seq,
+        time,
+        service: this.service,
+        actor: event.actor,
+        action: event.action,
+        target: event.target,
+        outcome: event.outcome,
+        callerService: event.callerService ?? '',
+        traceId: event.traceId ?? '',
+        detail: event.detail ?? '',
+        prevHash,
+      };
+      const record = { ...unhashed, hash: chainHash(unhashed) };
+      prevHash = record.hash;
+      return record;
     });
+    await trx.insertInto('audit_log').values(records.map(toAuditRow)).execute();
+    return records;
   }
 
   /** Re-computes the whole chain, page by page, and names the first record that breaks it. */

@@ -1,9 +1,8 @@
 import { sql, type Kysely, type Migration } from '@citadel/database';
 
-/** The tables every service's audit trail lives in, inside the service's own schema. */
+/** The table every service's audit trail lives in, inside the service's own schema. */
 export interface AuditDatabase {
   audit_log: AuditLogTable;
-  alerts: AlertsTable;
 }
 
 export interface AuditLogTable {
@@ -22,19 +21,16 @@ export interface AuditLogTable {
   hash: string;
 }
 
-export interface AlertsTable {
-  id: string;
-  rule: string;
-  actor: string;
-  raised_at: Date | string;
-  detail: string;
-}
-
 /**
- * Creates the audit tables. A service adds this to its own migrations under its next
+ * Creates the audit table. A service adds this to its own migrations under its next
  * number (`'004-audit-log': AUDIT_LOG_MIGRATION`), so one schema and one set of
  * migrations serve the embedded default and PostgreSQL alike. `audit_log` comes out
- * append-only (see {@link AUDIT_APPEND_ONLY_MIGRATION}); `alerts` stays mutable.
+ * append-only (see {@link appendOnlyTable}).
+ *
+ * Databases migrated before the monitor existed also hold an `alerts` table this
+ * migration used to create for the in-service anomaly detector. The monitor raises alerts
+ * now (apps/monitor), so nothing reads or writes that table any more; it stays as it was
+ * (a migration never rewrites history) and an operator may drop it.
  */
 export const AUDIT_LOG_MIGRATION: Migration = {
   async up(db: Kysely<unknown>) {
@@ -61,16 +57,7 @@ export const AUDIT_LOG_MIGRATION: Migration = {
       .columns(['actor', 'action', 'time'])
       .execute();
     await db.schema.createIndex('audit_log_trace_id').on('audit_log').column('trace_id').execute();
-    await db.schema
-      .createTable('alerts')
-      .ifNotExists()
-      .addColumn('id', 'uuid', (column) => column.primaryKey())
-      .addColumn('rule', 'text', (column) => column.notNull())
-      .addColumn('actor', 'text', (column) => column.notNull())
-      .addColumn('raised_at', 'timestamptz', (column) => column.notNull().defaultTo(sql`now()`))
-      .addColumn('detail', 'text', (column) => column.notNull())
-      .execute();
-    await guardAuditLog(db);
+    await guardTable(db, 'audit_log');
   },
 };
 
@@ -79,18 +66,36 @@ export const AUDIT_LOG_MIGRATION: Migration = {
  * guard, under their next migration number (`'005-audit-append-only': …`). Idempotent, so
  * it is a no-op after {@link AUDIT_LOG_MIGRATION} on a new database.
  */
-export const AUDIT_APPEND_ONLY_MIGRATION: Migration = {
-  async up(db: Kysely<unknown>) {
-    await guardAuditLog(db);
-  },
-};
+export const AUDIT_APPEND_ONLY_MIGRATION: Migration = appendOnlyTable('audit_log');
+
+/**
+ * Makes `table`, a table of the service's own schema, append-only exactly as `audit_log`
+ * is (see {@link guardTable}): for any table that holds evidence, e.g. the monitor's copy
+ * of every service's records and the alerts its rules raise. Add it to the migrations
+ * right after the one that creates the table (`'002-alerts-append-only':
+ * appendOnlyTable('alerts')`). Idempotent. Once guarded, the table's shape is fixed for
+ * the service's role too (the admin's guard refuses ALTER TABLE on it), so create it
+ * complete first.
+ */
+export function appendOnlyTable(table: string): Migration {
+  if (!/^[a-z_][a-z0-9_]*$/.test(table)) {
+    throw new Error(
+      `appendOnlyTable: "${table}" is not a plain table name of the service's schema`,
+    );
+  }
+  return {
+    async up(db: Kysely<unknown>) {
+      await guardTable(db, table);
+    },
+  };
+}
 
 /** The schema the database admin installs the guard in (infra/vault/bootstrap, database-roles.ts). */
 const GUARD_SCHEMA = 'citadel_guard';
 
 /**
- * Issue 20: the audit records are append-only for the service's own role too, enforced by
- * PostgreSQL. Two triggers, in exactly the shape the admin's guard accepts (names,
+ * Issue 20: the audit records (and any table {@link appendOnlyTable} names) are append-only
+ * for the service's own role too, enforced by PostgreSQL. Two triggers, in exactly the shape the admin's guard accepts (names,
  * timing, events, level): a row trigger before UPDATE or DELETE, which fires whichever
  * way a row is reached (a view, a writable CTE, MERGE), and a statement trigger before
  * TRUNCATE, which fires no row triggers. INSERT and SELECT carry none.
@@ -108,7 +113,7 @@ const GUARD_SCHEMA = 'citadel_guard';
  * path is refused exactly as on a server; an attacker holding the data files at rest can
  * switch triggers off as any superuser can, and the hash chain is what catches that.
  */
-async function guardAuditLog(db: Kysely<unknown>): Promise<void> {
+async function guardTable(db: Kysely<unknown>, table: string): Promise<void> {
   const { rows } = await sql<{ guard: string | null; superuser: boolean; schema: string }>`
     select (select p.oid::regprocedure::text from pg_catalog.pg_proc p
               join pg_catalog.pg_namespace n on n.oid = p.pronamespace
@@ -120,7 +125,7 @@ async function guardAuditLog(db: Kysely<unknown>): Promise<void> {
   if (!refuse) {
     if (!superuser) {
       throw new Error(
-        `audit_log: the audit guard (schema ${GUARD_SCHEMA}) is missing from this database, and ` +
+        `${table}: the audit guard (schema ${GUARD_SCHEMA}) is missing from this database, and ` +
           `without it the ${schema} service's own role could rewrite its audit records; run the Vault bootstrap ` +
           'with CITADEL_DB_ADMIN_URL (it installs the guard) before starting the service',
       );
@@ -139,12 +144,12 @@ async function guardAuditLog(db: Kysely<unknown>): Promise<void> {
   }
   const present = await sql<{ tgname: string }>`
     select t.tgname from pg_catalog.pg_trigger t
-     where t.tgrelid = 'audit_log'::regclass and not t.tgisinternal`.execute(db);
+     where t.tgrelid = ${table}::regclass and not t.tgisinternal`.execute(db);
   const has = (name: string) => present.rows.some((row) => row.tgname === name);
   if (!has('citadel_append_only')) {
     await sql
       .raw(
-        `create trigger citadel_append_only before update or delete on audit_log
+        `create trigger citadel_append_only before update or delete on ${table}
          for each row execute function ${refuse}`,
       )
       .execute(db);
@@ -152,7 +157,7 @@ async function guardAuditLog(db: Kysely<unknown>): Promise<void> {
   if (!has('citadel_no_truncate')) {
     await sql
       .raw(
-        `create trigger citadel_no_truncate before truncate on audit_log
+        `create trigger citadel_no_truncate before truncate on ${table}
          for each statement execute function ${refuse}`,
       )
       .execute(db);
