@@ -200,6 +200,28 @@ describe('audit log (hash chain)', () => {
     expect(found.map((record) => record.target)).toEqual(['o1']);
   });
 
+  it('pages the hashes of the chain after a seq, at most 1000 a page', async () => {
+    const records = await Promise.all(
+      Array.from({ length: 1_005 }, (_, i) => refund('u1', `o${i}`)),
+    );
+    const page = await audit.hashes(2, 2);
+    expect(page).toEqual([
+      { seq: 3, hash: records[2]!.hash },
+      { seq: 4, hash: records[3]!.hash },
+    ]);
+    expect(await audit.hashes(0, 0)).toHaveLength(1_000);
+    expect(await audit.hashes(1, 5_000)).toHaveLength(1_000);
+    expect(await audit.hashes(1_000, 0)).toHaveLength(5);
+    expect(await audit.hashes(1_005, 10)).toEqual([]);
+  });
+
+  it('tells its head, the genesis hash when empty', async () => {
+    expect(await audit.head()).toEqual({ seq: 0, hash: GENESIS_HASH });
+    await refund('u1', 'o1');
+    const second = await refund('u1', 'o2');
+    expect(await audit.head()).toEqual({ seq: 2, hash: second.hash });
+  });
+
   describe('transaction', () => {
     beforeEach(() =>
       sql`create table refunds (id text primary key)`.execute(database.db).then(() => undefined),

@@ -39,6 +39,15 @@ export type AuditListener = (record: AuditRecord) => void;
 /** Records an event in the act's transaction (see {@link AuditLog.transaction}). */
 export type RecordAudit = (event: AuditEvent) => void;
 
+/** A record's place in the chain. */
+export interface ChainPosition {
+  seq: number;
+  hash: string;
+}
+
+/** The largest page of {@link AuditLog.hashes}. */
+export const MAX_HASHES = 1000;
+
 /** At most this many records go into one transaction (see {@link AuditLog.append}). */
 const MAX_BATCH = 256;
 
@@ -77,9 +86,16 @@ export class AuditLog {
     readonly service: string,
   ) {}
 
-  /** Runs `listener` after every record is committed, whichever way it was written. */
-  onAppend(listener: AuditListener): void {
+  /**
+   * Runs `listener` after every record is committed, whichever way it was written.
+   * Returns what stops it.
+   */
+  onAppend(listener: AuditListener): () => void {
     this.listeners.push(listener);
+    return () => {
+      const at = this.listeners.indexOf(listener);
+      if (at >= 0) this.listeners.splice(at, 1);
+    };
   }
 
   /**
@@ -226,6 +242,45 @@ export class AuditLog {
       after = Number(rows.at(-1)!.seq);
     }
     return { service: this.service, ok: true, records: verifier.count };
+  }
+
+  /** The newest record's place in the chain: seq 0 and the genesis hash when there is none. */
+  async head(): Promise<ChainPosition> {
+    const last = await this.db
+      .selectFrom('audit_log')
+      .select(['seq', 'hash'])
+      .orderBy('seq', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    return last ? { seq: Number(last.seq), hash: last.hash } : { seq: 0, hash: GENESIS_HASH };
+  }
+
+  /** Up to `limit` records after `afterSeq`, oldest first: what the forwarder ships next. */
+  async after(afterSeq: number, limit: number): Promise<AuditRecord[]> {
+    const rows = await this.db
+      .selectFrom('audit_log')
+      .selectAll()
+      .where('seq', '>', afterSeq)
+      .orderBy('seq', 'asc')
+      .limit(limit)
+      .execute();
+    return rows.map(fromRow);
+  }
+
+  /**
+   * The `(seq, hash)` of up to `limit` records after `afterSeq`, oldest first: what the
+   * auditor compares with the monitor's copy of the chain. A `limit` of 0 or more than
+   * {@link MAX_HASHES} means {@link MAX_HASHES} (ListAuditHashesRequest.limit).
+   */
+  async hashes(afterSeq: number, limit: number): Promise<ChainPosition[]> {
+    const rows = await this.db
+      .selectFrom('audit_log')
+      .select(['seq', 'hash'])
+      .where('seq', '>', afterSeq)
+      .orderBy('seq', 'asc')
+      .limit(limit > 0 ? Math.min(Math.trunc(limit), MAX_HASHES) : MAX_HASHES)
+      .execute();
+    return rows.map((row) => ({ seq: Number(row.seq), hash: row.hash }));
   }
 
   /** The newest records matching `query` (at most 200). */

@@ -13,7 +13,9 @@ export {
   toAuditRow,
   type AuditListener,
   type AuditQuery,
+  type ChainPosition,
   type ChainVerification,
+  MAX_HASHES,
   type RecordAudit,
 } from './audit-log.js';
 export {
@@ -23,3 +25,12 @@ export {
   type AuditDatabase,
   type AuditLogTable,
 } from './audit.migrations.js';
+export {
+  AuditForwarder,
+  DELIVERY_PAGE,
+  type DeliveredRecord,
+  type Delivery,
+  type ForwarderLog,
+  type ForwarderTiming,
+  type MonitorPort,
+} from './forwarder.js';
