@@ -1,6 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { Kysely } from '@citadel/database';
-import { AnomalyDetector, AuditLog } from '@citadel/audit';
+import { AuditLog } from '@citadel/audit';
 import { Catalogue } from './catalogue/catalogue.js';
 import { OrdersController } from './orders.controller.js';
 import type { OrderDatabase } from './orders/order.migrations.js';
@@ -14,7 +14,6 @@ export class OrderModule {
     db: Kysely<OrderDatabase>;
     payments: PaymentsPort;
     audit: AuditLog;
-    detector: AnomalyDetector;
   }): DynamicModule {
     return {
       module: OrderModule,
@@ -25,7 +24,6 @@ export class OrderModule {
         { provide: OrderRepository, useValue: new OrderRepository(deps.db) },
         { provide: PaymentsPort, useValue: deps.payments },
         { provide: AuditLog, useValue: deps.audit },
-        { provide: AnomalyDetector, useValue: deps.detector },
       ],
     };
   }

@@ -2,6 +2,5 @@
 // so a harness can compose the same handlers and storage. Running order is `main.ts` (through
 // serviceMain: mTLS, the east-west policy, the JWT guard); nothing here starts anything.
 export { OrderModule } from './app.module.js';
-export { ANOMALY_RULES } from './audit/anomaly.rules.js';
 export { ORDER_MIGRATIONS, type OrderDatabase } from './orders/order.migrations.js';
 export { PaymentsPort } from './orders/payments.port.js';

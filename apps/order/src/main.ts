@@ -1,9 +1,7 @@
 import 'reflect-metadata';
-import { AnomalyDetector } from '@citadel/audit';
 import { serviceMain } from '@citadel/auth';
 import { OrderModule } from './app.module.js';
 import { readCatalogueFile } from './catalogue/catalogue-file.js';
-import { ANOMALY_RULES } from './audit/anomaly.rules.js';
 import { Catalogue } from './catalogue/catalogue.js';
 import { GrpcPaymentsAdapter } from './orders/grpc-payments.adapter.js';
 import { ORDER_MIGRATIONS, type OrderDatabase } from './orders/order.migrations.js';
@@ -23,11 +21,10 @@ void serviceMain<OrderDatabase, 'payment'>({
       'catalogue replaced from ORDER_CATALOGUE_FILE',
     );
   },
-  module: ({ db, audit, logger, clients }) =>
+  module: ({ db, audit, clients }) =>
     OrderModule.forRoot({
       db,
       audit,
       payments: new GrpcPaymentsAdapter(clients.payment),
-      detector: new AnomalyDetector(db, audit, ANOMALY_RULES, logger),
     }),
 });

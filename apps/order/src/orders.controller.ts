@@ -51,12 +51,6 @@ export class OrdersController {
     return this.orders.cancel(call, request.id);
   }
 
-  @GrpcMethod('OrderService', 'ListAlerts')
-  @RequirePermission('alerts:read')
-  async listAlerts() {
-    return { alerts: await this.orders.alerts() };
-  }
-
   @GrpcMethod('OrderService', 'RefundOrder')
   @RequirePermission('orders:refund')
   refund(@Payload() request: OrderIdRequest, @CurrentCall() call: CallContext) {

@@ -58,7 +58,11 @@ export class Catalogue {
     });
   }
 
-  /** A price change is a sensitive act (seed 004: only admins modify pricing): audited. */
+  /**
+   * A price change is a sensitive act (seed 004: only admins modify pricing): the new price
+   * and its `product.price-change` record commit together. The old price is read under
+   * the row's lock, so the record names the price this change replaced.
+   */
   async setPrice(
     sku: string,
     priceCents: number,
@@ -67,24 +71,31 @@ export class Catalogue {
     if (!Number.isSafeInteger(priceCents) || priceCents <= 0 || priceCents > MAX_PRICE_CENTS) {
       throw invalidArgument(`price_cents must be an integer in 1..${MAX_PRICE_CENTS}`);
     }
-    const before = await this.find(sku);
-    if (!before) throw notFound('product not found');
-    const row = await this.db
-      .updateTable('products')
-      .set({ price_cents: priceCents })
-      .where('sku', '=', sku)
-      .returningAll()
-      .executeTakeFirstOrThrow();
-    await this.audit.append({
-      actor: by.actor,
-      action: 'product.price-change',
-      target: sku,
-      outcome: 'ok',
-      callerService: 'gateway',
-      traceId: by.traceId,
-      detail: `price_cents ${before.price_cents} -> ${priceCents}`,
+    return this.audit.transaction<Product, OrderDatabase>(async (trx, record) => {
+      const before = await trx
+        .selectFrom('products')
+        .select('price_cents')
+        .where('sku', '=', sku)
+        .forUpdate()
+        .executeTakeFirst();
+      if (!before) throw notFound('product not found');
+      const row = await trx
+        .updateTable('products')
+        .set({ price_cents: priceCents })
+        .where('sku', '=', sku)
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      record({
+        actor: by.actor,
+        action: 'product.price-change',
+        target: sku,
+        outcome: 'ok',
+        callerService: 'gateway',
+        traceId: by.traceId,
+        detail: `price_cents ${Number(before.price_cents)} -> ${priceCents}`,
+      });
+      return toProduct(row);
     });
-    return toProduct(row);
   }
 }
 

@@ -1,5 +1,5 @@
 import type { Order } from '@citadel/contracts';
-import { isUniqueViolation, type Kysely, type Selectable } from '@citadel/database';
+import type { Kysely, Selectable } from '@citadel/database';
 import type { OrderDatabase, OrdersTable } from './order.migrations.js';
 
 /** An order as stored: the message plus what idempotency needs. */
@@ -16,6 +16,14 @@ export interface StoredOrder extends Order {
  */
 export class OrderRepository {
   constructor(private readonly db: Kysely<OrderDatabase>) {}
+
+  /**
+   * The same repository on `trx` (AuditLog.transaction's): its writes commit or roll back
+   * with that transaction, and so with the audit records made in it.
+   */
+  within(trx: Kysely<OrderDatabase>): OrderRepository {
+    return new OrderRepository(trx);
+  }
 
   async findById(id: string): Promise<StoredOrder | undefined> {
     const row = await this.db
@@ -42,29 +50,30 @@ export class OrderRepository {
     return (await query.execute()).map(fromRow);
   }
 
-  /** Inserts a new order; false when the user already used this idempotency key. */
+  /**
+   * Inserts a new order; false when the user already used this idempotency key. The
+   * conflict is skipped, not raised: a unique violation would abort the transaction the
+   * insert runs in, and with it everything else done there.
+   */
   async insert(order: StoredOrder): Promise<boolean> {
-    try {
-      await this.db
-        .insertInto('orders')
-        .values({
-          id: order.id,
-          user_id: order.user_id,
-          status: order.status,
-          items: JSON.stringify(order.items),
-          total_cents: order.total_cents,
-          currency: order.currency,
-          payment_token: order.paymentToken,
-          idempotency_key: order.idempotencyKey,
-          request_hash: order.requestHash,
-          created_at: order.created_at,
-        })
-        .execute();
-      return true;
-    } catch (error) {
-      if (isUniqueViolation(error)) return false;
-      throw error;
-    }
+    const inserted = await this.db
+      .insertInto('orders')
+      .values({
+        id: order.id,
+        user_id: order.user_id,
+        status: order.status,
+        items: JSON.stringify(order.items),
+        total_cents: order.total_cents,
+        currency: order.currency,
+        payment_token: order.paymentToken,
+        idempotency_key: order.idempotencyKey,
+        request_hash: order.requestHash,
+        created_at: order.created_at,
+      })
+      .onConflict((conflict) => conflict.columns(['user_id', 'idempotency_key']).doNothing())
+      .returning('id')
+      .executeTakeFirst();
+    return inserted !== undefined;
   }
 
   /** Moves an order from one status to the next; undefined when it was not in `from`. */

@@ -14,9 +14,10 @@ import {
   unavailable,
   type UserContext,
 } from '@citadel/transport';
-import { AnomalyDetector, AuditLog } from '@citadel/audit';
+import { AuditLog, type AuditEvent } from '@citadel/audit';
 import { activeTraceId } from '@citadel/observability';
 import { Catalogue } from '../catalogue/catalogue.js';
+import type { OrderDatabase } from './order.migrations.js';
 import { OrderRepository, type StoredOrder } from './order.repository.js';
 import { PaymentsPort } from './payments.port.js';
 
@@ -25,6 +26,8 @@ export const MAX_QUANTITY = 100;
 const IDEMPOTENCY_KEY = /^[A-Za-z0-9_.:-]{1,128}$/;
 const PAYMENT_TOKEN = /^tok_[a-z0-9_]{1,40}$/;
 const DEFAULT_PAYMENT_TOKEN = 'tok_visa';
+/** The act that settles a paid order, as its audit record names it. */
+const SETTLED_BY = { cancelled: 'order.cancel', refunded: 'order.refund' } as const;
 
 @Injectable()
 export class OrderService {
@@ -36,7 +39,6 @@ export class OrderService {
     private readonly catalogue: Catalogue,
     private readonly payments: PaymentsPort,
     private readonly audit: AuditLog,
-    private readonly detector: AnomalyDetector,
   ) {}
 
   /**
@@ -46,7 +48,8 @@ export class OrderService {
    * times, and however concurrently, they arrive; the same key for a different request is
    * refused. The order is written as `pending` before payment is asked, and the charge
    * carries the order's own idempotency key, so a retry after a failure in between finishes
-   * the same order and payment instead of making new ones.
+   * the same order and payment instead of making new ones. The order and its
+   * `order.create` record commit together.
    */
   async create(call: CallContext, request: CreateOrderRequest): Promise<Order> {
     const user = call.user!;
@@ -80,12 +83,16 @@ export class OrderService {
       idempotencyKey: key,
       requestHash: key ? requestHash : null,
     };
-    if (!(await this.orders.insert(order))) {
+    const placed = await this.audit.transaction<boolean, OrderDatabase>(async (trx, record) => {
+      if (!(await this.orders.within(trx).insert(order))) return false;
+      record(this.acted(call, 'order.create', order.id));
+      return true;
+    });
+    if (!placed) {
       // A concurrent twin with the same key got there first: answer as it does.
       const twin = await this.orders.findByIdempotencyKey(user.id, key!);
       return this.replay(call, twin!, requestHash);
     }
-    await this.record(call, 'order.create', order.id);
     return this.pay(call, order);
   }
 
@@ -116,33 +123,25 @@ export class OrderService {
     const order = await this.get(call, id);
     if (!canActOn(user, order.user_id, 'orders:cancel:own', 'orders:cancel:any'))
       throw permissionDenied();
-    const cancelled = await this.settle(call, order, 'cancelled', 'customer cancellation');
-    await this.record(call, 'order.cancel', order.id);
-    return cancelled;
+    return this.settle(call, order, 'cancelled', 'customer cancellation');
   }
 
-  /** Support agents and admins. */
+  /** Support agents and admins. Refunding twice returns the refunded order. */
   async refund(call: CallContext, id: string): Promise<Order> {
     const order = await this.get(call, id);
-    const refunded = await this.settle(call, order, 'refunded', 'support refund');
-    await this.record(call, 'order.refund', order.id);
-    return refunded;
+    return this.settle(call, order, 'refunded', 'support refund');
   }
 
-  /** Security alerts raised on this service's audit stream (admins; checked by the guard). */
-  alerts() {
-    return this.detector.alerts();
-  }
-
-  private record(call: CallContext, action: string, target: string) {
-    return this.audit.append({
+  /** The record of an act the caller's user did, for the act's own transaction. */
+  private acted(call: CallContext, action: string, target: string): AuditEvent {
+    return {
       actor: call.user!.id,
       action,
       target,
       outcome: 'ok',
       callerService: call.caller,
       traceId: activeTraceId(),
-    });
+    };
   }
 
   private async price(items: OrderItem[]) {
@@ -255,6 +254,14 @@ export class OrderService {
     );
   }
 
+  /**
+   * Refunds a paid order's payment, then moves the order to `outcome` with its record
+   * (`order.cancel`, `order.refund`) in one transaction. Payment is asked first and outside
+   * the transaction: a remote call must not hold the order's row locked, and a refund
+   * answered but not settled here is finished by the retry (payment refunds once). Only
+   * the call whose transition settles the order records it; an order already settled,
+   * by an earlier call or a concurrent one, is answered as it is.
+   */
   private async settle(
     call: CallContext,
     order: Order,
@@ -270,7 +277,15 @@ export class OrderService {
         ? permissionDenied()
         : unavailable('payment service unavailable');
     }
-    const settled = await this.orders.transition(order.id, 'paid', { status: outcome });
+    const settled = await this.audit.transaction<StoredOrder | undefined, OrderDatabase>(
+      async (trx, record) => {
+        const moved = await this.orders.within(trx).transition(order.id, 'paid', {
+          status: outcome,
+        });
+        if (moved) record(this.acted(call, SETTLED_BY[outcome], order.id));
+        return moved;
+      },
+    );
     // A concurrent cancel or refund settled it first; the payment refunded once either way.
     return toMessage(settled ?? (await this.orders.findById(order.id))!);
   }
