@@ -2,8 +2,10 @@ import { Controller, Inject, type Type } from '@nestjs/common';
 import { GrpcMethod } from '@nestjs/microservices';
 import { AuditLog, toAuditRow } from '@citadel/audit';
 import type {
+  AuditHashes,
   AuditRecord,
   AuditVerification,
+  ListAuditHashesRequest,
   ListAuditRequest,
   ListAuditResponse,
 } from '@citadel/contracts';
@@ -12,7 +14,8 @@ import { AllowServiceCaller, RequirePermission } from './internal-jwt.guard.js';
 /**
  * The audit methods every Citadel service serves on its own gRPC service (`grpcService`,
  * e.g. `OrderService`): the operators' `auditor` identity or an admin may verify the
- * chain; admins may read records. Registered by {@link runGrpcService}.
+ * chain and page its hashes (to compare with the monitor's copy); admins may read
+ * records. Registered by {@link runGrpcService}.
  */
 export function auditControllerFor(grpcService: string): Type<unknown> {
   @Controller()
@@ -46,6 +49,18 @@ export function auditControllerFor(grpcService: string): Type<unknown> {
       return {
         records: records.map((record): AuditRecord => ({ ...toAuditRow(record), seq: record.seq })),
       };
+    }
+
+    /**
+     * The chain's `(seq, hash)` pairs after `after_seq`, oldest first: `npm run
+     * audit:verify` pages these against the monitor's ListChainHashes to name the first
+     * record that differs. `service` names a chain only at the monitor; here it is this one.
+     */
+    @GrpcMethod(grpcService, 'ListAuditHashes')
+    @AllowServiceCaller('auditor')
+    @RequirePermission('audit:read')
+    async hashes(request: ListAuditHashesRequest): Promise<AuditHashes> {
+      return { hashes: await this.audit.hashes(request.after_seq || 0, request.limit || 0) };
     }
   }
   return AuditController;

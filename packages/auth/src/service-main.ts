@@ -1,5 +1,6 @@
 import type { DynamicModule, INestMicroservice, Type } from '@nestjs/common';
-import { AuditLog, type AuditDatabase } from '@citadel/audit';
+import { AuditForwarder, AuditLog, type AuditDatabase, type MonitorPort } from '@citadel/audit';
+import type { ChainHead } from '@citadel/contracts';
 import {
   failStart,
   grpcAddress,
@@ -57,9 +58,10 @@ export interface ServiceMainOptions<DB extends AuditDatabase, C extends GrpcServ
  * its own AppRole (fails closed), its mTLS identity from Vault, its own database with
  * credentials from Vault (embedded PostgreSQL in local mode), its audit trail, a JWT
  * verifier whose keys come from auth's JWKS over mTLS, and then {@link runGrpcService}:
- * mutual TLS, the east-west policy (interceptor) and the internal JWT guard on every method. Exits with a
- * one-line message when any of it fails. `npm run new:service` generates a `main.ts` that
- * is one call to this.
+ * mutual TLS, the east-west policy (interceptor) and the internal JWT guard on every method.
+ * Once it listens, every service but the monitor forwards its audit trail to the monitor
+ * ({@link AuditForwarder}). Exits with a one-line message when any of it fails.
+ * `npm run new:service` generates a `main.ts` that is one call to this.
  */
 export function serviceMain<DB extends AuditDatabase, C extends GrpcServiceName = never>(
   options: ServiceMainOptions<DB, C>,
@@ -76,7 +78,10 @@ async function startService<DB extends AuditDatabase, C extends GrpcServiceName>
   const vault = await openServiceVault(env, service, logger);
   const clients: Partial<Record<GrpcServiceName, ServiceClient>> = {};
   let database: ServiceDatabase<DB> | undefined;
+  let forwarder: AuditForwarder | undefined;
   const release = async () => {
+    // The forwarder reads the database and calls the monitor: it stops before either closes.
+    await forwarder?.stop();
     for (const client of Object.values(clients)) client?.close();
     vault.close();
     await database?.close();
@@ -91,7 +96,10 @@ async function startService<DB extends AuditDatabase, C extends GrpcServiceName>
     logger.info({ event: 'database.ready', kind: database.kind }, `${service} database ready`);
     // DB extends AuditDatabase, which Kysely's invariant generics cannot see on their own.
     const audit = new AuditLog(database.db as unknown as Kysely<AuditDatabase>, service);
-    for (const callee of new Set<GrpcServiceName>(['auth', ...(options.calls ?? [])])) {
+    const forwards = service !== 'monitor';
+    const callees: GrpcServiceName[] = ['auth', ...(options.calls ?? [])];
+    if (forwards) callees.push('monitor');
+    for (const callee of new Set(callees)) {
       clients[callee] = new ServiceClient(callee, grpcAddress(env, callee), tls);
     }
     const verifier = verifierFromAuth(service, clients.auth!, (error) =>
@@ -106,7 +114,7 @@ async function startService<DB extends AuditDatabase, C extends GrpcServiceName>
       clients: clients as Record<C | 'auth', ServiceClient>,
     };
     await options.prepare?.(deps);
-    return await runGrpcService({
+    const app = await runGrpcService({
       service,
       module: options.module(deps),
       audit,
@@ -117,8 +125,24 @@ async function startService<DB extends AuditDatabase, C extends GrpcServiceName>
       port: servicePort(env, service),
       onClose: release,
     });
+    if (forwards) {
+      forwarder = new AuditForwarder(audit, monitorPort(clients.monitor!), logger);
+      forwarder.start();
+    }
+    return app;
   } catch (error) {
     await release().catch(() => undefined);
     throw error;
   }
+}
+
+/**
+ * The monitor's Deliver and GetHead over the service's mTLS client. A self call: no user
+ * JWT; the monitor takes the chain from this service's certificate.
+ */
+function monitorPort(client: ServiceClient): MonitorPort {
+  return {
+    getHead: (signal) => client.call<ChainHead>('GetHead', {}, { signal }),
+    deliver: (delivery, signal) => client.call<ChainHead>('Deliver', delivery, { signal }),
+  };
 }
