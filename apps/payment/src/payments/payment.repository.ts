@@ -11,6 +11,14 @@ export interface StoredPayment extends Payment {
 export class PaymentRepository {
   constructor(private readonly db: Kysely<PaymentDatabase>) {}
 
+  /**
+   * The same repository on `trx` (AuditLog.transaction's): its writes commit or roll back
+   * with that transaction, and so with the audit records made in it.
+   */
+  within(trx: Kysely<PaymentDatabase>): PaymentRepository {
+    return new PaymentRepository(trx);
+  }
+
   async findById(id: string): Promise<StoredPayment | undefined> {
     const row = await this.db
       .selectFrom('payments')
@@ -55,8 +63,14 @@ export class PaymentRepository {
     }
   }
 
-  /** Records the provider's answer for a pending payment. */
-  async settleCapture(id: string, outcome: { status: 'captured' | 'declined'; reason: string }) {
+  /**
+   * Records the provider's answer for a pending payment; undefined when it was no longer
+   * pending (a concurrent capture settled it first).
+   */
+  async settleCapture(
+    id: string,
+    outcome: { status: 'captured' | 'declined'; reason: string },
+  ): Promise<StoredPayment | undefined> {
     const row = await this.db
       .updateTable('payments')
       .set({ status: outcome.status, decline_reason: outcome.reason })
@@ -64,8 +78,7 @@ export class PaymentRepository {
       .where('status', '=', 'pending')
       .returningAll()
       .executeTakeFirst();
-    // No row: a concurrent capture settled it first; answer with what it stored.
-    return row ? fromRow(row) : (await this.findById(id))!;
+    return row && fromRow(row);
   }
 
   /**

@@ -1,7 +1,7 @@
-import { AuditLog } from '@citadel/audit';
+import { AuditLog, detailFacts } from '@citadel/audit';
 import { status } from '@grpc/grpc-js';
 import type { RpcException } from '@nestjs/microservices';
-import { openServiceDatabase, type ServiceDatabase } from '@citadel/database';
+import { openServiceDatabase, sql, type ServiceDatabase } from '@citadel/database';
 import { SimulatedProvider } from '../provider/simulated-provider.js';
 import { PAYMENT_MIGRATIONS, type PaymentDatabase } from './payment.migrations.js';
 import { PaymentRepository } from './payment.repository.js';
@@ -167,6 +167,15 @@ describe('PaymentService (embedded PostgreSQL)', () => {
     expect((await service.get(sam, payment.id)).id).toBe(payment.id);
   });
 
+  it.each(['', 'o 1', 'o-1; drop table payments', 'o'.repeat(129)])(
+    'refuses order id %p (the charge record states it as one word)',
+    async (orderId) => {
+      expect(await codeOf(service.charge(alice, charge({ order_id: orderId })))).toBe(
+        status.INVALID_ARGUMENT,
+      );
+    },
+  );
+
   it('puts every charge and refund on the audit record, chained', async () => {
     const before = (await audit.find()).length;
     const payment = await service.charge(
@@ -191,6 +200,91 @@ describe('PaymentService (embedded PostgreSQL)', () => {
       ['payment.charge', 'u-audit', 'ok'],
     ]);
     expect(records[1]!.traceId).toBe('a'.repeat(32));
+    expect(detailFacts(records[1]!.detail)).toEqual({
+      order_id: 'o-audit',
+      amount_cents: '1200',
+      currency: 'EUR',
+    });
+    expect(records[0]!.detail).toBe('refund amount_cents=1200 currency=EUR');
     expect((await audit.verify()).ok).toBe(true);
+  });
+
+  it('records a decline with its reason and the facts of the charge', async () => {
+    const payment = await service.charge(alice, charge({ payment_token: 'tok_decline' }));
+    const [record] = (await audit.find({ action: 'payment.charge' })).filter(
+      (candidate) => candidate.target === payment.id,
+    );
+    expect(record).toMatchObject({ outcome: 'failed', actor: 'u-alice' });
+    expect(record!.detail).toBe(
+      `declined: card_declined order_id=${payment.order_id} amount_cents=2400 currency=EUR`,
+    );
+  });
+
+  it('records a charge once: by the call that settles it, a retry after a crash included', async () => {
+    const request = charge({ payment_token: 'tok_slow' });
+    const [first] = await Promise.all(
+      Array.from({ length: 5 }, () => service.charge(alice, request)),
+    );
+    await service.charge(alice, request);
+    const recordsOf = async (id: string) =>
+      (await audit.find({ action: 'payment.charge' })).filter((record) => record.target === id);
+    expect(await recordsOf(first!.id)).toHaveLength(1);
+
+    // Left pending by a process that died mid-capture: the retry settles it, and records it.
+    const pending = charge();
+    const id = '00000000-0000-4000-8000-000000000002';
+    await database.db
+      .insertInto('payments')
+      .values({
+        id,
+        order_id: pending.order_id,
+        user_id: 'u-alice',
+        amount_cents: 2400,
+        currency: 'EUR',
+        status: 'pending',
+        payment_token: 'tok_visa',
+        idempotency_key: pending.idempotency_key,
+      })
+      .execute();
+    await service.charge(alice, pending);
+    expect(await recordsOf(id)).toHaveLength(1);
+  });
+
+  describe('a money movement and its record commit together', () => {
+    // The embedded database runs as its superuser, so a spec may add a trigger that fails
+    // the records of one actor only.
+    const quinn = { id: 'u-quinn', role: 'support_agent' };
+    beforeAll(async () => {
+      await sql`
+        create function fail_for_spec() returns trigger language plpgsql as $$
+        begin raise exception 'refused by the spec (%)', tg_table_name; end $$`.execute(
+        database.db,
+      );
+      await sql`
+        create trigger fail_records_of_quinn before insert on audit_log for each row
+        when (new.actor = 'u-quinn') execute function fail_for_spec()`.execute(database.db);
+    });
+
+    it('a refund whose record fails pays nothing back', async () => {
+      const payment = await service.charge(alice, charge());
+      await expect(service.refund(quinn, payment.id)).rejects.toThrow(/refused by the spec/);
+      expect(await service.get(sam, payment.id)).toMatchObject({
+        status: 'captured',
+        refunded_cents: 0,
+      });
+      // Someone whose record can be written refunds it, once.
+      expect(await service.refund(sam, payment.id)).toMatchObject({ status: 'refunded' });
+    });
+
+    it('a capture whose record fails leaves the payment pending, for the retry to settle', async () => {
+      const quinnsCharge = charge({ user_id: 'u-quinn' });
+      const customer = { id: 'u-quinn', role: 'customer' };
+      await expect(service.charge(customer, quinnsCharge)).rejects.toThrow(/refused by the spec/);
+      const [stored] = await paymentsOf(quinnsCharge.order_id);
+      expect(stored).toMatchObject({ status: 'pending' });
+      expect(
+        (await audit.find({ action: 'payment.charge' })).filter((r) => r.target === stored!.id),
+      ).toEqual([]);
+    });
   });
 });

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { AuditLog } from '@citadel/audit';
+import { AuditLog, withFacts, type AuditEvent } from '@citadel/audit';
 import { can, canActOn } from '@citadel/auth';
 import type { ChargeRequest, Payment } from '@citadel/contracts';
 import {
@@ -11,6 +11,7 @@ import {
   type UserContext,
 } from '@citadel/transport';
 import { PaymentProvider } from '../provider/payment-provider.port.js';
+import type { PaymentDatabase } from './payment.migrations.js';
 import { PaymentRepository, type StoredPayment } from './payment.repository.js';
 
 const MAX_AMOUNT_CENTS = 100_000_000;
@@ -21,6 +22,8 @@ export interface PaymentLog {
   info(details: object, message: string): void;
 }
 const TOKEN = /^tok_[a-z0-9_]{1,40}$/;
+/** Order's ids (UUIDs) and anything alike: one word, so the charge's record can state it. */
+const ORDER_ID = /^[A-Za-z0-9_.:-]{1,128}$/;
 
 @Injectable()
 export class PaymentService {
@@ -41,7 +44,8 @@ export class PaymentService {
    * Exactly once: the payment row, keyed by the idempotency key, is written before the
    * provider is asked. A retry, a duplicate, or a retry after this process died mid-charge
    * finds that row and finishes it (the provider dedups on the payment id) instead of
-   * charging again.
+   * charging again. The `payment.charge` record commits with the provider's answer
+   * (captured or declined), written by whichever call settles the payment.
    */
   async charge(user: UserContext, request: ChargeRequest, traceId?: string): Promise<Payment> {
     if (request.user_id !== user.id)
@@ -55,8 +59,11 @@ export class PaymentService {
     }
     if (!/^[A-Z]{3}$/.test(request.currency))
       throw invalidArgument('currency must be an ISO 4217 code');
-    if (!request.order_id || !request.idempotency_key || request.idempotency_key.length > 128) {
-      throw invalidArgument('order_id and idempotency_key are required');
+    if (!request.idempotency_key || request.idempotency_key.length > 128) {
+      throw invalidArgument('idempotency_key is required (at most 128 characters)');
+    }
+    if (!ORDER_ID.test(request.order_id ?? '')) {
+      throw invalidArgument('order_id must be 1..128 of [A-Za-z0-9_.:-]');
     }
     const token = request.payment_token || 'tok_visa';
     if (!TOKEN.test(token)) throw invalidArgument('payment_token is malformed');
@@ -77,25 +84,14 @@ export class PaymentService {
     const inserted = await this.payments.insert(fresh);
     const payment = inserted ? fresh : await this.existing(user, request, token);
     const settled = payment.status === 'pending' ? await this.capture(payment, traceId) : payment;
-    if (inserted) {
-      await this.audit.append({
-        actor: user.id,
-        action: 'payment.charge',
-        target: settled.id,
-        outcome: settled.status === 'captured' ? 'ok' : 'failed',
-        callerService: 'order',
-        traceId,
-        detail: `order ${settled.order_id}, ${settled.amount_cents} ${settled.currency}${
-          settled.decline_reason ? `, declined: ${settled.decline_reason}` : ''
-        }`,
-      });
-    }
     return toMessage(settled);
   }
 
   /**
    * Refunds a payment in full, once: a second refund returns the refunded payment.
    * Support agents refund anyone's; a customer only cancels (and so refunds) their own.
+   * The refund and its `payment.refund` record, with the amount paid back (the monitor
+   * sums them per actor), commit together.
    */
   async refund(user: UserContext, paymentId: string, traceId?: string): Promise<Payment> {
     const payment = await this.payments.findById(paymentId);
@@ -106,18 +102,13 @@ export class PaymentService {
     if (!allowed) throw permissionDenied();
     if (payment.status === 'refunded') return toMessage(payment);
     if (payment.status !== 'captured') throw failedPrecondition(`payment is ${payment.status}`);
-    const refunded = await this.payments.refundInFull(paymentId);
-    if (refunded) {
-      await this.audit.append({
-        actor: user.id,
-        action: 'payment.refund',
-        target: paymentId,
-        outcome: 'ok',
-        callerService: 'order',
-        traceId,
-        detail: `${refunded.refunded_cents} ${refunded.currency}`,
-      });
-    }
+    const refunded = await this.audit.transaction<StoredPayment | undefined, PaymentDatabase>(
+      async (trx, record) => {
+        const paid = await this.payments.within(trx).refundInFull(paymentId);
+        if (paid) record(refundRecord(user, paid, traceId));
+        return paid;
+      },
+    );
     // Lost a race with a concurrent refund: that one paid out; report its result.
     return toMessage(refunded ?? (await this.payments.findById(paymentId))!);
   }
@@ -164,11 +155,12 @@ export class PaymentService {
           currency: payment.currency,
         })
         .then((outcome) =>
-          this.payments.settleCapture(
-            payment.id,
+          this.settle(
+            payment,
             outcome.approved
               ? { status: 'captured', reason: '' }
               : { status: 'declined', reason: outcome.reason },
+            traceId,
           ),
         )
         .finally(() => this.inFlight.delete(payment.id));
@@ -176,6 +168,60 @@ export class PaymentService {
     }
     return running;
   }
+
+  /** The provider's answer and its `payment.charge` record, in one transaction. */
+  private async settle(
+    payment: StoredPayment,
+    outcome: { status: 'captured' | 'declined'; reason: string },
+    traceId: string | undefined,
+  ): Promise<StoredPayment> {
+    const settled = await this.audit.transaction<StoredPayment | undefined, PaymentDatabase>(
+      async (trx, record) => {
+        const stored = await this.payments.within(trx).settleCapture(payment.id, outcome);
+        if (stored) record(chargeRecord(stored, traceId));
+        return stored;
+      },
+    );
+    // Not pending any more: a concurrent capture settled it first; answer with what it stored.
+    return settled ?? (await this.payments.findById(payment.id))!;
+  }
+}
+
+/** The charge as settled: order charges for the user it acts for; the facts are the monitor's. */
+function chargeRecord(payment: StoredPayment, traceId: string | undefined): AuditEvent {
+  const declined = payment.status === 'declined';
+  return {
+    actor: payment.user_id,
+    action: 'payment.charge',
+    target: payment.id,
+    outcome: declined ? 'failed' : 'ok',
+    callerService: 'order',
+    traceId,
+    detail: withFacts(declined ? `declined: ${payment.decline_reason}` : 'captured', {
+      order_id: payment.order_id,
+      amount_cents: payment.amount_cents,
+      currency: payment.currency,
+    }),
+  };
+}
+
+function refundRecord(
+  user: UserContext,
+  payment: StoredPayment,
+  traceId: string | undefined,
+): AuditEvent {
+  return {
+    actor: user.id,
+    action: 'payment.refund',
+    target: payment.id,
+    outcome: 'ok',
+    callerService: 'order',
+    traceId,
+    detail: withFacts('refund', {
+      amount_cents: payment.refunded_cents,
+      currency: payment.currency,
+    }),
+  };
 }
 
 function toMessage({ idempotencyKey: _key, paymentToken: _token, ...payment }: StoredPayment) {
