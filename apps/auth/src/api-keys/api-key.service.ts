@@ -5,6 +5,7 @@ import { can, isPermission, UNSCOPABLE } from '@citadel/auth';
 import type { ApiKey, CreatedApiKey } from '@citadel/contracts';
 import { invalidArgument, notFound, type UserContext } from '@citadel/transport';
 import { hashOpaqueToken, newApiKey } from '../tokens/opaque-token.js';
+import type { AuthDatabase } from '../users/auth.migrations.js';
 import { ApiKeyStore, type StoredApiKey } from './api-key.store.js';
 
 const MAX_KEYS_PER_USER = 20;
@@ -54,14 +55,17 @@ export class ApiKeyService {
       createdAt: now,
       expiresAt: new Date(now.getTime() + ttlDays * 86_400_000),
     };
-    await this.keys.save({ ...key, hash: hashOpaqueToken(secret) });
-    await this.audit.append({
-      actor: owner.id,
-      action: 'api-key.create',
-      target: key.id,
-      outcome: 'ok',
-      traceId,
-      detail: `scopes: ${scopes.join(' ')}`,
+    // The key and its `api-key.create` record commit together.
+    await this.audit.transaction<void, AuthDatabase>(async (trx, record) => {
+      await this.keys.within(trx).save({ ...key, hash: hashOpaqueToken(secret) });
+      record({
+        actor: owner.id,
+        action: 'api-key.create',
+        target: key.id,
+        outcome: 'ok',
+        traceId,
+        detail: `scopes: ${scopes.join(' ')}`,
+      });
     });
     return { key: toApiKey(key), secret };
   }
@@ -70,15 +74,19 @@ export class ApiKeyService {
     return (await this.keys.listFor(owner.id)).map(toApiKey);
   }
 
+  /** The deletion and its `api-key.revoke` record commit together; a miss is recorded too. */
   async revoke(owner: UserContext, id: string, traceId?: string): Promise<void> {
-    const revoked = await this.keys.revoke(owner.id, id);
-    await this.audit.append({
-      actor: owner.id,
-      action: 'api-key.revoke',
-      target: id,
-      outcome: revoked ? 'ok' : 'failed',
-      traceId,
-      ...(revoked ? {} : { detail: 'no such key for this owner' }),
+    const revoked = await this.audit.transaction<boolean, AuthDatabase>(async (trx, record) => {
+      const deleted = await this.keys.within(trx).revoke(owner.id, id);
+      record({
+        actor: owner.id,
+        action: 'api-key.revoke',
+        target: id,
+        outcome: deleted ? 'ok' : 'failed',
+        traceId,
+        ...(deleted ? {} : { detail: 'no such key for this owner' }),
+      });
+      return deleted;
     });
     if (!revoked) throw notFound('API key not found');
   }

@@ -15,6 +15,14 @@ export interface StoredApiKey {
 export class ApiKeyStore {
   constructor(private readonly db: Kysely<AuthDatabase>) {}
 
+  /**
+   * The same store on `trx` (AuditLog.transaction's): its writes commit or roll back with
+   * that transaction, and so with the audit records made in it.
+   */
+  within(trx: Kysely<AuthDatabase>): ApiKeyStore {
+    return new ApiKeyStore(trx);
+  }
+
   async save(key: StoredApiKey & { hash: string }): Promise<void> {
     await this.db
       .insertInto('api_keys')

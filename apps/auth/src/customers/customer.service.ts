@@ -3,6 +3,7 @@ import { AuditLog } from '@citadel/audit';
 import type { Customer } from '@citadel/contracts';
 import { notFound } from '@citadel/transport';
 import { TokenStore } from '../tokens/token.store.js';
+import type { AuthDatabase } from '../users/auth.migrations.js';
 import { UserRepository } from '../users/user.repository.js';
 
 @Injectable()
@@ -19,19 +20,24 @@ export class CustomerService {
       .map(({ id, email, role }) => ({ id, email, role }));
   }
 
-  /** Deletes a customer account and kills every token it holds at once. */
+  /**
+   * Deletes a customer account and kills every token it holds at once; the deletion and
+   * its `customer.delete` record commit together.
+   */
   async delete(id: string, actor: string, traceId?: string): Promise<void> {
     const user = await this.users.findById(id);
     if (!user || user.role !== 'customer') throw notFound('customer not found');
-    await this.tokens.revokeAllFor(id);
-    await this.users.delete(id);
-    await this.audit.append({
-      actor,
-      action: 'customer.delete',
-      target: id,
-      outcome: 'ok',
-      callerService: 'gateway',
-      traceId,
+    await this.audit.transaction<void, AuthDatabase>(async (trx, record) => {
+      await this.tokens.within(trx).revokeAllFor(id);
+      if (!(await this.users.within(trx).delete(id))) return;
+      record({
+        actor,
+        action: 'customer.delete',
+        target: id,
+        outcome: 'ok',
+        callerService: 'gateway',
+        traceId,
+      });
     });
   }
 }

@@ -4,7 +4,7 @@ import { decodeJwt } from 'jose';
 import { KeyRing } from '../signing/key-ring.js';
 import { storedSigningKey } from '../signing/stored-signing-key.fixture.js';
 import { PasswordHasher } from '../users/password-hasher.js';
-import { openServiceDatabase, type ServiceDatabase } from '@citadel/database';
+import { openServiceDatabase, sql, type ServiceDatabase } from '@citadel/database';
 import { AUTH_MIGRATIONS, type AuthDatabase } from '../users/auth.migrations.js';
 import { UserRepository } from '../users/user.repository.js';
 import { hashOpaqueToken } from './opaque-token.js';
@@ -88,6 +88,16 @@ describe('TokenService', () => {
     );
   });
 
+  it("gives the gateway a JWT for the monitor (admins' alerts), addressed to the monitor only", async () => {
+    const { access_token } = await service.login('alice@citadel.test', 's3cret');
+    const { jwt } = await service.exchange('gateway', access_token, 'monitor');
+    expect(decodeJwt(jwt).aud).toEqual(['monitor']);
+    // The services only deliver to the monitor for themselves: they get no user JWT for it.
+    expect(await codeOf(service.exchange('order', access_token, 'monitor'))).toBe(
+      status.PERMISSION_DENIED,
+    );
+  });
+
   it('caps the requested lifetime at 60 s', async () => {
     const { access_token } = await service.login('alice@citadel.test', 's3cret');
     const claims = decodeJwt((await service.exchange('gateway', access_token, 'order', 3600)).jwt);
@@ -165,5 +175,56 @@ describe('TokenService', () => {
     expect(await codeOf(create(['api-keys:manage']))).toBe(status.INVALID_ARGUMENT);
     expect(await codeOf(create(['no-such:permission']))).toBe(status.INVALID_ARGUMENT);
     expect(await codeOf(create([]))).toBe(status.INVALID_ARGUMENT);
+  });
+
+  describe('an act and its record commit together', () => {
+    // The embedded database runs as its superuser, so a spec may add a trigger that fails
+    // the records of one account only.
+    const CAROL = '0b9e7c1e-5d0c-4c55-9d43-9a3c1c0f0a13';
+    beforeAll(async () => {
+      await new UserRepository(database.db).add({
+        id: CAROL,
+        email: 'carol@citadel.test',
+        role: 'customer',
+        passwordHash: await new PasswordHasher().hash('s3cret'),
+      });
+      await sql`
+        create function fail_for_spec() returns trigger language plpgsql as $$
+        begin raise exception 'refused by the spec (%)', tg_table_name; end $$`.execute(
+        database.db,
+      );
+      await sql`
+        create trigger fail_records_of_carol before insert on audit_log for each row
+        when (new.actor = ${sql.lit(CAROL)} and new.outcome = 'ok')
+        execute function fail_for_spec()`.execute(database.db);
+    });
+    const tokensOfCarol = () =>
+      database.db.selectFrom('access_tokens').select('hash').where('user_id', '=', CAROL).execute();
+
+    it('a login whose record fails stores no token', async () => {
+      await expect(service.login('carol@citadel.test', 's3cret')).rejects.toThrow(
+        /refused by the spec/,
+      );
+      expect(await tokensOfCarol()).toEqual([]);
+    });
+
+    it('an API key whose record fails is not stored', async () => {
+      const carol = { id: CAROL, role: 'customer' };
+      await expect(
+        apiKeys.create(carol, { name: 'k', scopes: ['orders:read:own'], ttlDays: 1 }),
+      ).rejects.toThrow(/refused by the spec/);
+      expect(await apiKeys.list(carol)).toEqual([]);
+    });
+
+    it('a logout whose record fails leaves the token alive', async () => {
+      const token = `cit_at_${'C'.repeat(43)}`;
+      await tokens.save({
+        hash: hashOpaqueToken(token),
+        userId: CAROL,
+        expiresAt: Date.now() + 60_000,
+      });
+      await expect(service.logout(token)).rejects.toThrow(/refused by the spec/);
+      expect(await tokensOfCarol()).toHaveLength(1);
+    });
   });
 });

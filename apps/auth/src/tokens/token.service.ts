@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { AuditLog } from '@citadel/audit';
+import { AuditLog, withFacts } from '@citadel/audit';
 import { mintDeviceToken, mintInternalJwt, MAX_INTERNAL_JWT_TTL_S } from '@citadel/auth';
 import type { ExchangeTokenResponse, LoginResponse } from '@citadel/contracts';
 import {
@@ -10,6 +10,7 @@ import {
 } from '@citadel/transport';
 import { KeyRing } from '../signing/key-ring.js';
 import { PasswordHasher } from '../users/password-hasher.js';
+import type { AuthDatabase } from '../users/auth.migrations.js';
 import { UserRepository } from '../users/user.repository.js';
 import { ApiKeyStore } from '../api-keys/api-key.store.js';
 import {
@@ -38,14 +39,19 @@ export class TokenService {
    * is one `auth.login` record; a check refused because too many are running
    * (`PasswordChecksBusy`), or dropped unrun because `signal` aborted while it waited
    * (`PasswordCheckAbandoned`: nobody waits for the answer), checked nothing and records
-   * nothing.
+   * nothing. A login's token and its record commit together.
+   *
+   * `clientIp`, the address the gateway saw (already checked to be an IP address), goes on
+   * both records as the fact `client_ip`: the monitor counts the accounts one address
+   * tries (login-burst).
    */
   async login(
     email: string,
     password: string,
     traceId?: string,
-    { signal }: { signal?: AbortSignal } = {},
+    { signal, clientIp }: { signal?: AbortSignal; clientIp?: string | undefined } = {},
   ): Promise<LoginResponse> {
+    const from: Record<string, string> = clientIp ? { client_ip: clientIp } : {};
     const user = await this.users.findByEmail(email);
     if (!(await this.hasher.verify(user?.passwordHash, password, { signal })) || !user) {
       await this.audit.append({
@@ -55,23 +61,26 @@ export class TokenService {
         outcome: 'denied',
         callerService: 'gateway',
         traceId,
-        detail: user ? 'wrong password' : 'unknown account',
+        detail: withFacts(user ? 'wrong password' : 'unknown account', from),
       });
       throw unauthenticated('invalid credentials');
     }
     const token = newOpaqueToken();
-    await this.tokens.save({
-      hash: hashOpaqueToken(token),
-      userId: user.id,
-      expiresAt: Date.now() + ACCESS_TOKEN_TTL_S * 1000,
-    });
-    await this.audit.append({
-      actor: user.id,
-      action: 'auth.login',
-      target: email,
-      outcome: 'ok',
-      callerService: 'gateway',
-      traceId,
+    await this.audit.transaction<void, AuthDatabase>(async (trx, record) => {
+      await this.tokens.within(trx).save({
+        hash: hashOpaqueToken(token),
+        userId: user.id,
+        expiresAt: Date.now() + ACCESS_TOKEN_TTL_S * 1000,
+      });
+      record({
+        actor: user.id,
+        action: 'auth.login',
+        target: email,
+        outcome: 'ok',
+        callerService: 'gateway',
+        traceId,
+        detail: withFacts('', from),
+      });
     });
     return {
       access_token: token,
@@ -81,18 +90,21 @@ export class TokenService {
     };
   }
 
+  /** The token's deletion and its `auth.logout` record commit together. */
   async logout(accessToken: string, traceId?: string): Promise<void> {
     if (!isOpaqueTokenShape(accessToken)) return;
-    const stored = await this.tokens.revoke(hashOpaqueToken(accessToken));
-    // An expired token was already dead: nothing was logged out.
-    if (!stored || stored.expiresAt <= Date.now()) return;
-    await this.audit.append({
-      actor: stored.userId,
-      action: 'auth.logout',
-      target: stored.userId,
-      outcome: 'ok',
-      callerService: 'gateway',
-      traceId,
+    await this.audit.transaction<void, AuthDatabase>(async (trx, record) => {
+      const stored = await this.tokens.within(trx).revoke(hashOpaqueToken(accessToken));
+      // An expired token was already dead: nothing was logged out.
+      if (!stored || stored.expiresAt <= Date.now()) return;
+      record({
+        actor: stored.userId,
+        action: 'auth.logout',
+        target: stored.userId,
+        outcome: 'ok',
+        callerService: 'gateway',
+        traceId,
+      });
     });
   }
 

@@ -11,6 +11,14 @@ export interface StoredToken {
 export class TokenStore {
   constructor(private readonly db: Kysely<AuthDatabase>) {}
 
+  /**
+   * The same store on `trx` (AuditLog.transaction's): its writes commit or roll back with
+   * that transaction, and so with the audit records made in it.
+   */
+  within(trx: Kysely<AuthDatabase>): TokenStore {
+    return new TokenStore(trx);
+  }
+
   async save(token: StoredToken): Promise<void> {
     await this.db
       .insertInto('access_tokens')

@@ -7,6 +7,14 @@ import type { User } from './user.js';
 export class UserRepository {
   constructor(private readonly db: Kysely<AuthDatabase>) {}
 
+  /**
+   * The same repository on `trx` (AuditLog.transaction's): its writes commit or roll back with
+   * that transaction, and so with the audit records made in it.
+   */
+  within(trx: Kysely<AuthDatabase>): UserRepository {
+    return new UserRepository(trx);
+  }
+
   async findByEmail(email: string): Promise<User | undefined> {
     const row = await this.db
       .selectFrom('users')
