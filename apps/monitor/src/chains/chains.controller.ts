@@ -1,0 +1,89 @@
+import { Controller } from '@nestjs/common';
+import { GrpcMethod, Payload } from '@nestjs/microservices';
+import { AllowServiceCaller, PublicMethod, RequirePermission } from '@citadel/auth';
+import type {
+  AuditHashes,
+  ChainHead,
+  DeliverRequest,
+  ListAuditHashesRequest,
+  ListChainHeadsResponse,
+} from '@citadel/contracts';
+import {
+  CurrentCall,
+  failedPrecondition,
+  invalidArgument,
+  type CallContext,
+} from '@citadel/transport';
+import { ChainCopyService } from './chain-copy.service.js';
+import type { HeldChain } from './chain.repository.js';
+import { ChainBroken, InvalidDelivery } from './delivery.errors.js';
+import { DeliveryService } from './delivery.service.js';
+
+/**
+ * gRPC transport for the chains. Deliver and GetHead carry no user JWT: the east-west
+ * policy lets only the registry's services call them, and the chain is the caller's, from
+ * its certificate. The auditor (or an admin) reads the copy.
+ */
+@Controller()
+export class ChainsController {
+  constructor(
+    private readonly delivery: DeliveryService,
+    private readonly copy: ChainCopyService,
+  ) {}
+
+  @GrpcMethod('MonitorService', 'Deliver')
+  @PublicMethod()
+  async deliver(
+    @Payload() request: DeliverRequest,
+    @CurrentCall() call: CallContext,
+  ): Promise<ChainHead> {
+    try {
+      return toChainHead(await this.delivery.deliver(call.caller, request));
+    } catch (error) {
+      throw rpcErrorOf(error);
+    }
+  }
+
+  @GrpcMethod('MonitorService', 'GetHead')
+  @PublicMethod()
+  async getHead(@CurrentCall() call: CallContext): Promise<ChainHead> {
+    return toChainHead(await this.delivery.head(call.caller));
+  }
+
+  @GrpcMethod('MonitorService', 'ListChainHeads')
+  @AllowServiceCaller('auditor')
+  @RequirePermission('audit:read')
+  async listHeads(): Promise<ListChainHeadsResponse> {
+    return { heads: (await this.copy.heads()).map(toChainHead) };
+  }
+
+  @GrpcMethod('MonitorService', 'ListChainHashes')
+  @AllowServiceCaller('auditor')
+  @RequirePermission('audit:read')
+  async listHashes(@Payload() request: ListAuditHashesRequest): Promise<AuditHashes> {
+    if (!request.service) throw invalidArgument('service is required');
+    const hashes = await this.copy.hashes(
+      request.service,
+      request.after_seq ?? 0,
+      request.limit ?? 0,
+    );
+    return { hashes };
+  }
+}
+
+function toChainHead(chain: HeldChain): ChainHead {
+  return {
+    service: chain.service,
+    seq: chain.seq,
+    hash: chain.hash,
+    received_at: chain.receivedAt?.toISOString() ?? '',
+    broken: chain.broken,
+  };
+}
+
+/** The delivery's domain errors, as the gRPC status the forwarder acts on. */
+function rpcErrorOf(error: unknown): unknown {
+  if (error instanceof InvalidDelivery) return invalidArgument(error.message);
+  if (error instanceof ChainBroken) return failedPrecondition(error.message);
+  return error;
+}
