@@ -1,7 +1,8 @@
 import 'reflect-metadata';
-import { AuditLog } from '@citadel/audit';
+import { AuditForwarder, AuditLog, type MonitorPort } from '@citadel/audit';
 import { InternalJwtVerifier, JwksCache, runGrpcService } from '@citadel/auth';
-import { failStart, loadServiceEnv } from '@citadel/config';
+import { failStart, grpcAddress, loadServiceEnv } from '@citadel/config';
+import type { ChainHead } from '@citadel/contracts';
 import { createLogger } from '@citadel/observability';
 import { openServiceDatabase } from '@citadel/database';
 import {
@@ -11,6 +12,7 @@ import {
   secretPaths,
   SecretsError,
 } from '@citadel/secrets';
+import { ServiceClient } from '@citadel/transport';
 import { ApiKeyStore } from './api-keys/api-key.store.js';
 import { AuthModule } from './app.module.js';
 import { authEnvSchema } from './auth-env.js';
@@ -63,6 +65,10 @@ async function main() {
   const audit = new AuditLog(database.db, 'auth');
   // Auth verifies the JWTs addressed to it against its own public keys, like any service.
   const verifier = new InternalJwtVerifier('auth', new JwksCache(async () => keyRing.jwks()));
+  // Auth starts without serviceMain (it signs the JWTs serviceMain's verifier fetches), so
+  // it ships its audit trail to the monitor itself, as serviceMain does for the others.
+  const monitor = new ServiceClient('monitor', grpcAddress(env, 'monitor'), tls);
+  const forwarder = new AuditForwarder(audit, monitorPort(monitor), logger);
   await runGrpcService({
     service: 'auth',
     module: AuthModule.forRoot({
@@ -80,10 +86,22 @@ async function main() {
     tls,
     port: env.AUTH_PORT,
     onClose: async () => {
+      // The forwarder reads the database and calls the monitor: it stops before either closes.
+      await forwarder.stop();
+      monitor.close();
       vault.close();
       await database.close();
     },
   });
+  forwarder.start();
+}
+
+/** The monitor's Deliver and GetHead: self calls, no user JWT (the chain is auth's certificate's). */
+function monitorPort(client: ServiceClient): MonitorPort {
+  return {
+    getHead: (signal) => client.call<ChainHead>('GetHead', {}, { signal }),
+    deliver: (delivery, signal) => client.call<ChainHead>('Deliver', delivery, { signal }),
+  };
 }
 
 /** A secret that only local mode has: absent (404) means "not this deployment". */
