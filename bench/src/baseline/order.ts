@@ -2,12 +2,10 @@
 // east-west policy and no JWT guard, calling payment over plaintext (see plaintext.ts).
 // Bench only.
 import 'reflect-metadata';
-import { AnomalyDetector } from '@citadel/audit';
 import { failStart, grpcAddress, loadServiceEnv, serviceEnvSchema } from '@citadel/config';
 import type { ChargeRequest, Payment } from '@citadel/contracts';
 import { createLogger } from '@citadel/observability';
 import {
-  ANOMALY_RULES,
   ORDER_MIGRATIONS,
   OrderModule,
   PaymentsPort,
@@ -46,7 +44,6 @@ async function main() {
       db,
       audit,
       payments: new PlaintextPayments(payment),
-      detector: new AnomalyDetector(db, audit, ANOMALY_RULES, logger),
     }),
     env,
     logger,
