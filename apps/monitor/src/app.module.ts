@@ -5,6 +5,7 @@ import { AlertRepository } from './alerts/alert.repository.js';
 import { AlertService } from './alerts/alert.service.js';
 import { AlertsController } from './alerts/alerts.controller.js';
 import { ChainCopyService } from './chains/chain-copy.service.js';
+import { ChainRepository } from './chains/chain.repository.js';
 import { ChainsController } from './chains/chains.controller.js';
 import { DeliveryService } from './chains/delivery.service.js';
 import type { MonitorDatabase } from './monitor.migrations.js';
@@ -27,6 +28,7 @@ export class MonitorModule {
         ChainCopyService,
         AlertService,
         { provide: MONITOR_DB, useValue: deps.db },
+        { provide: ChainRepository, useValue: new ChainRepository(deps.db) },
         { provide: AlertRepository, useValue: new AlertRepository(deps.db) },
         { provide: RulesEngine, useValue: new RulesEngine(ANOMALY_RULES) },
         { provide: MONITOR_LOG, useValue: deps.log },

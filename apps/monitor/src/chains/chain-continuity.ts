@@ -54,49 +54,48 @@ export function followChain(
   const fresh: AuditRecord[] = [];
   let last = tip;
   for (const record of records) {
-    const { seq } = record;
-    if (seq <= tip.seq) {
-      if (held.get(seq) === record.hash) continue;
-      return {
-        fresh,
-        broken: {
-          seq,
-          kind: 'rewritten',
-          detail: `record ${seq} differs from the copy the monitor holds`,
-        },
-      };
-    }
-    if (seq !== last.seq + 1) {
-      const missing = last.seq + 1;
-      return {
-        fresh,
-        broken: {
-          seq: missing,
-          kind: 'gap',
-          detail: `expected record ${missing}, received ${seq} (records removed)`,
-        },
-      };
-    }
-    if (record.prevHash !== last.hash) {
-      return {
-        fresh,
-        broken: {
-          seq,
-          kind: 're-linked',
-          detail: `record ${seq}'s prev_hash is not the hash of record ${last.seq}`,
-        },
-      };
-    }
-    if (chainHash(record) !== record.hash) {
-      return {
-        fresh,
-        broken: { seq, kind: 'altered', detail: `record ${seq}'s content does not match its hash` },
-      };
-    }
+    if (record.seq <= tip.seq && held.get(record.seq) === record.hash) continue;
+    const broken = breakAt(record, tip, last);
+    if (broken) return { fresh, broken };
     fresh.push(record);
     last = record;
   }
   return { fresh };
+}
+
+/** How `record` fails to follow `last` (the chain so far; `tip`, the copy held before). */
+function breakAt(
+  record: AuditRecord,
+  tip: ChainTip,
+  last: ChainTip,
+): ChainBreakFinding | undefined {
+  const { seq } = record;
+  if (seq <= tip.seq) {
+    return {
+      seq,
+      kind: 'rewritten',
+      detail: `record ${seq} differs from the copy the monitor holds`,
+    };
+  }
+  if (seq !== last.seq + 1) {
+    const missing = last.seq + 1;
+    return {
+      seq: missing,
+      kind: 'gap',
+      detail: `expected record ${missing}, received ${seq} (records removed)`,
+    };
+  }
+  if (record.prevHash !== last.hash) {
+    return {
+      seq,
+      kind: 're-linked',
+      detail: `record ${seq}'s prev_hash is not the hash of record ${last.seq}`,
+    };
+  }
+  if (chainHash(record) !== record.hash) {
+    return { seq, kind: 'altered', detail: `record ${seq}'s content does not match its hash` };
+  }
+  return undefined;
 }
 
 /**

@@ -1,7 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
-import type { Kysely } from '@citadel/database';
-import type { MonitorDatabase } from '../monitor.migrations.js';
-import { MONITOR_DB } from '../monitor.tokens.js';
+import { Injectable } from '@nestjs/common';
 import { ChainRepository, type HeldChain, type RecordHash } from './chain.repository.js';
 
 /** The most hashes one page holds (audit.proto: 0 or more means this many). */
@@ -13,11 +10,7 @@ export const MAX_HASH_PAGE = 1_000;
  */
 @Injectable()
 export class ChainCopyService {
-  private readonly chains: ChainRepository;
-
-  constructor(@Inject(MONITOR_DB) db: Kysely<MonitorDatabase>) {
-    this.chains = new ChainRepository(db);
-  }
+  constructor(private readonly chains: ChainRepository) {}
 
   heads(): Promise<HeldChain[]> {
     return this.chains.heads();

@@ -45,6 +45,7 @@ export class DeliveryService {
 
   constructor(
     @Inject(MONITOR_DB) private readonly db: Kysely<MonitorDatabase>,
+    private readonly chains: ChainRepository,
     private readonly rules: RulesEngine,
     private readonly audit: AuditLog,
     @Inject(MONITOR_LOG) private readonly log: MonitorLog,
@@ -68,7 +69,7 @@ export class DeliveryService {
 
   /** Where `service`'s delivery resumes. */
   head(service: string): Promise<HeldChain> {
-    return new ChainRepository(this.db).head(service);
+    return this.chains.head(service);
   }
 
   private async read(service: string, request: DeliverRequest): Promise<Delivery> {

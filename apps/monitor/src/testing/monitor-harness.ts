@@ -3,6 +3,7 @@
 import { AuditLog, chainHash, GENESIS_HASH, toAuditRow, type AuditEvent } from '@citadel/audit';
 import type { AuditRecord, DeliverRequest } from '@citadel/contracts';
 import { openServiceDatabase, type ServiceDatabase } from '@citadel/database';
+import { ChainRepository } from '../chains/chain.repository.js';
 import { DeliveryService } from '../chains/delivery.service.js';
 import { MONITOR_MIGRATIONS, type MonitorDatabase } from '../monitor.migrations.js';
 import { ANOMALY_RULES } from '../rules/anomaly.rules.js';
@@ -119,7 +120,14 @@ export async function openMonitor(): Promise<MonitorHarness> {
   };
   const clock = { now: T0 };
   const withRules = (rules: RulesEngine) =>
-    new DeliveryService(database.db, rules, audit, log, () => new Date(clock.now));
+    new DeliveryService(
+      database.db,
+      new ChainRepository(database.db),
+      rules,
+      audit,
+      log,
+      () => new Date(clock.now),
+    );
   return {
     database,
     audit,
