@@ -29,4 +29,9 @@ export {
 export { verifierFromAuth } from './jwks-from-auth.js';
 export { runGrpcService, type RunGrpcServiceOptions } from './run-grpc-service.js';
 export { auditControllerFor } from './audit.controller.js';
-export { serviceMain, type ServiceMainDeps, type ServiceMainOptions } from './service-main.js';
+export {
+  monitorPort,
+  serviceMain,
+  type ServiceMainDeps,
+  type ServiceMainOptions,
+} from './service-main.js';

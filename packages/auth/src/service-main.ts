@@ -137,10 +137,11 @@ async function startService<DB extends AuditDatabase, C extends GrpcServiceName>
 }
 
 /**
- * The monitor's Deliver and GetHead over the service's mTLS client. A self call: no user
- * JWT; the monitor takes the chain from this service's certificate.
+ * The monitor's Deliver and GetHead over a service's mTLS client to it, for its
+ * {@link AuditForwarder}. Self calls: no user JWT; the monitor takes the chain from the
+ * calling service's certificate.
  */
-function monitorPort(client: ServiceClient): MonitorPort {
+export function monitorPort(client: ServiceClient): MonitorPort {
   return {
     getHead: (signal) => client.call<ChainHead>('GetHead', {}, { signal }),
     deliver: (delivery, signal) => client.call<ChainHead>('Deliver', delivery, { signal }),
