@@ -1,8 +1,10 @@
 // Issue 20 on real PostgreSQL: whoever holds the order service's own database credentials
 // (from Vault; the role owns the schema and the audit table) cannot rewrite, delete, cut off
-// or unguard its audit records: PostgreSQL refuses, and the service keeps appending. Needs
-// the server on 127.0.0.1:5432 (.ci/run starts it); without one the file says so and skips,
-// except on CI, where it runs and fails.
+// or unguard its audit records: PostgreSQL refuses, and the service keeps appending. (The
+// database's superuser can switch the guard off: the monitor's copy catches what it then
+// rewrites or cuts, monitor-tamper.e2e-spec.ts.) Needs the server on 127.0.0.1:5432
+// (.ci/run starts it); without one the file says so and skips, except on CI, where it runs
+// and fails.
 import { localPostgresAvailable } from '@citadel/testing';
 import { auditVerify } from './support/audit-verify.js';
 import { placeOrder } from './support/http.js';
