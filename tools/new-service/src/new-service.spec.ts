@@ -10,9 +10,14 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import { REPO_ROOT } from '@citadel/config';
+import { REPO_ROOT, SERVICE_REGISTRY } from '@citadel/config';
 
 const NAME = 'inventory';
+/** The next port above the registry's last gRPC service's, as the generator allocates it. */
+const PORT =
+  Math.max(
+    ...SERVICE_REGISTRY.filter((service) => service.kind === 'grpc').map((service) => service.port),
+  ) + 1;
 const MINUTE = 60_000;
 
 /** The scratch copy: the repository's tracked and working files, and its node_modules reused. */
@@ -233,9 +238,9 @@ describe(`npm run new:service -- ${NAME}: secure by default`, () => {
   }
 
   it('puts the service in the registry, the east-west policy, Vault, compose and k8s', () => {
-    expect(generatorOutput).toContain(`new service ${NAME} on port 50054`);
+    expect(generatorOutput).toContain(`new service ${NAME} on port ${PORT}`);
     expect(fs.readFileSync(from('packages/config/src/service-registry.ts'), 'utf8')).toContain(
-      `{ name: '${NAME}', kind: 'grpc', port: 50054, database: true },`,
+      `{ name: '${NAME}', kind: 'grpc', port: ${PORT}, database: true },`,
     );
     for (const file of [
       `apps/${NAME}/src/main.ts`,
