@@ -89,13 +89,14 @@ export async function userIdOf(name: string): Promise<string> {
   return (await api('GET', '/v1/me', { token: await tokenFor(name) })).json.id;
 }
 
-/** A paid order placed by `name`. */
+/** A paid order placed by `name`: one mug unless `items` says otherwise. */
 export async function placeOrder(
   name: string,
+  items: { sku: string; quantity: number }[] = [{ sku: 'CIT-MUG', quantity: 1 }],
 ): Promise<{ id: string; payment_id: string; user_id: string }> {
   const response = await api('POST', '/v1/orders', {
     token: await tokenFor(name),
-    body: { items: [{ sku: 'CIT-MUG', quantity: 1 }] },
+    body: { items },
   });
   if (response.status !== 201)
     throw new Error(`order for ${name}: ${response.status} ${response.text}`);
@@ -115,4 +116,42 @@ export function expectProblem(response: ApiResponse, status: number): void {
     }),
   );
   expect(response.text).not.toMatch(/at \S+ \(|node_modules|\.ts:\d+|\.js:\d+|stack/i);
+}
+
+/** A security alert as an admin lists it (GET /v1/admin/alerts; monitor.proto's Alert). */
+export interface SecurityAlert {
+  id: string;
+  rule: string;
+  service: string;
+  actor: string;
+  raised_at: string;
+  detail: string;
+  severity: 'warning' | 'critical';
+  trace_id: string;
+}
+
+/** The security alerts the admin (ada) sees, newest first. */
+export async function listAlerts(): Promise<SecurityAlert[]> {
+  const response = await api('GET', '/v1/admin/alerts', { token: await tokenFor('ada') });
+  if (response.status !== 200) throw new Error(`alerts: ${response.status} ${response.text}`);
+  return response.json as SecurityAlert[];
+}
+
+/**
+ * Polls the admin's alerts until one `matches`, failing after `timeoutMs`: each service's
+ * outbox delivers its audit records to the monitor asynchronously, so an alert appears a
+ * moment after the act that completed its pattern.
+ */
+export async function awaitAlert(
+  description: string,
+  matches: (alert: SecurityAlert) => boolean,
+  timeoutMs = 20_000,
+): Promise<SecurityAlert> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const found = (await listAlerts()).find(matches);
+    if (found) return found;
+    if (Date.now() > deadline) throw new Error(`no ${description} alert within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
 }
