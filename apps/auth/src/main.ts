@@ -1,8 +1,7 @@
 import 'reflect-metadata';
-import { AuditForwarder, AuditLog, type MonitorPort } from '@citadel/audit';
-import { InternalJwtVerifier, JwksCache, runGrpcService } from '@citadel/auth';
+import { AuditForwarder, AuditLog } from '@citadel/audit';
+import { InternalJwtVerifier, JwksCache, monitorPort, runGrpcService } from '@citadel/auth';
 import { failStart, grpcAddress, loadServiceEnv } from '@citadel/config';
-import type { ChainHead } from '@citadel/contracts';
 import { createLogger } from '@citadel/observability';
 import { openServiceDatabase } from '@citadel/database';
 import {
@@ -94,14 +93,6 @@ async function main() {
     },
   });
   forwarder.start();
-}
-
-/** The monitor's Deliver and GetHead: self calls, no user JWT (the chain is auth's certificate's). */
-function monitorPort(client: ServiceClient): MonitorPort {
-  return {
-    getHead: (signal) => client.call<ChainHead>('GetHead', {}, { signal }),
-    deliver: (delivery, signal) => client.call<ChainHead>('Deliver', delivery, { signal }),
-  };
 }
 
 /** A secret that only local mode has: absent (404) means "not this deployment". */

@@ -99,8 +99,8 @@ async function canLogIn(url: URL, database: string, user: string, password: stri
 /** The schema the admin owns and installs the audit guard in (see {@link installAuditGuard}). */
 export const AUDIT_GUARD_SCHEMA = 'citadel_guard';
 /**
- * The guard's two triggers, as packages/audit's migration creates them on `audit_log`
- * (same names, same shape): a row trigger before UPDATE or DELETE, a statement trigger
+ * The guard's two triggers, as packages/audit's migration creates them on `audit_log` and
+ * on any table `appendOnlyTable` names (same names, same shape): a row trigger before UPDATE or DELETE, a statement trigger
  * before TRUNCATE, both calling `citadel_guard.refuse_audit_change()`.
  */
 const GUARD_TRIGGERS = {
@@ -146,8 +146,8 @@ const GUARD_TRIGGER_TYPES = { citadel_append_only: 27, citadel_no_truncate: 34 }
  * Superusers are let through on purpose: the admin changes audit tables through migrations
  * of its own, and a superuser can switch off any trigger anyway (session_replication_role);
  * the hash chain, and the monitor holding each chain's head, are what catch that attacker.
- * The `alerts` table beside `audit_log` stays mutable: alerts are the detector's output,
- * not evidence.
+ * Other evidence tables (the monitor's copy of every chain, its breaks and its alerts) get
+ * the same two triggers through `appendOnlyTable` (packages/audit).
  *
  * Why this rather than a schema the service does not own (`<service>_audit`, owned by the
  * admin, the service granted USAGE, SELECT and INSERT only): the tables stay where every
