@@ -197,7 +197,8 @@ describe('the alerts, as admins read them and as the monitor logs them', () => {
         expect.objectContaining({
           level: 40,
           event: 'security.alert',
-          service: alert.service,
+          service: 'monitor',
+          source_service: alert.service,
           severity: alert.severity,
           detail: alert.detail,
           trace_id: alert.trace_id,

@@ -167,7 +167,8 @@ export class DeliveryService {
       {
         event: 'security.alert',
         rule: alert.rule,
-        service: alert.service,
+        // `service` is the logger's own (monitor): the stream the alert is about is its source.
+        source_service: alert.service,
         actor: alert.actor,
         severity: alert.severity,
         detail: alert.detail,
@@ -180,7 +181,7 @@ export class DeliveryService {
   /** A refused delivery says little to the caller and all of it to the monitor's own trail. */
   private async recordRefusal(service: string, error: InvalidDelivery): Promise<void> {
     this.log.warn(
-      { event: 'monitor.delivery-refused', service, reason: error.message },
+      { event: 'monitor.delivery-refused', source_service: service, reason: error.message },
       'delivery refused',
     );
     await this.audit
