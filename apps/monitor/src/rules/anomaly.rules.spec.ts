@@ -71,7 +71,7 @@ describe('anomaly rules (embedded PostgreSQL)', () => {
         details: {
           event: 'security.alert',
           rule: 'refund-burst',
-          service: 'payment',
+          source_service: 'payment',
           actor,
           severity: 'critical',
           detail: expect.stringContaining('3 records within 6 s'),
