@@ -233,7 +233,11 @@ const TYPES: [ContractName | 'audit', string, Record<string, true>][] = [
       broken: true,
     } satisfies Fields<monitor.ChainHead>,
   ],
-  ['monitor', 'ListChainHeadsResponse', { heads: true } satisfies Fields<monitor.ListChainHeadsResponse>],
+  [
+    'monitor',
+    'ListChainHeadsResponse',
+    { heads: true } satisfies Fields<monitor.ListChainHeadsResponse>,
+  ],
   ['monitor', 'ListAlertsRequest', { limit: true } satisfies Fields<monitor.ListAlertsRequest>],
   [
     'monitor',
