@@ -8,19 +8,16 @@
 // and fails.
 import type pg from 'pg';
 import type { GrpcServiceName } from '@citadel/config';
-import type { Alert, AuditRecord } from '@citadel/contracts';
+import type { AuditRecord } from '@citadel/contracts';
 import { localPostgresAvailable } from '@citadel/testing';
-import {
-  auditVerify,
-  monitorHeads,
-  rechained,
-  until,
-  untilDelivered,
-} from './support/audit-verify.js';
-import { api, placeOrder, tokenFor } from './support/http.js';
+import { auditVerify, monitorHeads, rechained, untilDelivered } from './support/audit-verify.js';
+import { api, awaitAlert, placeOrder, tokenFor } from './support/http.js';
 import { asAdmin, bootOnFreshPostgres } from './support/postgres-system.js';
 
 const available = await localPostgresAvailable('monitor-tamper: the real-PostgreSQL tests');
+
+/** Alerts appear once the next heartbeat (5 s) arrives, a cut tail after a 5 s grace. */
+const ALERT_TIMEOUT_MS = 30_000;
 
 /**
  * Runs `work` as the database's superuser, in one transaction with the append-only triggers
@@ -38,17 +35,6 @@ function asAdminUnguarded(
     await work(client);
     await client.query('COMMIT');
   }, database);
-}
-
-/** The first alert of `rule` about `service`'s chain an admin lists, once the monitor raised it. */
-function alertAbout(service: GrpcServiceName, rule: string): Promise<Alert> {
-  return until(`a ${rule} alert about ${service}`, async () => {
-    const listed = await api('GET', '/v1/admin/alerts', { token: await tokenFor('ada') });
-    expect(listed.status).toBe(200);
-    return (listed.json as Alert[]).find(
-      (alert) => alert.rule === rule && alert.service === service,
-    );
-  });
 }
 
 (available ? describe : describe.skip)('a database admin tampering with audit chains', () => {
@@ -90,7 +76,11 @@ function alertAbout(service: GrpcServiceName, rule: string): Promise<Alert> {
       }
     });
 
-    const alert = await alertAbout('order', 'chain-tampered');
+    const alert = await awaitAlert(
+      'chain-tampered on order',
+      ({ rule, service }) => rule === 'chain-tampered' && service === 'order',
+      ALERT_TIMEOUT_MS,
+    );
     expect(alert).toMatchObject({ severity: 'critical' });
     // The heartbeat shows the monitor the service's newest record, which no longer matches
     // its copy; which record was rewritten first, the comparison of the chains tells.
@@ -121,7 +111,11 @@ function alertAbout(service: GrpcServiceName, rule: string): Promise<Alert> {
       await client.query('DELETE FROM payment.audit_log WHERE seq > $1', [kept]);
     });
 
-    const alert = await alertAbout('payment', 'chain-truncated');
+    const alert = await awaitAlert(
+      'chain-truncated on payment',
+      ({ rule, service }) => rule === 'chain-truncated' && service === 'payment',
+      ALERT_TIMEOUT_MS,
+    );
     expect(alert).toMatchObject({ severity: 'critical' });
     expect(alert.detail).toMatch(new RegExp(`ends at record ${kept}, the monitor holds ${head}`));
 
