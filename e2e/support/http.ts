@@ -20,7 +20,8 @@ export interface RequestOptions {
   localAddress?: string;
 }
 
-let agent: https.Agent | undefined;
+/** One agent per system's CA: a spec may boot a system of its own after using another. */
+const agents = new Map<string, https.Agent>();
 
 /** One HTTPS call to the booted gateway, trusting only the Citadel dev CA. */
 export function api(
@@ -29,7 +30,11 @@ export function api(
   options: RequestOptions = {},
 ): Promise<ApiResponse> {
   const state = e2eState();
-  agent ??= new https.Agent({ ca: fs.readFileSync(state.caFile), keepAlive: false });
+  let agent = agents.get(state.caFile);
+  if (!agent) {
+    agent = new https.Agent({ ca: fs.readFileSync(state.caFile), keepAlive: false });
+    agents.set(state.caFile, agent);
+  }
   const payload =
     options.rawBody ?? (options.body === undefined ? undefined : JSON.stringify(options.body));
   const headers: Record<string, string> = {
@@ -67,11 +72,13 @@ export function api(
   });
 }
 
+/** Tokens by gateway and user: each system has its own users. */
 const tokens = new Map<string, string>();
 
-/** Logs a demo user in (once per test file) and returns the opaque access token. */
+/** Logs a demo user in (once per test file and system) and returns the opaque access token. */
 export async function tokenFor(name: string, fresh = false): Promise<string> {
-  const cached = tokens.get(name);
+  const key = `${e2eState().gatewayUrl} ${name}`;
+  const cached = tokens.get(key);
   if (cached && !fresh) return cached;
   const user = e2eState().users.find((candidate) => candidate.email.startsWith(`${name}@`));
   if (!user) throw new Error(`no demo user ${name}`);
@@ -81,7 +88,7 @@ export async function tokenFor(name: string, fresh = false): Promise<string> {
   if (response.status !== 200)
     throw new Error(`login ${name}: ${response.status} ${response.text}`);
   const token = response.json.access_token as string;
-  if (!fresh) tokens.set(name, token);
+  if (!fresh) tokens.set(key, token);
   return token;
 }
 

@@ -3,14 +3,14 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import vault from 'node-vault';
 import pg from 'pg';
+import { DATA_SERVICES, type DataServiceName } from '@citadel/config';
 import type { RunningSystem } from '@citadel/launcher';
 import { secretPaths } from '@citadel/secrets';
 import { LOCAL_POSTGRES_ADMIN } from '@citadel/testing';
 import { bootOwnSystem } from './own-system.js';
 
-/** The data services: each has its own login role and schema on PostgreSQL. */
-const DATA_SERVICES = ['auth', 'order', 'payment'] as const;
-export type DataService = (typeof DATA_SERVICES)[number];
+/** The data services of the registry: each has its own login role and schema on PostgreSQL. */
+export type DataService = DataServiceName;
 
 /** A service's database login, as Vault delivers it to the service. */
 export interface Credentials {
