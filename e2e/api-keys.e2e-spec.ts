@@ -1,4 +1,4 @@
-// Seed 003: machine clients use API keys: shown once, stored hashed, limited to scopes
+// Machine clients use API keys: shown once, stored hashed, limited to scopes
 // their owner's role grants, revocable at once, and exchanged like any access token.
 // A key's permissions are exactly its scopes within its owner's role: one with no scopes
 // (an old row, a direct write to auth's database) grants nothing, at every layer.

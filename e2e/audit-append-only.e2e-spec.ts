@@ -1,4 +1,4 @@
-// Issue 20 on real PostgreSQL: whoever holds the order service's own database credentials
+// On real PostgreSQL: whoever holds the order service's own database credentials
 // (from Vault; the role owns the schema and the audit table) cannot rewrite, delete, cut off
 // or unguard its audit records: PostgreSQL refuses, and the service keeps appending. (The
 // database's superuser can switch the guard off: the monitor's copy catches what it then

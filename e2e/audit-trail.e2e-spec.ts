@@ -1,4 +1,4 @@
-// Seeds 002 and 004: every sensitive act and every denial is one audit record, with its
+// Every sensitive act and every denial is one audit record, with its
 // trace id (started at the edge: a client's traceparent never names it), in the owning
 // service's database; the records are hash-chained, and the verifier names the first
 // record someone altered.

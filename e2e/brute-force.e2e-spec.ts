@@ -1,4 +1,4 @@
-// Login brute force (seeds 002, 004): failures are counted per account and per address;
+// Login brute force: failures are counted per account and per address;
 // the 6th wrong password in a minute for one account is refused even from a new address,
 // while other accounts log in as usual.
 import { e2eState } from './support/state.js';

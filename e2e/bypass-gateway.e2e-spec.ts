@@ -1,4 +1,4 @@
-// Attack point 2 (seed 004): the attacker skips the gateway and calls order (or payment,
+// Attack point 2 (the README's attack table): the attacker skips the gateway and calls order (or payment,
 // or auth) directly. Every gRPC server demands a client certificate from the Citadel CA
 // and, beyond the handshake, a user JWT addressed to it.
 import { status } from '@grpc/grpc-js';

@@ -1,4 +1,4 @@
-// Attack point 5 (seed 004): traffic intercepted between services. Every hop is TLS 1.3,
+// Attack point 5 (the README's attack table): traffic intercepted between services. Every hop is TLS 1.3,
 // the gateway included; there is no plaintext listener to fall back to.
 import fs from 'node:fs';
 import http from 'node:http';

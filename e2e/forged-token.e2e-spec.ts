@@ -1,4 +1,4 @@
-// Attack point 1 (seed 004): the client sends a fake or tampered identity token.
+// Attack point 1 (the README's attack table): the client sends a fake or tampered identity token.
 // At the edge only opaque tokens are accepted; inside, every service verifies the
 // internal JWT itself (ES256, pinned alg, iss/aud/exp/nbf, known kid).
 import { createHmac } from 'node:crypto';

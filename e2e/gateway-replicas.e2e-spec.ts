@@ -1,4 +1,4 @@
-// Several gateway replicas (issue 20): a revocation answered by one replica reaches every
+// Several gateway replicas: a revocation answered by one replica reaches every
 // other one. Replica B caches a credential's exchange; the credential is revoked through
 // replica A (logout, account deletion, API key revocation); B must refuse it within 1 s
 // of A's answer, including under 200 concurrent requests racing the logout. Needs Redis

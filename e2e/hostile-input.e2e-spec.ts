@@ -1,4 +1,4 @@
-// Issue 5: hundreds of hostile requests (forged tokens, broken and oversized bodies, SQL,
+// Hundreds of hostile requests (forged tokens, broken and oversized bodies, SQL,
 // traversal, header injection, wrong types, huge headers, odd methods and protocol abuse)
 // all get a 4xx application/problem+json with a trace id, the security headers, and not a
 // byte of internal detail. The corpus is data: e2e/corpus/hostile-requests.ts.

@@ -1,4 +1,4 @@
-// Logins against a concurrent, patient attacker (issue 24; OWASP ASVS V2.2, the
+// Logins against a concurrent, patient attacker (OWASP ASVS V2.2, the
 // Authentication and Credential Stuffing cheat sheets). Attempts are sent at once, from one
 // address and from many, and what reached auth's password check is counted from auth's
 // own `auth.login` audit records (one per check), not from status codes. The owner of an

@@ -1,4 +1,4 @@
-// Login throttling shared through Redis (issue 24): with REDIS_URL set, the per-account
+// Login throttling shared through Redis: with REDIS_URL set, the per-account
 // budget and the in-flight lock live in Redis (atomic consume, SET NX PX), so every gateway
 // replica sees them. A concurrent attack on one account still reaches auth's password
 // check at most 5 times, counted from auth's `auth.login` audit records.

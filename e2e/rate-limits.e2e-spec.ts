@@ -1,4 +1,4 @@
-// Seeds 002 and 004: the gateway holds under floods. Limits per verified access token or
+// The gateway holds under floods. Limits per verified access token or
 // API key, per client address for everything else (made-up tokens included), 429 +
 // Retry-After past them, and the IETF RateLimit headers on every answer. With Redis
 // (127.0.0.1:6379, which .ci/run starts) the counters are shared by every gateway replica:

@@ -1,4 +1,4 @@
-// The RBAC matrix of seed 004, table-driven against the booted system: customer,
+// The RBAC matrix (packages/auth/src/rbac.ts), table-driven against the booted system: customer,
 // support_agent and admin, each action, through the real gateway and services.
 import { api, placeOrder, tokenFor, userIdOf } from './support/http.js';
 
@@ -88,7 +88,7 @@ const rows = matrix.flatMap((entry) =>
   ),
 );
 
-describe('RBAC matrix (seed 004) through the gateway', () => {
+describe('RBAC matrix through the gateway', () => {
   let sharedOrder: string;
   let bobId: string;
 

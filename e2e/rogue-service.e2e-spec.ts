@@ -1,4 +1,4 @@
-// Attack point 3 (seed 004): a service calls payment without authorization. Payment
+// Attack point 3 (the README's attack table): a service calls payment without authorization. Payment
 // takes the caller's identity from its certificate (SPIFFE URI SAN) and accepts only
 // order, per the east-west policy; it also re-checks the user context. Every server holds
 // every method it answers to that policy, its gRPC health service included.

@@ -52,8 +52,8 @@ export interface FloorReport extends SideReport {
 }
 
 /**
- * The issue's absolute read-path targets were set on a machine where the floor made
- * ~9,400 req/s with a p99 of 17 ms (STACK-NOTES, "What a request costs here"): 7,500 req/s
+ * The absolute read-path targets were set on a machine where the floor made ~9,400 req/s
+ * with a p99 of 17 ms: 7,500 req/s
  * is 0.80 of that floor and 25 ms is 1.47 times its p99. Measured against the floor of
  * the machine the bench runs on, the same targets travel.
  */

@@ -358,7 +358,7 @@ function snapshotCpu(target: LoadTarget, ours: number[]): CpuSnapshot {
 }
 
 /**
- * How fast this machine was during the run, in a unit STACK-NOTES also uses: one thread of
+ * How fast this machine was during the run, in a unit comparable across machines: one thread of
  * randomBytes(32) + SHA-256. A shared or throttled machine shows here first.
  */
 function calibrate(): number {

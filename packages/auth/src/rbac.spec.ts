@@ -1,6 +1,6 @@
 import { can, canActOn, ROLE_PERMISSIONS, type Permission } from './rbac.js';
 
-describe('RBAC matrix (seed 004)', () => {
+describe('RBAC matrix', () => {
   const matrix: [string, Permission, boolean][] = [
     ['customer', 'orders:read:own', true],
     ['customer', 'orders:cancel:own', true],

@@ -1,5 +1,5 @@
 /**
- * The RBAC matrix of seed 004, as the one table every service reads. A role grants
+ * The RBAC matrix, as the one table every service reads. A role grants
  * permissions; handlers ask for a permission, never for a role name.
  */
 export const ROLES = ['customer', 'support_agent', 'admin'] as const;
@@ -22,9 +22,9 @@ export const PERMISSIONS = [
 export type Permission = (typeof PERMISSIONS)[number];
 
 export const ROLE_PERMISSIONS: Readonly<Record<Role, readonly Permission[]>> = {
-  // Seed 004: view own orders, cancel own orders; no customers, no refunds.
+  // View own orders, cancel own orders; no customers, no refunds.
   customer: ['orders:create', 'orders:read:own', 'orders:cancel:own', 'api-keys:manage'],
-  // Seed 004: view all customers (and their orders), process refunds; not delete accounts.
+  // View all customers (and their orders), process refunds; not delete accounts.
   support_agent: [
     'orders:read:own',
     'orders:read:any',
@@ -32,7 +32,7 @@ export const ROLE_PERMISSIONS: Readonly<Record<Role, readonly Permission[]>> = {
     'customers:read',
     'api-keys:manage',
   ],
-  // Seed 004: delete accounts, modify pricing, and everything else (security alerts too).
+  // Delete accounts, modify pricing, and everything else (security alerts too).
   admin: [...PERMISSIONS],
 };
 

@@ -24,7 +24,7 @@ describe('east-west caller policy', () => {
     ['payment', 'order', `${PAYMENT}/GetPayment`, false],
     ['payment', 'gateway', `${PAYMENT}/Charge`, false],
     ['payment', 'analytics', `${PAYMENT}/GetPayment`, false],
-    // Names that exist in no registry are granted nothing (seed 004 named a refund service).
+    // Names that exist in no registry are granted nothing (a refund service, say, which Citadel does not have).
     ['payment', 'refund', `${PAYMENT}/Refund`, false],
     ['inventory', 'gateway', 'citadel.inventory.v1.InventoryService/Anything', false],
   ])('%s accepts %s calling %s: %s', (callee, caller, method, allowed) => {

@@ -4,7 +4,7 @@ import { contractOf } from '@citadel/contracts';
 /**
  * The east-west policy: which workload may call which method of which service. Every
  * gRPC server enforces it on every call it answers, its health service included, before
- * any handler runs (`east-west.interceptor.ts`; attack point 3 of seed 004), and the
+ * any handler runs (`east-west.interceptor.ts`; attack point 3 of the README's table), and the
  * Kubernetes NetworkPolicies are rendered from it. It is data: review it like code.
  *
  * callee → caller → the methods the caller may invoke, each fully qualified as the gRPC
@@ -52,7 +52,7 @@ export const EAST_WEST_POLICY: EastWestPolicy = {
     ],
   },
   payment: {
-    // Seed 004: payment answers order only, for the charges and refunds of its orders.
+    // Payment answers order only, for the charges and refunds of its orders.
     order: ['citadel.payment.v1.PaymentService/Charge', 'citadel.payment.v1.PaymentService/Refund'],
   },
   monitor: {

@@ -46,7 +46,7 @@ export const RESERVED_NAMES: ReadonlySet<string> = new Set([
   'vault-init',
 ]);
 
-/** The brief's rule, and a DNS label's (Kubernetes, compose): no `--`, no trailing `-`. */
+/** Lowercase, a letter first, and a DNS label (Kubernetes, compose): no `--`, no trailing `-`. */
 const NAME = /^[a-z][a-z0-9-]{1,30}$/;
 
 /** Why `name` cannot be a new service, or `undefined` when it can. */

@@ -12,7 +12,7 @@ const MAX_KEYS_PER_USER = 20;
 const DEFAULT_TTL_DAYS = 90;
 
 /**
- * API keys for machine clients (seed 003): a secret shown once, stored as a hash, limited
+ * API keys for machine clients: a secret shown once, stored as a hash, limited
  * to scopes its owner's role grants, revocable at once. The key is exchanged for internal
  * JWTs exactly like an access token (see TokenService.exchange).
  */

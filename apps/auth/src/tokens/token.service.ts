@@ -109,7 +109,8 @@ export class TokenService {
   }
 
   /**
-   * Opaque edge token → internal JWT for `audience` (seed 000). The caller may only ask
+   * Opaque edge token → internal JWT for `audience` (clients hold a meaningless random
+   * token; what travels inside is a short-lived signed JWT). The caller may only ask
    * for an audience it is allowed to call, and the JWT never outlives the opaque token.
    */
   async exchange(

@@ -15,7 +15,7 @@ import {
 } from './api-keys.request.dto.js';
 
 /**
- * API keys for machine clients (seed 003). A key is used like an access token
+ * API keys for machine clients. A key is used like an access token
  * (`Authorization: Bearer cit_ak_…`): same exchange, same rate limits, but limited to its
  * scopes. Keys cannot manage keys.
  */

@@ -49,8 +49,8 @@ export class LoginRefused extends Error {
 }
 
 /**
- * Brute-force and credential-stuffing protection for `POST /v1/auth/login` (seeds 002,
- * 004; OWASP ASVS V2.2; the OWASP Authentication and Credential Stuffing cheat sheets).
+ * Brute-force and credential-stuffing protection for `POST /v1/auth/login` (OWASP ASVS
+ * V2.2; the OWASP Authentication and Credential Stuffing cheat sheets).
  *
  * Concurrent attackers: an attempt is counted before it is tried. `admit` consumes one
  * point, atomically (rate-limiter-flexible's `consume`, in memory or in Redis), from the

@@ -42,7 +42,7 @@ export interface RateLimitCharge {
 }
 
 /**
- * Flood protection at the edge (seeds 002, 004), on rate-limiter-flexible: fixed windows
+ * Flood protection at the edge, on rate-limiter-flexible: fixed windows
  * per access token or API key for signed-in traffic, per client address for everything
  * else. A credential gets a bucket of its own only once the exchange has verified it
  * (`isKnown`): a made-up token is anonymous traffic of its address, on every route, so

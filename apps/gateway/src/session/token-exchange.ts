@@ -38,7 +38,7 @@ const MAX_SHARED_INFLIGHT = 1_024;
 export class InvalidAccessToken extends Error {}
 
 /**
- * Opaque edge token → internal JWT per audience (seed 000), cached so a hot path pays a
+ * Opaque edge token → internal JWT per audience, cached so a hot path pays a
  * hash and a map lookup instead of a call to auth. An entry is never used within 15 s of
  * its JWT's expiry, and a revocation (logout, account deletion, API key revoked, ...)
  * evicts it at once on every replica, through the revocation feed (revocation.ts).

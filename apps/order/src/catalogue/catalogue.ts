@@ -59,7 +59,7 @@ export class Catalogue {
   }
 
   /**
-   * A price change is a sensitive act (seed 004: only admins modify pricing): the new price
+   * A price change is a sensitive act (only admins modify pricing): the new price
    * and its `product.price-change` record commit together. The old price is read under
    * the row's lock, so the record names the price this change replaced.
    */

@@ -111,7 +111,7 @@ const GUARD_TRIGGERS = {
 const GUARD_TRIGGER_TYPES = { citadel_append_only: 27, citadel_no_truncate: 34 } as const;
 
 /**
- * Issue 20: a service's audit tables are append-only even for the service's own login role,
+ * A service's audit tables are append-only even for the service's own login role,
  * and PostgreSQL enforces it, not the service's code.
  *
  * Why more than a trigger. The service role owns its schema and its tables (the migrations
