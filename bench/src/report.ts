@@ -60,7 +60,7 @@ export interface FloorReport extends SideReport {
 export const REFERENCE_FLOOR = { rps: 9_400, p99Ms: 17 };
 const READ_RPS_TARGET = 7_500;
 const READ_P99_TARGET_MS = 25;
-/** The main target: what security costs on the read path, against the baseline. */
+/** The bench's main target: what security costs on the read path, against the baseline. */
 const READ_SECURED_SHARE = 0.9;
 const READ_P99_COST_MS = 2;
 
@@ -122,7 +122,7 @@ export function median(values: number[]): number {
   return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
-/** The targets (2 cores, load generator on the same cores, 50 connections). */
+/** The bench's targets, as set (2 cores, load generator on the same cores, 50 connections). */
 export function evaluateTargets(paths: BenchReport['paths'], micro: MicroResult[]): Target[] {
   const read = paths.read;
   const floor = read?.floor;
