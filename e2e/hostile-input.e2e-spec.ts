@@ -48,7 +48,7 @@ describe('hostile input at the edge: every answer a problem+json 4xx', () => {
   // Built once the system is up (the JWT attacks need genuine tokens); the table is fixed.
   const families = () => new Set(corpus.map((entry) => entry.family));
 
-  it('holds at least 200 requests across every family of the issue', () => {
+  it('holds at least 200 requests across every family of hostile input', () => {
     expect(corpus.length).toBeGreaterThanOrEqual(200);
     expect([...families()].sort()).toEqual(
       [
