@@ -1,4 +1,4 @@
-// Issue 20 on real PostgreSQL: whoever holds the database itself (the admin, a superuser,
+// On real PostgreSQL: whoever holds the database itself (the admin, a superuser,
 // who can switch the append-only triggers off with session_replication_role = replica)
 // rewrites a record of order's audit chain and recomputes every later hash, or cuts the
 // newest records off payment's (the refunds). Each chain in the database verifies again;

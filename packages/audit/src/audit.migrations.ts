@@ -94,7 +94,7 @@ export function appendOnlyTable(table: string): Migration {
 const GUARD_SCHEMA = 'citadel_guard';
 
 /**
- * Issue 20: the audit records (and any table {@link appendOnlyTable} names) are append-only
+ * The audit records (and any table {@link appendOnlyTable} names) are append-only
  * for the service's own role too, enforced by PostgreSQL. Two triggers, in exactly the shape the admin's guard accepts (names,
  * timing, events, level): a row trigger before UPDATE or DELETE, which fires whichever
  * way a row is reached (a view, a writable CTE, MERGE), and a statement trigger before

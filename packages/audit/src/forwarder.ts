@@ -55,7 +55,7 @@ export const DELIVERY_PAGE = 500;
 /**
  * Ships a service's audit trail, its outbox, to the monitor, which keeps a copy the service
  * cannot rewrite: a record the service later alters, deletes or cuts off disagrees with the
- * monitor's copy (issue 20).
+ * monitor's copy.
  *
  * Asks the monitor where its copy ends (GetHead), then delivers the records after it, oldest
  * first, {@link DELIVERY_PAGE} at a time, until none are left; waits for the next append (or
