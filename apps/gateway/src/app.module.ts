@@ -3,6 +3,7 @@ import { PassportModule } from '@nestjs/passport';
 import { AuthController } from './auth/auth.controller.js';
 import { CustomersController } from './customers/customers.controller.js';
 import { DocsController, OpenApiDocument } from './docs/docs.controller.js';
+import { ReferencePage } from './docs/reference-page.js';
 import { AUTH_CLIENT, MONITOR_CLIENT, ORDER_CLIENT, type ServiceClient } from './downstream.js';
 import { HealthController } from './health/health.controller.js';
 import { OrdersController } from './orders/orders.controller.js';
@@ -56,6 +57,7 @@ export class GatewayModule {
         BearerAuthGuard,
         PermissionGuard,
         OpenApiDocument,
+        ReferencePage,
       ],
     };
   }

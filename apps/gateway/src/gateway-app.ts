@@ -105,6 +105,8 @@ export async function createGatewayApp(
   fastify.server.on('connect', refuseTunnel);
   fastify.server.on('checkExpectation', refuseExpectation);
   limitRequests(fastify, rateLimits, app.get(TokenExchange));
+  // The API's CSP, on every answer. The API reference page alone replaces it with its own
+  // (docs/reference-page.ts), on its successful answer only: its errors keep this one.
   sendSecurityHeaders(
     fastify,
     helmetHeaders({

@@ -13,7 +13,7 @@ import { openApiDocument } from './openapi.js';
 const unconnected: unknown = Object.freeze({});
 
 /**
- * The document `GET /docs` serves, built from the real GatewayModule without Vault, TLS,
+ * The document `GET /docs/openapi.json` serves, built from the real GatewayModule without Vault, TLS,
  * Redis, downstreams or a listening socket (for the lint in CI and openapi.spec.ts).
  */
 export async function offlineOpenApiDocument(): Promise<OpenAPIObject> {

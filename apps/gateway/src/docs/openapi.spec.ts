@@ -26,7 +26,7 @@ async function lint(document: OpenAPIObject): Promise<ISpectralDiagnostic[]> {
 const shown = (errors: ISpectralDiagnostic[]) =>
   errors.map((error) => `${error.code} at ${error.path.join('.')}: ${error.message}`);
 
-describe('the OpenAPI document (GET /docs) under the OWASP API Security ruleset', () => {
+describe('the OpenAPI document (GET /docs/openapi.json) under the OWASP API Security ruleset', () => {
   let document: OpenAPIObject;
   beforeAll(async () => {
     document = await offlineOpenApiDocument();

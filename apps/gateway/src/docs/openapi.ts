@@ -18,7 +18,7 @@ import { can, type Permission } from '@citadel/auth';
 import { ROUTE_PERMISSIONS } from '../session/permission.guard.js';
 
 /**
- * The gateway's OpenAPI description (`GET /docs`, linted by Spectral's OWASP ruleset in
+ * The gateway's OpenAPI description (`GET /docs/openapi.json`, linted by Spectral's OWASP ruleset in
  * openapi.spec.ts and `npm run lint:openapi`): generated from the controllers and DTOs,
  * then completed once with what every operation shares, rather than by decorating each
  * response by hand (where one forgotten decorator would make the document lie).

@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import { offlineOpenApiDocument } from './offline-document.js';
 
 /**
- * `node dist/docs/write-openapi.js <file>`: writes the document `GET /docs` serves, for
+ * `node dist/docs/write-openapi.js <file>`: writes the document `GET /docs/openapi.json` serves, for
  * `npm run lint:openapi` (Spectral's CLI lints the file).
  */
 const file = process.argv[2];
