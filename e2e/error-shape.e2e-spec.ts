@@ -76,8 +76,8 @@ describe('errors and input at the edge', () => {
     expect(response.headers['x-trace-id']).toBe(response.json.trace_id);
   });
 
-  it('GET /docs describes the API with the bearer scheme and error responses', async () => {
-    const response = await api('GET', '/docs');
+  it('GET /docs/openapi.json describes the API with the bearer scheme and error responses', async () => {
+    const response = await api('GET', '/docs/openapi.json');
     expect(response.status).toBe(200);
     expect(response.json.openapi).toMatch(/^3\./);
     expect(Object.keys(response.json.paths)).toEqual(
