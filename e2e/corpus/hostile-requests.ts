@@ -288,7 +288,7 @@ function oversizeStrings(): HostileRequest[] {
       body: { items: [{ sku: 'CIT-MUG', quantity: 0 }] },
       expectStatus: 400,
     },
-    // One over the limits GET /docs states (its other stated limits are checked against
+    // One over the limits GET /docs/openapi.json states (its other stated limits are checked against
     // the validation pipe in apps/gateway/src/docs/stated-limits.spec.ts). The body is
     // valid: only the key can be the reason for the 400.
     {

@@ -110,7 +110,12 @@ export async function createGatewayApp(
   sendSecurityHeaders(
     fastify,
     helmetHeaders({
-      contentSecurityPolicy: { directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
+      // Exactly these two: helmet's defaults (style-src 'unsafe-inline' https:, ...) are for
+      // pages, and the API serves none.
+      contentSecurityPolicy: {
+        useDefaults: false,
+        directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] },
+      },
     }),
   );
   // CORS is closed unless origins are configured: then only those, and only what the API uses.
