@@ -64,6 +64,8 @@ export async function runGrpcService(options: RunGrpcServiceOptions): Promise<IN
     tls: options.tls,
     onDenied,
     onHandled: (event) => logger.info({ event: 'rpc.handled', ...event }, 'rpc handled'),
+    onUnexpectedError: (error) =>
+      logger.error({ event: 'rpc.failed', err: error }, 'rpc failed unexpectedly'),
     guards: [(nest) => new InternalJwtGuard(options.verifier, nest.get(Reflector), onDenied)],
   });
   options.logger.info(

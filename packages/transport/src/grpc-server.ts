@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { Transport, type MicroserviceOptions } from '@nestjs/microservices';
 import { HealthImplementation } from 'grpc-health-check';
 import { CONTRACTS, LOADER_OPTIONS, protoPath, type ContractName } from '@citadel/contracts';
+import { DomainErrorFilter } from './domain-error.filter.js';
 import { enforceEastWestPolicy, type DenialEvent } from './east-west.interceptor.js';
 import { enforceTls13, serverCredentials, type ServiceTls } from './mtls.js';
 import { traceRpcCalls, type RpcHandledEvent } from './rpc-trace.interceptor.js';
@@ -22,6 +23,11 @@ export interface GrpcServiceOptions {
   onDenied?: (event: DenialEvent) => void;
   /** Every call served (health checks aside), once answered: the access log. */
   onHandled?: (event: RpcHandledEvent) => void;
+  /**
+   * Every error a handler threw that is not a `DomainError` (nor a guard's refusal): its
+   * caller only gets INTERNAL, so this is where it is logged.
+   */
+  onUnexpectedError: (error: unknown) => void;
   logger?: import('@nestjs/common').LoggerService | false;
 }
 
@@ -29,7 +35,8 @@ export interface GrpcServiceOptions {
  * Starts one Citadel gRPC service the only way Citadel services start: TLS 1.3 with a
  * required client certificate (no plaintext listener exists), the east-west policy in
  * front of every method it serves (the standard gRPC health service included), then the
- * guards in front of the contract's handlers. No setting or variable turns any of it off.
+ * guards in front of the contract's handlers, and one mapping from what a handler throws
+ * to the caller's status (`DomainErrorFilter`). No setting or variable turns any of it off.
  */
 export async function startGrpcService(options: GrpcServiceOptions): Promise<INestMicroservice> {
   enforceTls13();
@@ -64,6 +71,7 @@ export async function startGrpcService(options: GrpcServiceOptions): Promise<INe
       },
     },
   });
+  app.useGlobalFilters(new DomainErrorFilter(options.onUnexpectedError));
   app.useGlobalGuards(...(options.guards ?? []).map((make) => make(app)));
   app.enableShutdownHooks();
   await app.listen();

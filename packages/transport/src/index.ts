@@ -34,7 +34,25 @@ export {
   type CallContext,
   type UserContext,
 } from './call-context.js';
-export * from './rpc-errors.js';
+export { permissionDenied, unauthenticated } from './rpc-errors.js';
+export {
+  Conflict,
+  DomainError,
+  GRPC_STATUS_OF,
+  InvalidRequest,
+  NotAllowed,
+  NotFound,
+  PreconditionFailed,
+  Unauthenticated,
+  Unavailable,
+  type DomainErrorKind,
+} from './domain-errors.js';
+export {
+  DomainErrorFilter,
+  INTERNAL_FAILURE,
+  grpcFailureOf,
+  type GrpcFailure,
+} from './domain-error.filter.js';
 export {
   ServiceClient,
   healthCheck,

@@ -2,11 +2,12 @@ import { status } from '@grpc/grpc-js';
 import { RpcException } from '@nestjs/microservices';
 
 /**
- * The one way a Citadel gRPC server reports a failure: an RpcException carrying a gRPC
- * status code, which Nest hands to grpc-js as the call's status. Messages are short:
+ * The transport's own refusals, raised by the guards in front of every handler (the
+ * internal JWT guard) before any use case runs. Use cases throw `DomainError`s instead;
+ * `DomainErrorFilter` passes these through with the status they carry. Messages are short:
  * security failures say little to the caller and much to the log.
  */
-export function rpcError(code: status, message: string): RpcException {
+function rpcError(code: status, message: string): RpcException {
   return new RpcException({ code, message });
 }
 
@@ -14,9 +15,3 @@ export const unauthenticated = (message = 'authentication required') =>
   rpcError(status.UNAUTHENTICATED, message);
 export const permissionDenied = (message = 'permission denied') =>
   rpcError(status.PERMISSION_DENIED, message);
-export const notFound = (message = 'not found') => rpcError(status.NOT_FOUND, message);
-export const invalidArgument = (message: string) => rpcError(status.INVALID_ARGUMENT, message);
-export const failedPrecondition = (message: string) =>
-  rpcError(status.FAILED_PRECONDITION, message);
-export const alreadyExists = (message: string) => rpcError(status.ALREADY_EXISTS, message);
-export const unavailable = (message: string) => rpcError(status.UNAVAILABLE, message);
