@@ -1,8 +1,8 @@
 import type { AuditLog } from '@citadel/audit';
 import type { Product } from '@citadel/contracts';
 import type { Kysely, Selectable } from '@citadel/database';
-import { invalidArgument, notFound } from '@citadel/transport';
 import type { OrderDatabase, ProductsTable } from '../orders/order.migrations.js';
+import { InvalidPrice, ProductNotFound } from './catalogue.errors.js';
 
 export const MAX_PRICE_CENTS = 10_000_000;
 
@@ -69,7 +69,7 @@ export class Catalogue {
     by: { actor: string; traceId?: string | undefined },
   ): Promise<Product> {
     if (!Number.isSafeInteger(priceCents) || priceCents <= 0 || priceCents > MAX_PRICE_CENTS) {
-      throw invalidArgument(`price_cents must be an integer in 1..${MAX_PRICE_CENTS}`);
+      throw new InvalidPrice();
     }
     return this.audit.transaction<Product, OrderDatabase>(async (trx, record) => {
       const before = await trx
@@ -78,7 +78,7 @@ export class Catalogue {
         .where('sku', '=', sku)
         .forUpdate()
         .executeTakeFirst();
-      if (!before) throw notFound('product not found');
+      if (!before) throw new ProductNotFound();
       const row = await trx
         .updateTable('products')
         .set({ price_cents: priceCents })

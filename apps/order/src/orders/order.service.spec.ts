@@ -1,19 +1,21 @@
-import { status } from '@grpc/grpc-js';
-import type { RpcException } from '@nestjs/microservices';
 import type { ChargeRequest, OrderItem, Payment } from '@citadel/contracts';
 import { openServiceDatabase, sql, type ServiceDatabase } from '@citadel/database';
 import { AuditLog } from '@citadel/audit';
+import { NotAllowed } from '@citadel/transport';
 import { Catalogue } from '../catalogue/catalogue.js';
+import {
+  ChargeCredentialRefused,
+  ChargeRefused,
+  ChargeUnanswered,
+  IdempotencyKeyReused,
+  InvalidOrder,
+  OrderNotFound,
+  ProductNotInCatalogue,
+} from './order.errors.js';
 import { ORDER_MIGRATIONS, type OrderDatabase } from './order.migrations.js';
 import { OrderRepository } from './order.repository.js';
 import { OrderService } from './order.service.js';
-import { PaymentsPort } from './payments.port.js';
-
-const codeOf = async (promise: Promise<unknown>) =>
-  promise.then(
-    () => status.OK,
-    (error: RpcException) => (error.getError() as { code: status }).code,
-  );
+import { PaymentsPort, PaymentUndecided, type UndecidedBecause } from './payments.port.js';
 
 /** Payment as order sees it, with the idempotency payment guarantees: one payment per key. */
 class FakePayments extends PaymentsPort {
@@ -21,13 +23,11 @@ class FakePayments extends PaymentsPort {
   refunds: string[] = [];
   byKey = new Map<string, Payment>();
   down = false;
-  /** Payment refuses the call (not the card) with this status, before charging anything. */
-  refuses: status | undefined;
+  /** Payment refuses the call (not the card) so, before charging anything. */
+  refuses: PaymentUndecided | undefined;
   async charge(request: ChargeRequest): Promise<Payment> {
-    if (this.down)
-      throw Object.assign(new Error('down'), { code: status.UNAVAILABLE, details: 'down' });
-    if (this.refuses !== undefined)
-      throw Object.assign(new Error('refused'), { code: this.refuses, details: 'refused' });
+    if (this.down) throw new PaymentUndecided('no-answer', 'UNAVAILABLE (down)');
+    if (this.refuses) throw this.refuses;
     this.charges.push(request);
     const declined = request.payment_token === 'tok_decline';
     const payment = this.byKey.get(request.idempotency_key) ?? {
@@ -91,13 +91,17 @@ describe('OrderService (embedded PostgreSQL)', () => {
     });
   });
 
-  it.each([
-    [[]],
-    [[{ sku: 'NOPE', quantity: 1 }]],
-    [[{ sku: 'CIT-MUG', quantity: 0 }]],
-    [[{ sku: 'CIT-MUG', quantity: 101 }]],
-  ])('rejects %j', async (items) => {
-    expect(await codeOf(service.create(alice, { items }))).toBe(status.INVALID_ARGUMENT);
+  it.each([[[]], [[{ sku: 'CIT-MUG', quantity: 0 }]], [[{ sku: 'CIT-MUG', quantity: 101 }]]])(
+    'rejects %j',
+    async (items) => {
+      await expect(service.create(alice, { items })).rejects.toBeInstanceOf(InvalidOrder);
+    },
+  );
+
+  it('names the line whose SKU is not on sale', async () => {
+    const order = service.create(alice, { items: [...mug, { sku: 'NOPE', quantity: 1 }] });
+    await expect(order).rejects.toBeInstanceOf(ProductNotInCatalogue);
+    await expect(order).rejects.toMatchObject({ line: 1 });
   });
 
   it('the same key and request return the same order; 50 at once make one order and one charge', async () => {
@@ -110,14 +114,12 @@ describe('OrderService (embedded PostgreSQL)', () => {
     expect(results.every((order) => order.status === 'paid')).toBe(true);
   });
 
-  it('the same key for a different request is refused (ALREADY_EXISTS)', async () => {
+  it('the same key for a different request is refused', async () => {
     const key = newKey();
     await service.create(alice, { items: mug, idempotency_key: key });
-    expect(
-      await codeOf(
-        service.create(alice, { items: [{ sku: 'CIT-TEE', quantity: 1 }], idempotency_key: key }),
-      ),
-    ).toBe(status.ALREADY_EXISTS);
+    await expect(
+      service.create(alice, { items: [{ sku: 'CIT-TEE', quantity: 1 }], idempotency_key: key }),
+    ).rejects.toBeInstanceOf(IdempotencyKeyReused);
   });
 
   it('keys are per user: bob may reuse a key alice used', async () => {
@@ -135,9 +137,9 @@ describe('OrderService (embedded PostgreSQL)', () => {
   it('payment down: the order stays pending, and the retry with its key finishes it', async () => {
     const key = newKey();
     payments.down = true;
-    expect(await codeOf(service.create(alice, { items: mug, idempotency_key: key }))).toBe(
-      status.UNAVAILABLE,
-    );
+    await expect(
+      service.create(alice, { items: mug, idempotency_key: key }),
+    ).rejects.toBeInstanceOf(ChargeUnanswered);
     payments.down = false;
     const retried = await service.create(alice, { items: mug, idempotency_key: key });
     expect(retried.status).toBe('paid');
@@ -152,7 +154,7 @@ describe('OrderService (embedded PostgreSQL)', () => {
   it('reading a pending order never charges it, however often and by whomever', async () => {
     const key = newKey();
     payments.down = true;
-    await codeOf(service.create(alice, { items: mug, idempotency_key: key }));
+    await expect(service.create(alice, { items: mug, idempotency_key: key })).rejects.toThrow();
     payments.down = false;
     const pending = await database.db
       .selectFrom('orders')
@@ -175,18 +177,18 @@ describe('OrderService (embedded PostgreSQL)', () => {
   });
 
   it.each([
-    ['PERMISSION_DENIED', status.PERMISSION_DENIED, 'denied'],
-    ['UNAUTHENTICATED', status.PERMISSION_DENIED, 'denied'],
-    ['DEADLINE_EXCEEDED', status.UNAVAILABLE, 'failed'],
-    ['FAILED_PRECONDITION', status.FAILED_PRECONDITION, 'failed'],
+    ['PERMISSION_DENIED', 'caller-not-allowed', ChargeCredentialRefused, 'denied'],
+    ['UNAUTHENTICATED', 'caller-unauthenticated', ChargeCredentialRefused, 'denied'],
+    ['DEADLINE_EXCEEDED', 'no-answer', ChargeUnanswered, 'failed'],
+    ['FAILED_PRECONDITION', 'request-refused', ChargeRefused, 'failed'],
   ] as const)(
     'payment answering %s is no decline: the order stays pending, the refusal is on record',
-    async (name, answered, outcome) => {
+    async (name, because: UndecidedBecause, answered, outcome) => {
       const key = newKey();
-      payments.refuses = status[name];
-      expect(await codeOf(service.create(alice, { items: mug, idempotency_key: key }))).toBe(
-        answered,
-      );
+      payments.refuses = new PaymentUndecided(because, `${name} (refused)`);
+      await expect(
+        service.create(alice, { items: mug, idempotency_key: key }),
+      ).rejects.toBeInstanceOf(answered);
       const [order] = await database.db
         .selectFrom('orders')
         .selectAll()
@@ -199,7 +201,7 @@ describe('OrderService (embedded PostgreSQL)', () => {
         action: 'order.charge',
         actor: 'u-alice',
         outcome,
-        detail: expect.stringContaining(`payment answered ${name}`),
+        detail: `order left pending: payment answered ${name} (refused)`,
       });
       // Once payment accepts the call, the retry with the key charges it, once.
       payments.refuses = undefined;
@@ -212,16 +214,18 @@ describe('OrderService (embedded PostgreSQL)', () => {
   it('lists nothing to a credential that may read no orders', async () => {
     const order = await service.create(alice, { items: mug });
     const key = (scopes: string[]) => ({ ...alice.user, scopes });
-    expect(await codeOf(service.list(key([])))).toBe(status.PERMISSION_DENIED);
-    expect(await codeOf(service.list(key(['orders:create'])))).toBe(status.PERMISSION_DENIED);
+    await expect(service.list(key([]))).rejects.toBeInstanceOf(NotAllowed);
+    await expect(service.list(key(['orders:create']))).rejects.toBeInstanceOf(NotAllowed);
     expect((await service.list(key(['orders:read:own']))).map((o) => o.id)).toContain(order.id);
-    expect(await codeOf(service.get({ ...alice, user: key([]) }, order.id))).toBe(status.NOT_FOUND);
+    await expect(service.get({ ...alice, user: key([]) }, order.id)).rejects.toBeInstanceOf(
+      OrderNotFound,
+    );
   });
 
-  it("answers NOT_FOUND for someone else's order, and lets support read it", async () => {
+  it("answers OrderNotFound for someone else's order, and lets support read it", async () => {
     const order = await service.create(alice, { items: mug });
-    expect(await codeOf(service.get(bob, order.id))).toBe(status.NOT_FOUND);
-    expect(await codeOf(service.cancel(bob, order.id))).toBe(status.NOT_FOUND);
+    await expect(service.get(bob, order.id)).rejects.toBeInstanceOf(OrderNotFound);
+    await expect(service.cancel(bob, order.id)).rejects.toBeInstanceOf(OrderNotFound);
     expect((await service.get(sam, order.id)).id).toBe(order.id);
   });
 

@@ -1,25 +1,25 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { status } from '@grpc/grpc-js';
 import { can, canActOn } from '@citadel/auth';
 import type { CreateOrderRequest, Order, OrderItem } from '@citadel/contracts';
-import {
-  alreadyExists,
-  type CallContext,
-  failedPrecondition,
-  invalidArgument,
-  isServiceError,
-  notFound,
-  permissionDenied,
-  unavailable,
-  type UserContext,
-} from '@citadel/transport';
+import { NotAllowed, type CallContext, type UserContext } from '@citadel/transport';
 import { AuditLog, type AuditEvent } from '@citadel/audit';
 import { activeTraceId } from '@citadel/observability';
 import { Catalogue } from '../catalogue/catalogue.js';
+import {
+  ChargeCredentialRefused,
+  ChargeRefused,
+  ChargeUnanswered,
+  IdempotencyKeyReused,
+  InvalidOrder,
+  OrderNotFound,
+  OrderNotPaid,
+  ProductNotInCatalogue,
+  RefundUnavailable,
+} from './order.errors.js';
 import type { OrderDatabase } from './order.migrations.js';
 import { OrderRepository, type StoredOrder } from './order.repository.js';
-import { PaymentsPort } from './payments.port.js';
+import { PaymentsPort, PaymentUndecided } from './payments.port.js';
 
 export const MAX_ITEMS = 50;
 export const MAX_QUANTITY = 100;
@@ -55,10 +55,10 @@ export class OrderService {
     const user = call.user!;
     const key = request.idempotency_key || null;
     if (key !== null && !IDEMPOTENCY_KEY.test(key)) {
-      throw invalidArgument('idempotency_key must be 1..128 of [A-Za-z0-9_.:-]');
+      throw new InvalidOrder('idempotency_key must be 1..128 of [A-Za-z0-9_.:-]');
     }
     const paymentToken = request.payment_token || DEFAULT_PAYMENT_TOKEN;
-    if (!PAYMENT_TOKEN.test(paymentToken)) throw invalidArgument('payment_token is malformed');
+    if (!PAYMENT_TOKEN.test(paymentToken)) throw new InvalidOrder('payment_token is malformed');
     const { items, currency } = await this.price(request.items);
     const requestHash = hashOf({
       items: items.map(({ sku, quantity }) => ({ sku, quantity })),
@@ -105,7 +105,7 @@ export class OrderService {
   async get(call: CallContext, id: string): Promise<Order> {
     const order = await this.orders.findById(id);
     if (!order || !canActOn(call.user!, order.user_id, 'orders:read:own', 'orders:read:any')) {
-      throw notFound('order not found');
+      throw new OrderNotFound();
     }
     return toMessage(order);
   }
@@ -113,7 +113,7 @@ export class OrderService {
   /** Everyone's orders with `orders:read:any`, one's own with `orders:read:own`, else none. */
   async list(user: UserContext): Promise<Order[]> {
     if (can(user, 'orders:read:any')) return (await this.orders.list()).map(toMessage);
-    if (!can(user, 'orders:read:own')) throw permissionDenied();
+    if (!can(user, 'orders:read:own')) throw new NotAllowed();
     return (await this.orders.list({ userId: user.id })).map(toMessage);
   }
 
@@ -122,7 +122,7 @@ export class OrderService {
     const user = call.user!;
     const order = await this.get(call, id);
     if (!canActOn(user, order.user_id, 'orders:cancel:own', 'orders:cancel:any'))
-      throw permissionDenied();
+      throw new NotAllowed();
     return this.settle(call, order, 'cancelled', 'customer cancellation');
   }
 
@@ -146,7 +146,7 @@ export class OrderService {
 
   private async price(items: OrderItem[]) {
     if (!Array.isArray(items) || items.length === 0 || items.length > MAX_ITEMS) {
-      throw invalidArgument(`items must hold 1..${MAX_ITEMS} entries`);
+      throw new InvalidOrder(`items must hold 1..${MAX_ITEMS} entries`);
     }
     const priced: OrderItem[] = [];
     const currencies = new Set<string>();
@@ -156,10 +156,10 @@ export class OrderService {
         item.quantity < 1 ||
         item.quantity > MAX_QUANTITY
       ) {
-        throw invalidArgument(`items[${index}].quantity must be an integer in 1..${MAX_QUANTITY}`);
+        throw new InvalidOrder(`items[${index}].quantity must be an integer in 1..${MAX_QUANTITY}`);
       }
       const product = await this.catalogue.find(item.sku);
-      if (!product) throw invalidArgument(`items[${index}].sku is not in the catalogue`);
+      if (!product) throw new ProductNotInCatalogue(index);
       priced.push({
         sku: product.sku,
         quantity: item.quantity,
@@ -167,13 +167,13 @@ export class OrderService {
       });
       currencies.add(product.currency);
     }
-    if (currencies.size > 1) throw invalidArgument('items must share one currency');
+    if (currencies.size > 1) throw new InvalidOrder('items must share one currency');
     return { items: priced, currency: [...currencies][0]! };
   }
 
   private async replay(call: CallContext, earlier: StoredOrder, requestHash: string) {
     if (earlier.requestHash !== requestHash) {
-      throw alreadyExists('this Idempotency-Key was used for a different request');
+      throw new IdempotencyKeyReused();
     }
     return earlier.status === 'pending' ? this.pay(call, earlier) : toMessage(earlier);
   }
@@ -227,9 +227,9 @@ export class OrderService {
    * file an authorization failure under "card declined", where nobody looks for attacks.
    */
   private async chargeUnsettled(call: CallContext, order: StoredOrder, error: unknown) {
-    const code = isServiceError(error) ? error.code : undefined;
-    const refusedCaller = code === status.PERMISSION_DENIED || code === status.UNAUTHENTICATED;
-    const refusedRequest = code === status.INVALID_ARGUMENT || code === status.FAILED_PRECONDITION;
+    const undecided = error instanceof PaymentUndecided ? error : undefined;
+    const because = undecided?.because ?? 'no-answer';
+    const refusedCaller = because === 'caller-not-allowed' || because === 'caller-unauthenticated';
     await this.audit.append({
       actor: call.user!.id,
       action: 'order.charge',
@@ -237,21 +237,12 @@ export class OrderService {
       outcome: refusedCaller ? 'denied' : 'failed',
       callerService: call.caller,
       traceId: activeTraceId(),
-      detail: `order left pending: payment answered ${code === undefined ? 'nothing' : status[code]}${
-        isServiceError(error) && error.details ? ` (${error.details.slice(0, 200)})` : ''
-      }`,
+      detail: `order left pending: payment answered ${undecided?.answer ?? 'nothing'}`,
     });
-    if (refusedCaller) {
-      return permissionDenied(
-        'payment refused this credential; the order is pending: retry with the same Idempotency-Key and a credential that may pay',
-      );
-    }
-    if (refusedRequest)
-      return failedPrecondition('payment refused the charge; the order is pending');
+    if (refusedCaller) return new ChargeCredentialRefused({ cause: error });
+    if (because === 'request-refused') return new ChargeRefused({ cause: error });
     // Payment may or may not have charged: only a retry with the same key can tell.
-    return unavailable(
-      'payment did not answer; the order is pending: retry with the same Idempotency-Key',
-    );
+    return new ChargeUnanswered({ cause: error });
   }
 
   /**
@@ -269,13 +260,13 @@ export class OrderService {
     reason: string,
   ) {
     if (order.status === outcome) return order;
-    if (order.status !== 'paid') throw failedPrecondition(`order is ${order.status}`);
+    if (order.status !== 'paid') throw new OrderNotPaid(order.status);
     try {
       await this.payments.refund(order.payment_id, reason, { jwt: call.jwt });
     } catch (error) {
-      throw isServiceError(error) && error.code === status.PERMISSION_DENIED
-        ? permissionDenied()
-        : unavailable('payment service unavailable');
+      throw error instanceof PaymentUndecided && error.because === 'caller-not-allowed'
+        ? new NotAllowed('permission denied', { cause: error })
+        : new RefundUnavailable({ cause: error });
     }
     const settled = await this.audit.transaction<StoredOrder | undefined, OrderDatabase>(
       async (trx, record) => {
