@@ -1,17 +1,18 @@
 import { AuditLog, detailFacts } from '@citadel/audit';
-import { status } from '@grpc/grpc-js';
-import type { RpcException } from '@nestjs/microservices';
+import { NotAllowed } from '@citadel/transport';
 import { openServiceDatabase, sql, type ServiceDatabase } from '@citadel/database';
+import { UnknownPaymentToken } from '../provider/provider.errors.js';
 import { SimulatedProvider } from '../provider/simulated-provider.js';
+import {
+  ChargeKeyReused,
+  ChargeNotForCaller,
+  InvalidCharge,
+  PaymentNotFound,
+  PaymentNotRefundable,
+} from './payment.errors.js';
 import { PAYMENT_MIGRATIONS, type PaymentDatabase } from './payment.migrations.js';
 import { PaymentRepository } from './payment.repository.js';
 import { PaymentService } from './payment.service.js';
-
-const codeOf = async (promise: Promise<unknown>) =>
-  promise.then(
-    () => status.OK,
-    (error: RpcException) => (error.getError() as { code: status }).code,
-  );
 
 describe('PaymentService (embedded PostgreSQL)', () => {
   let audit: AuditLog;
@@ -110,32 +111,35 @@ describe('PaymentService (embedded PostgreSQL)', () => {
   it('the same key for a different charge is refused', async () => {
     const request = charge();
     await service.charge(alice, request);
-    expect(await codeOf(service.charge(alice, { ...request, amount_cents: 1 }))).toBe(
-      status.FAILED_PRECONDITION,
+    await expect(service.charge(alice, { ...request, amount_cents: 1 })).rejects.toBeInstanceOf(
+      ChargeKeyReused,
     );
   });
 
   it('charges only the user in the JWT', async () => {
-    expect(await codeOf(service.charge(bob, charge()))).toBe(status.PERMISSION_DENIED);
+    await expect(service.charge(bob, charge())).rejects.toBeInstanceOf(ChargeNotForCaller);
   });
 
   it.each([0, -1, 1.5, Number.MAX_SAFE_INTEGER])('refuses amount %p', async (amount) => {
-    expect(await codeOf(service.charge(alice, charge({ amount_cents: amount })))).toBe(
-      status.INVALID_ARGUMENT,
+    await expect(service.charge(alice, charge({ amount_cents: amount }))).rejects.toBeInstanceOf(
+      InvalidCharge,
     );
   });
 
   it("refuses tokens that aren't tokens (no card numbers, no SQL)", async () => {
-    for (const token of ['4242424242424242', "tok_visa'; drop table payments; --", 'tok_unknown']) {
-      expect(await codeOf(service.charge(alice, charge({ payment_token: token })))).toBe(
-        status.INVALID_ARGUMENT,
+    for (const token of ['4242424242424242', "tok_visa'; drop table payments; --"]) {
+      await expect(service.charge(alice, charge({ payment_token: token }))).rejects.toBeInstanceOf(
+        InvalidCharge,
       );
     }
+    await expect(
+      service.charge(alice, charge({ payment_token: 'tok_unknown' })),
+    ).rejects.toBeInstanceOf(UnknownPaymentToken);
   });
 
   it('refunds once, never more than was paid; another customer cannot refund', async () => {
     const payment = await service.charge(alice, charge());
-    expect(await codeOf(service.refund(bob, payment.id))).toBe(status.PERMISSION_DENIED);
+    await expect(service.refund(bob, payment.id)).rejects.toBeInstanceOf(NotAllowed);
     const both = await Promise.all([
       service.refund(sam, payment.id),
       service.refund(alice, payment.id),
@@ -147,7 +151,9 @@ describe('PaymentService (embedded PostgreSQL)', () => {
 
   it('a declined payment cannot be refunded', async () => {
     const payment = await service.charge(alice, charge({ payment_token: 'tok_decline' }));
-    expect(await codeOf(service.refund(sam, payment.id))).toBe(status.FAILED_PRECONDITION);
+    await expect(service.refund(sam, payment.id)).rejects.toEqual(
+      new PaymentNotRefundable('declined'),
+    );
   });
 
   it('the database itself refuses a refund above the charge', async () => {
@@ -163,15 +169,15 @@ describe('PaymentService (embedded PostgreSQL)', () => {
 
   it("hides other customers' payments", async () => {
     const payment = await service.charge(alice, charge());
-    expect(await codeOf(service.get(bob, payment.id))).toBe(status.NOT_FOUND);
+    await expect(service.get(bob, payment.id)).rejects.toBeInstanceOf(PaymentNotFound);
     expect((await service.get(sam, payment.id)).id).toBe(payment.id);
   });
 
   it.each(['', 'o 1', 'o-1; drop table payments', 'o'.repeat(129)])(
     'refuses order id %p (the charge record states it as one word)',
     async (orderId) => {
-      expect(await codeOf(service.charge(alice, charge({ order_id: orderId })))).toBe(
-        status.INVALID_ARGUMENT,
+      await expect(service.charge(alice, charge({ order_id: orderId }))).rejects.toBeInstanceOf(
+        InvalidCharge,
       );
     },
   );

@@ -3,14 +3,15 @@ import { Inject, Injectable } from '@nestjs/common';
 import { AuditLog, withFacts, type AuditEvent } from '@citadel/audit';
 import { can, canActOn } from '@citadel/auth';
 import type { ChargeRequest, Payment } from '@citadel/contracts';
-import {
-  failedPrecondition,
-  invalidArgument,
-  notFound,
-  permissionDenied,
-  type UserContext,
-} from '@citadel/transport';
+import { NotAllowed, type UserContext } from '@citadel/transport';
 import { PaymentProvider } from '../provider/payment-provider.port.js';
+import {
+  ChargeKeyReused,
+  ChargeNotForCaller,
+  InvalidCharge,
+  PaymentNotFound,
+  PaymentNotRefundable,
+} from './payment.errors.js';
 import type { PaymentDatabase } from './payment.migrations.js';
 import { PaymentRepository, type StoredPayment } from './payment.repository.js';
 
@@ -48,25 +49,24 @@ export class PaymentService {
    * (captured or declined), written by whichever call settles the payment.
    */
   async charge(user: UserContext, request: ChargeRequest, traceId?: string): Promise<Payment> {
-    if (request.user_id !== user.id)
-      throw permissionDenied('a charge must be for the calling user');
+    if (request.user_id !== user.id) throw new ChargeNotForCaller();
     if (
       !Number.isSafeInteger(request.amount_cents) ||
       request.amount_cents <= 0 ||
       request.amount_cents > MAX_AMOUNT_CENTS
     ) {
-      throw invalidArgument('amount_cents must be a positive integer');
+      throw new InvalidCharge('amount_cents must be a positive integer');
     }
     if (!/^[A-Z]{3}$/.test(request.currency))
-      throw invalidArgument('currency must be an ISO 4217 code');
+      throw new InvalidCharge('currency must be an ISO 4217 code');
     if (!request.idempotency_key || request.idempotency_key.length > 128) {
-      throw invalidArgument('idempotency_key is required (at most 128 characters)');
+      throw new InvalidCharge('idempotency_key is required (at most 128 characters)');
     }
     if (!ORDER_ID.test(request.order_id ?? '')) {
-      throw invalidArgument('order_id must be 1..128 of [A-Za-z0-9_.:-]');
+      throw new InvalidCharge('order_id must be 1..128 of [A-Za-z0-9_.:-]');
     }
     const token = request.payment_token || 'tok_visa';
-    if (!TOKEN.test(token)) throw invalidArgument('payment_token is malformed');
+    if (!TOKEN.test(token)) throw new InvalidCharge('payment_token is malformed');
 
     const fresh: StoredPayment = {
       id: randomUUID(),
@@ -95,13 +95,13 @@ export class PaymentService {
    */
   async refund(user: UserContext, paymentId: string, traceId?: string): Promise<Payment> {
     const payment = await this.payments.findById(paymentId);
-    if (!payment) throw notFound('payment not found');
+    if (!payment) throw new PaymentNotFound();
     const allowed =
       can(user, 'orders:refund') ||
       canActOn(user, payment.user_id, 'orders:cancel:own', 'orders:cancel:any');
-    if (!allowed) throw permissionDenied();
+    if (!allowed) throw new NotAllowed();
     if (payment.status === 'refunded') return toMessage(payment);
-    if (payment.status !== 'captured') throw failedPrecondition(`payment is ${payment.status}`);
+    if (payment.status !== 'captured') throw new PaymentNotRefundable(payment.status);
     const refunded = await this.audit.transaction<StoredPayment | undefined, PaymentDatabase>(
       async (trx, record) => {
         const paid = await this.payments.within(trx).refundInFull(paymentId);
@@ -116,7 +116,7 @@ export class PaymentService {
   async get(user: UserContext, id: string): Promise<Payment> {
     const payment = await this.payments.findById(id);
     if (!payment || !canActOn(user, payment.user_id, 'orders:read:own', 'orders:read:any')) {
-      throw notFound('payment not found');
+      throw new PaymentNotFound();
     }
     return toMessage(payment);
   }
@@ -130,7 +130,7 @@ export class PaymentService {
       existing.user_id !== user.id ||
       existing.paymentToken !== token
     ) {
-      throw failedPrecondition('idempotency key reused for a different charge');
+      throw new ChargeKeyReused();
     }
     return existing;
   }

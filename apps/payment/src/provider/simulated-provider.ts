@@ -1,5 +1,5 @@
-import { invalidArgument } from '@citadel/transport';
 import { PaymentProvider, type CaptureOutcome } from './payment-provider.port.js';
+import { UnknownPaymentToken } from './provider.errors.js';
 
 /**
  * The built-in provider: a sandbox with test tokens, like a real processor's test mode.
@@ -31,7 +31,7 @@ export class SimulatedProvider extends PaymentProvider {
         await new Promise((resolve) => setTimeout(resolve, this.slowMs));
         return { approved: true };
       default:
-        throw invalidArgument('payment_token is not a token the provider knows');
+        throw new UnknownPaymentToken();
     }
   }
 }
