@@ -1,5 +1,6 @@
 import { status } from '@grpc/grpc-js';
 import {
+  Busy,
   Conflict,
   DomainError,
   GRPC_STATUS_OF,
@@ -19,6 +20,7 @@ describe('GRPC_STATUS_OF', () => {
     ['invalid', status.INVALID_ARGUMENT],
     ['conflict', status.ALREADY_EXISTS],
     ['precondition', status.FAILED_PRECONDITION],
+    ['busy', status.RESOURCE_EXHAUSTED],
     ['unavailable', status.UNAVAILABLE],
   ] as const)('%s → %s', (kind, code) => {
     expect(GRPC_STATUS_OF[kind]).toBe(code);
@@ -38,6 +40,7 @@ describe('the generic domain errors', () => {
     [new InvalidRequest('bad'), 'invalid', 'bad'],
     [new Conflict('taken'), 'conflict', 'taken'],
     [new PreconditionFailed('not now'), 'precondition', 'not now'],
+    [new Busy('later, nothing done'), 'busy', 'later, nothing done'],
     [new Unavailable('later'), 'unavailable', 'later'],
   ])('%p is a %s error saying %j', (error, kind, message) => {
     expect(error).toBeInstanceOf(DomainError);

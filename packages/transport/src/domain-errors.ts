@@ -12,6 +12,7 @@ export type DomainErrorKind =
   | 'invalid'
   | 'conflict'
   | 'precondition'
+  | 'busy'
   | 'unavailable';
 
 /** The one mapping from a domain failure to the gRPC status its caller receives. */
@@ -22,6 +23,7 @@ export const GRPC_STATUS_OF: Readonly<Record<DomainErrorKind, status>> = {
   invalid: status.INVALID_ARGUMENT,
   conflict: status.ALREADY_EXISTS,
   precondition: status.FAILED_PRECONDITION,
+  busy: status.RESOURCE_EXHAUSTED,
   unavailable: status.UNAVAILABLE,
 };
 
@@ -80,6 +82,14 @@ export class Conflict extends DomainError {
 /** The request is well-formed but the state of what it acts on does not allow it. */
 export class PreconditionFailed extends DomainError {
   readonly kind = 'precondition';
+}
+
+/**
+ * Too much work is in flight, so this request was turned away unrun: nothing happened, and
+ * the same request may be sent again later (unlike `Unavailable`, which cannot promise that).
+ */
+export class Busy extends DomainError {
+  readonly kind = 'busy';
 }
 
 /** Something this use case depends on did not answer; the same request may work later. */

@@ -34,8 +34,9 @@ export {
   type CallContext,
   type UserContext,
 } from './call-context.js';
-export { permissionDenied, unauthenticated } from './rpc-errors.js';
+export { permissionDenied, rpcError, unauthenticated } from './rpc-errors.js';
 export {
+  Busy,
   Conflict,
   DomainError,
   GRPC_STATUS_OF,

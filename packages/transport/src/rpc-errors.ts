@@ -2,12 +2,13 @@ import { status } from '@grpc/grpc-js';
 import { RpcException } from '@nestjs/microservices';
 
 /**
- * The transport's own refusals, raised by the guards in front of every handler (the
- * internal JWT guard) before any use case runs. Use cases throw `DomainError`s instead;
- * `DomainErrorFilter` passes these through with the status they carry. Messages are short:
- * security failures say little to the caller and much to the log.
+ * The transport's own statuses: the guards' refusals in front of every handler (the
+ * internal JWT guard) before any use case runs, and a handler reporting the fate of the
+ * call itself (cancelled by its caller, past its deadline). Use cases throw `DomainError`s
+ * instead; `DomainErrorFilter` passes these through with the status they carry. Messages
+ * are short: security failures say little to the caller and much to the log.
  */
-function rpcError(code: status, message: string): RpcException {
+export function rpcError(code: status, message: string): RpcException {
   return new RpcException({ code, message });
 }
 
