@@ -20,8 +20,8 @@ import type {
 } from '@citadel/contracts';
 import {
   CurrentCall,
-  invalidArgument,
-  permissionDenied,
+  InvalidRequest,
+  NotAllowed,
   rpcError,
   type CallContext,
 } from '@citadel/transport';
@@ -30,11 +30,11 @@ import { ApiKeyService } from './api-keys/api-key.service.js';
 import { CustomerService } from './customers/customer.service.js';
 import { KeyRing } from './signing/key-ring.js';
 import { TokenService } from './tokens/token.service.js';
-import { PasswordCheckAbandoned, PasswordChecksBusy } from './users/password-hasher.js';
+import { PasswordCheckAbandoned } from './users/password-hasher.js';
 
 const text = (value: unknown, field: string, max: number): string => {
   if (typeof value !== 'string' || value.length === 0 || value.length > max) {
-    throw invalidArgument(`${field} must be a string of 1..${max} characters`);
+    throw new InvalidRequest(`${field} must be a string of 1..${max} characters`);
   }
   return value;
 };
@@ -119,11 +119,6 @@ export class AuthController {
         { signal: abandonment.signal, clientIp: clientIpOf(request.client_ip) },
       );
     } catch (error) {
-      // A flood of logins waits in a bounded queue, then is turned away: token exchange
-      // keeps its share of the machine (the gateway answers 503 with Retry-After).
-      if (error instanceof PasswordChecksBusy) {
-        throw rpcError(GrpcStatus.RESOURCE_EXHAUSTED, 'too many logins in progress');
-      }
       // Dropped from the queue unrun. Nobody hears this status (the caller is gone, or
       // grpc-js answered the passed deadline itself); the access log reports the call's end.
       if (error instanceof PasswordCheckAbandoned) {
@@ -188,7 +183,7 @@ export class AuthController {
     @CurrentCall() call: CallContext,
   ): Promise<CreatedApiKey> {
     if (!Array.isArray(request.scopes) || request.scopes.length > 32) {
-      throw invalidArgument('scopes must be a list of at most 32 permissions');
+      throw new InvalidRequest('scopes must be a list of at most 32 permissions');
     }
     return this.apiKeys.create(
       call.user!,
@@ -218,8 +213,8 @@ export class AuthController {
   @GrpcMethod('AuthService', 'RecordEdgeDenial')
   @PublicMethod()
   async recordEdgeDenial(@Payload() request: EdgeDenial, @CurrentCall() call: CallContext) {
-    if (call.caller !== 'gateway') throw permissionDenied('only the gateway records edge denials');
-    if (!EDGE_DENIALS.has(request.action)) throw invalidArgument('action is not an edge denial');
+    if (call.caller !== 'gateway') throw new NotAllowed('only the gateway records edge denials');
+    if (!EDGE_DENIALS.has(request.action)) throw new InvalidRequest('action is not an edge denial');
     const clientIp = clientIpOf(request.client_ip);
     await this.audit.append({
       actor: request.actor ? text(request.actor, 'actor', 64) : 'anonymous',

@@ -3,9 +3,10 @@ import { Injectable } from '@nestjs/common';
 import { AuditLog } from '@citadel/audit';
 import { can, isPermission, UNSCOPABLE } from '@citadel/auth';
 import type { ApiKey, CreatedApiKey } from '@citadel/contracts';
-import { invalidArgument, notFound, type UserContext } from '@citadel/transport';
+import type { UserContext } from '@citadel/transport';
 import { hashOpaqueToken, newApiKey } from '../tokens/opaque-token.js';
 import type { AuthDatabase } from '../users/auth.migrations.js';
+import { ApiKeyNotFound, InvalidApiKeyRequest, TooManyApiKeys } from './api-key.errors.js';
 import { ApiKeyStore, type StoredApiKey } from './api-key.store.js';
 
 const MAX_KEYS_PER_USER = 20;
@@ -29,20 +30,23 @@ export class ApiKeyService {
     traceId?: string,
   ): Promise<CreatedApiKey> {
     const scopes = [...new Set(request.scopes)];
-    if (scopes.length === 0) throw invalidArgument('scopes: at least one permission is required');
+    if (scopes.length === 0)
+      throw new InvalidApiKeyRequest('scopes: at least one permission is required');
     for (const scope of scopes) {
-      if (!isPermission(scope)) throw invalidArgument(`scopes: unknown permission ${scope}`);
-      if (UNSCOPABLE.includes(scope)) throw invalidArgument(`scopes: ${scope} cannot be delegated`);
+      if (!isPermission(scope))
+        throw new InvalidApiKeyRequest(`scopes: unknown permission ${scope}`);
+      if (UNSCOPABLE.includes(scope))
+        throw new InvalidApiKeyRequest(`scopes: ${scope} cannot be delegated`);
       if (!can(owner.role, scope)) {
-        throw invalidArgument(`scopes: your role does not grant ${scope}`);
+        throw new InvalidApiKeyRequest(`scopes: your role does not grant ${scope}`);
       }
     }
     const ttlDays = request.ttlDays === 0 ? DEFAULT_TTL_DAYS : request.ttlDays;
     if (!Number.isInteger(ttlDays) || ttlDays < 1 || ttlDays > 365) {
-      throw invalidArgument('ttl_days must be 1..365');
+      throw new InvalidApiKeyRequest('ttl_days must be 1..365');
     }
     if ((await this.keys.listFor(owner.id)).length >= MAX_KEYS_PER_USER) {
-      throw invalidArgument(`at most ${MAX_KEYS_PER_USER} API keys per account`);
+      throw new TooManyApiKeys(MAX_KEYS_PER_USER);
     }
     const secret = newApiKey();
     const now = new Date();
@@ -88,7 +92,7 @@ export class ApiKeyService {
       });
       return deleted;
     });
-    if (!revoked) throw notFound('API key not found');
+    if (!revoked) throw new ApiKeyNotFound();
   }
 }
 

@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { AuditLog } from '@citadel/audit';
 import type { Customer } from '@citadel/contracts';
-import { notFound } from '@citadel/transport';
 import { TokenStore } from '../tokens/token.store.js';
 import type { AuthDatabase } from '../users/auth.migrations.js';
 import { UserRepository } from '../users/user.repository.js';
+import { CustomerNotFound } from './customer.errors.js';
 
 @Injectable()
 export class CustomerService {
@@ -26,7 +26,7 @@ export class CustomerService {
    */
   async delete(id: string, actor: string, traceId?: string): Promise<void> {
     const user = await this.users.findById(id);
-    if (!user || user.role !== 'customer') throw notFound('customer not found');
+    if (!user || user.role !== 'customer') throw new CustomerNotFound();
     await this.audit.transaction<void, AuthDatabase>(async (trx, record) => {
       await this.tokens.within(trx).revokeAllFor(id);
       if (!(await this.users.within(trx).delete(id))) return;

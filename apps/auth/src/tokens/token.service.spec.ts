@@ -1,5 +1,3 @@
-import { status } from '@grpc/grpc-js';
-import { RpcException } from '@nestjs/microservices';
 import { decodeJwt } from 'jose';
 import { KeyRing } from '../signing/key-ring.js';
 import { storedSigningKey } from '../signing/stored-signing-key.fixture.js';
@@ -8,20 +6,13 @@ import { openServiceDatabase, sql, type ServiceDatabase } from '@citadel/databas
 import { AUTH_MIGRATIONS, type AuthDatabase } from '../users/auth.migrations.js';
 import { UserRepository } from '../users/user.repository.js';
 import { hashOpaqueToken } from './opaque-token.js';
+import { AudienceNotDelegated, InvalidCredentials, InvalidToken } from './token.errors.js';
 import { TokenStore } from './token.store.js';
 import { TokenService } from './token.service.js';
 import { AuditLog } from '@citadel/audit';
+import { InvalidApiKeyRequest } from '../api-keys/api-key.errors.js';
 import { ApiKeyService } from '../api-keys/api-key.service.js';
 import { ApiKeyStore } from '../api-keys/api-key.store.js';
-
-const codeOf = async (promise: Promise<unknown>) => {
-  try {
-    await promise;
-    return status.OK;
-  } catch (error) {
-    return ((error as RpcException).getError() as { code: status }).code;
-  }
-};
 
 describe('TokenService', () => {
   let service: TokenService;
@@ -72,19 +63,20 @@ describe('TokenService', () => {
   });
 
   it('answers unknown user and wrong password alike', async () => {
-    expect(await codeOf(service.login('alice@citadel.test', 'wrong'))).toBe(status.UNAUTHENTICATED);
-    expect(await codeOf(service.login('nobody@citadel.test', 's3cret'))).toBe(
-      status.UNAUTHENTICATED,
-    );
+    const wrongPassword = service.login('alice@citadel.test', 'wrong');
+    const unknownAccount = service.login('nobody@citadel.test', 's3cret');
+    await expect(wrongPassword).rejects.toBeInstanceOf(InvalidCredentials);
+    await expect(unknownAccount).rejects.toBeInstanceOf(InvalidCredentials);
+    await expect(wrongPassword).rejects.toEqual(await unknownAccount.catch((error) => error));
   });
 
   it('refuses an audience the caller may not address', async () => {
     const { access_token } = await service.login('alice@citadel.test', 's3cret');
-    expect(await codeOf(service.exchange('order', access_token, 'auth'))).toBe(
-      status.PERMISSION_DENIED,
+    await expect(service.exchange('order', access_token, 'auth')).rejects.toBeInstanceOf(
+      AudienceNotDelegated,
     );
-    expect(await codeOf(service.exchange('gateway', access_token, 'payment'))).toBe(
-      status.PERMISSION_DENIED,
+    await expect(service.exchange('gateway', access_token, 'payment')).rejects.toBeInstanceOf(
+      AudienceNotDelegated,
     );
   });
 
@@ -93,8 +85,8 @@ describe('TokenService', () => {
     const { jwt } = await service.exchange('gateway', access_token, 'monitor');
     expect(decodeJwt(jwt).aud).toEqual(['monitor']);
     // The services only deliver to the monitor for themselves: they get no user JWT for it.
-    expect(await codeOf(service.exchange('order', access_token, 'monitor'))).toBe(
-      status.PERMISSION_DENIED,
+    await expect(service.exchange('order', access_token, 'monitor')).rejects.toBeInstanceOf(
+      AudienceNotDelegated,
     );
   });
 
@@ -107,15 +99,17 @@ describe('TokenService', () => {
   it('logout makes the token unexchangeable at once', async () => {
     const { access_token } = await service.login('alice@citadel.test', 's3cret');
     await service.logout(access_token);
-    expect(await codeOf(service.exchange('gateway', access_token, 'order'))).toBe(
-      status.UNAUTHENTICATED,
+    await expect(service.exchange('gateway', access_token, 'order')).rejects.toBeInstanceOf(
+      InvalidToken,
     );
   });
 
   it('records every login, failed or not, and every refused exchange', async () => {
-    await codeOf(service.login('alice@citadel.test', 'wrong', 'trace-1'));
+    await expect(service.login('alice@citadel.test', 'wrong', 'trace-1')).rejects.toThrow();
     await service.login('alice@citadel.test', 's3cret', 'trace-2');
-    await codeOf(service.exchange('gateway', 'cit_at_forged', 'order', 0, 'trace-3'));
+    await expect(
+      service.exchange('gateway', 'cit_at_forged', 'order', 0, 'trace-3'),
+    ).rejects.toThrow();
     const records = await audit.find();
     expect(
       records.slice(0, 3).map(({ action, outcome, traceId }) => [action, outcome, traceId]),
@@ -144,7 +138,7 @@ describe('TokenService', () => {
     });
     expect(decodeJwt(exchanged.jwt).scope).toBe('orders:read:own');
     await apiKeys.revoke(alice, key.id);
-    expect(await codeOf(service.exchange('gateway', secret, 'order'))).toBe(status.UNAUTHENTICATED);
+    await expect(service.exchange('gateway', secret, 'order')).rejects.toBeInstanceOf(InvalidToken);
   });
 
   it('exchanges a key stored with no scopes (an old row, a direct write) for a JWT scoped to nothing', async () => {
@@ -171,10 +165,9 @@ describe('TokenService', () => {
   it('refuses scopes the owner does not hold, and keys that mint keys', async () => {
     const alice = { id: ALICE, role: 'customer' };
     const create = (scopes: string[]) => apiKeys.create(alice, { name: 'k', scopes, ttlDays: 1 });
-    expect(await codeOf(create(['orders:refund']))).toBe(status.INVALID_ARGUMENT);
-    expect(await codeOf(create(['api-keys:manage']))).toBe(status.INVALID_ARGUMENT);
-    expect(await codeOf(create(['no-such:permission']))).toBe(status.INVALID_ARGUMENT);
-    expect(await codeOf(create([]))).toBe(status.INVALID_ARGUMENT);
+    for (const scopes of [['orders:refund'], ['api-keys:manage'], ['no-such:permission'], []]) {
+      await expect(create(scopes)).rejects.toBeInstanceOf(InvalidApiKeyRequest);
+    }
   });
 
   describe('an act and its record commit together', () => {

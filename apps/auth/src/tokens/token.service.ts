@@ -2,12 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { AuditLog, withFacts } from '@citadel/audit';
 import { mintDeviceToken, mintInternalJwt, MAX_INTERNAL_JWT_TTL_S } from '@citadel/auth';
 import type { ExchangeTokenResponse, LoginResponse } from '@citadel/contracts';
-import {
-  delegatesTo,
-  delegationAudiences,
-  permissionDenied,
-  unauthenticated,
-} from '@citadel/transport';
+import { delegatesTo, delegationAudiences } from '@citadel/transport';
 import { KeyRing } from '../signing/key-ring.js';
 import { PasswordHasher } from '../users/password-hasher.js';
 import type { AuthDatabase } from '../users/auth.migrations.js';
@@ -19,6 +14,7 @@ import {
   isOpaqueTokenShape,
   newOpaqueToken,
 } from './opaque-token.js';
+import { AudienceNotDelegated, InvalidCredentials, InvalidToken } from './token.errors.js';
 import { TokenStore } from './token.store.js';
 
 export const ACCESS_TOKEN_TTL_S = 3600;
@@ -63,7 +59,7 @@ export class TokenService {
         traceId,
         detail: withFacts(user ? 'wrong password' : 'unknown account', from),
       });
-      throw unauthenticated('invalid credentials');
+      throw new InvalidCredentials();
     }
     const token = newOpaqueToken();
     await this.audit.transaction<void, AuthDatabase>(async (trx, record) => {
@@ -122,7 +118,7 @@ export class TokenService {
   ): Promise<ExchangeTokenResponse> {
     // Only for a service the caller calls on users' behalf: the policy is the one source.
     if (!delegatesTo(caller, audience)) {
-      throw permissionDenied(`${caller} may not obtain tokens for ${audience}`);
+      throw new AudienceNotDelegated(caller, audience);
     }
     const credential = await this.findCredential(accessToken);
     const user = credential && (await this.users.findById(credential.userId));
@@ -146,7 +142,7 @@ export class TokenService {
             ? 'unknown, revoked or expired access token'
             : 'not a Citadel credential',
       });
-      throw unauthenticated('invalid token');
+      throw new InvalidToken();
     }
     const { jwt, expiresAt } = await mintInternalJwt(
       this.keys.current(),

@@ -1,8 +1,15 @@
 import argon2, { type HashOptions } from 'argon2';
+import { Busy } from '@citadel/transport';
 
-/** Too many password checks are running and waiting: the caller should come back later. */
-export class PasswordChecksBusy extends Error {
-  override name = 'PasswordChecksBusy';
+/**
+ * Too many password checks are running and waiting: the caller should come back later. A
+ * flood of logins is turned away unrun so token exchange keeps its share of the machine
+ * (RESOURCE_EXHAUSTED: the gateway answers 503 with Retry-After, counting nothing).
+ */
+export class PasswordChecksBusy extends Busy {
+  constructor() {
+    super('too many logins in progress');
+  }
 }
 
 /**
