@@ -2,20 +2,25 @@ import 'reflect-metadata';
 import { status } from '@grpc/grpc-js';
 import { NestFactory } from '@nestjs/core';
 import type { INestApplicationContext } from '@nestjs/common';
-import type { RpcException } from '@nestjs/microservices';
+import { grpcFailureOf } from '@citadel/transport';
 import { MonitorModule } from '../app.module.js';
 import { openMonitor, ServiceChain, T0, type MonitorHarness } from '../testing/monitor-harness.js';
 import { ChainsController } from './chains.controller.js';
+import { ChainBroken, ChainNotNamed, InvalidDelivery } from './delivery.errors.js';
 
 /** The module as main.ts composes it, and the gRPC status codes the forwarder acts on. */
 describe('ChainsController (the composed module, embedded PostgreSQL)', () => {
   let monitor: MonitorHarness;
   let app: INestApplicationContext;
   let controller: ChainsController;
+  /** The status the call ends with, as every Citadel gRPC server maps what a handler throws. */
   const codeOf = (promise: Promise<unknown>) =>
     promise.then(
       () => status.OK,
-      (error: RpcException) => (error.getError() as { code: status }).code,
+      (error: unknown) =>
+        grpcFailureOf(error, () => {
+          throw error;
+        }).code,
     );
 
   beforeAll(async () => {
@@ -56,17 +61,23 @@ describe('ChainsController (the composed module, embedded PostgreSQL)', () => {
   it("another service's records -> INVALID_ARGUMENT; a broken chain -> FAILED_PRECONDITION", async () => {
     const payment = new ServiceChain('payment');
     payment.append({}, T0);
-    expect(await codeOf(controller.deliver(payment.delivery(), { caller: 'auth' }))).toBe(
-      status.INVALID_ARGUMENT,
-    );
+    const foreign = controller.deliver(payment.delivery(), { caller: 'auth' });
+    await expect(foreign).rejects.toBeInstanceOf(InvalidDelivery);
+    expect(await codeOf(foreign)).toBe(status.INVALID_ARGUMENT);
     payment.append({}, T0 + 1000);
     const gap = payment.delivery(1);
-    expect(await codeOf(controller.deliver(gap, { caller: 'payment' }))).toBe(
-      status.FAILED_PRECONDITION,
-    );
+    const refused = controller.deliver(gap, { caller: 'payment' });
+    await expect(refused).rejects.toBeInstanceOf(ChainBroken);
+    expect(await codeOf(refused)).toBe(status.FAILED_PRECONDITION);
     expect(await controller.getHead({ caller: 'payment' })).toMatchObject({
       seq: 0,
       broken: true,
     });
+  });
+
+  it('ListChainHashes without a chain -> INVALID_ARGUMENT', async () => {
+    const unnamed = controller.listHashes({ service: '' });
+    await expect(unnamed).rejects.toBeInstanceOf(ChainNotNamed);
+    expect(await codeOf(unnamed)).toBe(status.INVALID_ARGUMENT);
   });
 });

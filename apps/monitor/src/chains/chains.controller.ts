@@ -8,15 +8,10 @@ import type {
   ListAuditHashesRequest,
   ListChainHeadsResponse,
 } from '@citadel/contracts';
-import {
-  CurrentCall,
-  failedPrecondition,
-  invalidArgument,
-  type CallContext,
-} from '@citadel/transport';
+import { CurrentCall, type CallContext } from '@citadel/transport';
 import { ChainCopyService } from './chain-copy.service.js';
 import type { HeldChain } from './chain.repository.js';
-import { ChainBroken, InvalidDelivery } from './delivery.errors.js';
+import { ChainNotNamed } from './delivery.errors.js';
 import { DeliveryService } from './delivery.service.js';
 
 /**
@@ -37,11 +32,7 @@ export class ChainsController {
     @Payload() request: DeliverRequest,
     @CurrentCall() call: CallContext,
   ): Promise<ChainHead> {
-    try {
-      return toChainHead(await this.delivery.deliver(call.caller, request));
-    } catch (error) {
-      throw rpcErrorOf(error);
-    }
+    return toChainHead(await this.delivery.deliver(call.caller, request));
   }
 
   @GrpcMethod('MonitorService', 'GetHead')
@@ -61,7 +52,7 @@ export class ChainsController {
   @AllowServiceCaller('auditor')
   @RequirePermission('audit:read')
   async listHashes(@Payload() request: ListAuditHashesRequest): Promise<AuditHashes> {
-    if (!request.service) throw invalidArgument('service is required');
+    if (!request.service) throw new ChainNotNamed();
     const hashes = await this.copy.hashes(
       request.service,
       request.after_seq ?? 0,
@@ -79,11 +70,4 @@ function toChainHead(chain: HeldChain): ChainHead {
     received_at: chain.receivedAt?.toISOString() ?? '',
     broken: chain.broken,
   };
-}
-
-/** The delivery's domain errors, as the gRPC status the forwarder acts on. */
-function rpcErrorOf(error: unknown): unknown {
-  if (error instanceof InvalidDelivery) return invalidArgument(error.message);
-  if (error instanceof ChainBroken) return failedPrecondition(error.message);
-  return error;
 }
