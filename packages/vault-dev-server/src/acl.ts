@@ -15,7 +15,7 @@ export interface Policy {
  *   {@link comparePriority}); less specific patterns add nothing;
  * - `deny` in that winning rule refuses everything; no matching pattern refuses everything.
  *
- * Root-token bypass and the `sudo` requirement of `sys/` are the caller's business.
+ * Root-token bypass and the `sudo` requirement of root-protected paths are the caller's business.
  */
 export function allowed(
   policies: readonly Policy[],

@@ -1,4 +1,11 @@
-export { startVaultDevServer, type VaultDevServer, type VaultDevServerOptions } from './server.js';
+export {
+  startVaultDevServer,
+  type RunningVaultDevServer,
+  type UninitializedVaultDevServerOptions,
+  type VaultDevServer,
+  type VaultDevServerOptions,
+} from './server.js';
+export type { TlsFiles } from './tls-front.js';
 export { parsePolicy, PolicyParseError, CAPABILITIES } from './hcl-policy.js';
 export type { Capability, PathRule } from './hcl-policy.js';
 export { allowed, type Policy } from './acl.js';

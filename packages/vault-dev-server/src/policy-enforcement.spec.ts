@@ -81,7 +81,7 @@ describe('policy enforcement', () => {
     expect((await as(order).call('GET', 'no/such/route')).status).toBe(403);
   });
 
-  it('keeps every sys/ endpoint (but health) for root or sudo', async () => {
+  it('keeps sys/ endpoints (but health) from a token whose policy does not grant them', async () => {
     const own = as(order);
     expect((await own.call('GET', 'sys/health')).status).toBe(200);
     expect((await own.call('GET', 'sys/mounts')).status).toBe(403);
@@ -100,22 +100,58 @@ describe('policy enforcement', () => {
     expect((await own.call('GET', 'auth/approle/role/payment/role-id')).status).toBe(403);
   });
 
-  it('asks for sudo on sys/ paths on top of the operation’s own capability', async () => {
-    const { token: reader } = await loginAsService(
+  it('needs no sudo where Vault needs none: mounts, auth listing, ACL policies', async () => {
+    const { token: operator } = await loginAsService(
       vault,
-      'reader',
-      'path "sys/policies/acl/*" { capabilities = ["read"] }',
+      'operator',
+      `path "sys/policies/acl/*" { capabilities = ["read"] }
+       path "sys/mounts" { capabilities = ["read"] }
+       path "sys/mounts/*" { capabilities = ["create", "update"] }
+       path "sys/auth" { capabilities = ["read"] }`,
+    );
+    expect((await as(operator).call('GET', 'sys/policies/acl/order')).status).toBe(200);
+    expect((await as(operator).call('GET', 'sys/mounts')).status).toBe(200);
+    expect((await as(operator).call('GET', 'sys/auth')).status).toBe(200);
+    const mounted = await as(operator).call('POST', 'sys/mounts/team', { type: 'kv-v2' });
+    expect(mounted.status).toBe(204);
+    // Reading a policy is not writing one.
+    expect(
+      (await as(operator).call('PUT', 'sys/policies/acl/order', { policy: ORDER_POLICY })).status,
+    ).toBe(403);
+  });
+
+  it('asks for sudo on Vault’s root paths on top of the operation’s own capability', async () => {
+    const rootPaths = (capabilities: string) =>
+      ['sys/auth/*', 'sys/audit', 'sys/audit/*', 'sys/seal']
+        .map((path) => `path "${path}" { capabilities = [${capabilities}] }`)
+        .join('\n');
+    const { token: plain } = await loginAsService(
+      vault,
+      'plain',
+      rootPaths('"read", "create", "update"'),
     );
     const { token: admin } = await loginAsService(
       vault,
       'admin',
-      'path "sys/policies/acl/*" { capabilities = ["read", "sudo"] }',
+      rootPaths('"read", "create", "update", "sudo"'),
     );
-    expect((await as(reader).call('GET', 'sys/policies/acl/order')).status).toBe(403);
-    expect((await as(admin).call('GET', 'sys/policies/acl/order')).status).toBe(200);
+    for (const [method, path, body] of [
+      ['POST', 'sys/auth/userpass', { type: 'approle' }],
+      ['GET', 'sys/audit', undefined],
+      ['PUT', 'sys/audit/file', { type: 'file', options: { file_path: 'discard' } }],
+      ['PUT', 'sys/seal', undefined],
+    ] as const) {
+      expect([path, (await as(plain).call(method, path, body)).status]).toEqual([path, 403]);
+    }
+    expect((await as(admin).call('POST', 'sys/auth/userpass', { type: 'approle' })).status).toBe(
+      204,
+    );
+    expect((await as(admin).call('GET', 'sys/audit')).status).toBe(200);
     expect(
-      (await as(admin).call('PUT', 'sys/policies/acl/order', { policy: ORDER_POLICY })).status,
-    ).toBe(403);
+      vault.logs.filter(
+        (entry) => entry.event === 'acl.denied' && entry.capability === 'read+sudo',
+      ),
+    ).toHaveLength(1);
   });
 
   it('tells create from update on KV writes', async () => {

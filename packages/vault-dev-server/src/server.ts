@@ -1,6 +1,6 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { AddressInfo, Server, Socket } from 'node:net';
 import { allowed, type Policy } from './acl.js';
 import { AuditBroker, type AuditedRequest } from './audit.js';
 import type { Capability } from './hcl-policy.js';
@@ -10,7 +10,15 @@ import { assertLoopbackHost, isLoopbackHost, NonLoopbackBindError } from './loop
 import { PolicyBook } from './policies.js';
 import { DevSeal, SEALED_PATHS } from './seal.js';
 import { mountOf, resolveRoute, type DevServerContext, type Route } from './routes/index.js';
-import { parseJson, VaultStore, type Dict, type TokenEntry } from './store.js';
+import {
+  initModeOf,
+  parseJson,
+  VaultStore,
+  type Dict,
+  type InitMode,
+  type TokenEntry,
+} from './store.js';
+import { tlsFront, type TlsFiles } from './tls-front.js';
 import { newToken, rootTokenEntry, sha256 } from './tokens.js';
 import {
   aclDenied,
@@ -22,32 +30,55 @@ import {
   type VaultReply,
 } from './vault-response.js';
 
-export interface VaultDevServerOptions {
+interface ListenerOptions {
   /** A loopback address (127.0.0.0/8, ::1, localhost); anything else is refused. */
   host?: string;
   /** 0 lets the OS pick; the server reports the real port. */
   port?: number;
   /** JSON file that keeps the state across restarts; without it, state lives in memory only. */
   stateFile?: string;
-  /** The root token to accept; a random one is generated when absent. */
-  rootToken?: string;
   log?: VaultLog;
   /** Epoch ms. Tests inject a clock to exercise token and secret-ID lifetimes without sleeping. */
   now?: () => number;
+  /**
+   * Serve HTTPS only, TLS 1.2 or later, with this certificate and key (Vault's listener
+   * `tls_cert_file`/`tls_key_file`); plain HTTP gets Go's 400. Without it: plain HTTP.
+   */
+  tls?: TlsFiles;
+}
+
+/** The default: a Vault initialised before it starts, with a root token and key given or made. */
+export interface VaultDevServerOptions extends ListenerOptions {
+  uninitialized?: false;
+  /** The root token to accept; a random one is generated when absent. */
+  rootToken?: string;
   /** Start sealed, as a real Vault does after every restart (default: unsealed). */
   sealed?: boolean;
   /** Base64 unseal key (one share); a random one when absent. */
   unsealKey?: string;
 }
 
-export interface VaultDevServer {
-  /** `http://127.0.0.1:<port>`: the VAULT_ADDR to give clients. */
+/**
+ * A fresh Vault: uninitialised, with no root token and no unseal key until `sys/init` makes
+ * them (and hands them to its caller only). With a state file that records an earlier
+ * `sys/init`, it starts initialised and sealed, as Vault does after every restart. A state
+ * file written in the default mode is refused, and the reverse.
+ */
+export interface UninitializedVaultDevServerOptions extends ListenerOptions {
+  uninitialized: true;
+}
+
+export interface RunningVaultDevServer {
+  /** `http://127.0.0.1:<port>` (`https://` with `tls`): the VAULT_ADDR to give clients. */
   url: string;
   port: number;
+  close(): Promise<void>;
+}
+
+export interface VaultDevServer extends RunningVaultDevServer {
   rootToken: string;
   /** The one key share that unseals it (`sys/unseal`), as `sys/init` gives it: base64. */
   unsealKey: string;
-  close(): Promise<void>;
 }
 
 type Verb = 'read' | 'list' | 'write' | 'delete';
@@ -107,7 +138,7 @@ function send(response: ServerResponse, reply: VaultReply): void {
     .end(JSON.stringify(reply.body));
 }
 
-function listen(server: ReturnType<typeof listMethodFront>, port: number, host: string) {
+function listen(server: Server, port: number, host: string) {
   return new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {
@@ -117,13 +148,48 @@ function listen(server: ReturnType<typeof listMethodFront>, port: number, host: 
   });
 }
 
+/** The root token and unseal key of the default mode, as given or freshly made. */
+interface PresetCredentials {
+  rootToken: string;
+  unsealKey: Buffer;
+  sealed: boolean;
+}
+
+function presetCredentials(options: VaultDevServerOptions): PresetCredentials {
+  return {
+    rootToken: options.rootToken ?? newToken(),
+    unsealKey:
+      options.unsealKey === undefined ? randomBytes(32) : Buffer.from(options.unsealKey, 'base64'),
+    sealed: options.sealed ?? false,
+  };
+}
+
+/**
+ * A state written in one mode cannot start the other: its root token would be either one
+ * that `sys/init` never handed out or one that `sys/init` made and the caller now ignores.
+ */
+function assertStateMode(store: VaultStore, mode: InitMode, stateFile: string | undefined): void {
+  const written = initModeOf(store.state);
+  if (written === mode) return;
+  throw new Error(
+    written === 'sys-init'
+      ? `${stateFile} belongs to a Vault initialised through sys/init; start it uninitialized`
+      : `${stateFile} belongs to a Vault started with a preset root token; ` +
+          'an uninitialised start needs a state file of its own',
+  );
+}
+
 /**
  * Starts the development stand-in for Vault: Vault's HTTP API for KV v2, AppRole, tokens,
  * mounts and ACL policies, with policies enforced. Loopback only, never for production.
  */
+export function startVaultDevServer(
+  options: UninitializedVaultDevServerOptions,
+): Promise<RunningVaultDevServer>;
+export function startVaultDevServer(options?: VaultDevServerOptions): Promise<VaultDevServer>;
 export async function startVaultDevServer(
-  options: VaultDevServerOptions = {},
-): Promise<VaultDevServer> {
+  options: VaultDevServerOptions | UninitializedVaultDevServerOptions = {},
+): Promise<VaultDevServer | RunningVaultDevServer> {
   const {
     host = '127.0.0.1',
     port = 8200,
@@ -132,16 +198,26 @@ export async function startVaultDevServer(
     now = Date.now,
   } = options;
   assertLoopbackHost(host);
-  const rootToken = options.rootToken ?? newToken();
-  const rootHash = sha256(rootToken);
+  const mode: InitMode = options.uninitialized === true ? 'sys-init' : 'preset';
+  const preset = options.uninitialized === true ? undefined : presetCredentials(options);
+  const store = stateFile ? VaultStore.open(stateFile, mode) : VaultStore.inMemory(mode);
+  assertStateMode(store, mode, stateFile);
+  const presetRootHash = preset && sha256(preset.rootToken);
+  // In the sys-init mode the root token is whatever sys/init handed out, once it has.
+  const rootHash = () => presetRootHash ?? store.state.init?.rootTokenHash;
   const rootEntry = rootTokenEntry(now());
-  const store = stateFile ? VaultStore.open(stateFile) : VaultStore.inMemory();
+  const initRecord = store.state.init;
+  const seal = preset
+    ? DevSeal.withKey(preset.unsealKey, preset.sealed)
+    : initRecord
+      ? DevSeal.fromKeyHash(initRecord.unsealKeyHash)
+      : DevSeal.uninitialized();
   const context: DevServerContext = {
     store,
     policies: new PolicyBook(store.state.policies),
     now,
     log,
-    seal: new DevSeal(options.unsealKey, options.sealed ?? false),
+    seal,
     audit: new AuditBroker(store.state.auditDevices, now, log),
   };
   // Written at once: a state file we cannot write should stop the start, not the first secret.
@@ -157,7 +233,7 @@ export async function startVaultDevServer(
     const id = presentedToken(request);
     if (!id) throw invalidToken();
     const hash = sha256(id);
-    if (hash === rootHash) return { id, entry: rootEntry };
+    if (hash === rootHash()) return { id, entry: rootEntry };
     const entry = store.state.tokens[hash];
     if (!entry || (entry.expireTime !== null && entry.expireTime <= now())) {
       log({
@@ -288,7 +364,7 @@ export async function startVaultDevServer(
     socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
   });
 
-  const front = listMethodFront(http);
+  const front = options.tls ? tlsFront(http, options.tls) : listMethodFront(http);
   const sockets = new Set<Socket>();
   front.on('connection', (socket: Socket) => {
     sockets.add(socket);
@@ -319,11 +395,15 @@ export async function startVaultDevServer(
       'Do NOT use it in production.',
   });
   const urlHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  return {
-    url: `http://${urlHost}:${address.port}`,
+  const running: RunningVaultDevServer = {
+    url: `${options.tls ? 'https' : 'http'}://${urlHost}:${address.port}`,
     port: address.port,
-    rootToken,
-    unsealKey: context.seal.keyBase64,
     close,
+  };
+  if (!preset) return running;
+  return {
+    ...running,
+    rootToken: preset.rootToken,
+    unsealKey: preset.unsealKey.toString('base64'),
   };
 }

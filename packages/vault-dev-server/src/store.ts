@@ -108,6 +108,24 @@ export interface AuditDevice {
   salt: string;
 }
 
+/**
+ * What `sys/init` made, known only by hash: the root token it handed out and the one unseal
+ * key share. Neither can be recovered from the state file.
+ */
+export interface InitRecord {
+  rootTokenHash: string;
+  unsealKeyHash: string;
+  /** Epoch ms. */
+  initTime: number;
+}
+
+/**
+ * How the server got its root token and unseal key. `preset`: given at every start (the
+ * default, and every state file from before `sys/init`). `sys-init`: a fresh Vault that waits
+ * for `sys/init`.
+ */
+export type InitMode = 'preset' | 'sys-init';
+
 const FORMAT = 'citadel-vault-dev-server/1';
 
 export interface VaultState {
@@ -122,9 +140,14 @@ export interface VaultState {
   tokens: Dict<TokenEntry>;
   /** Keyed by path with its trailing slash, e.g. `file/`. Absent in files from before audit. */
   auditDevices: Dict<AuditDevice>;
+  /**
+   * Absent in the `preset` mode. In the `sys-init` mode: `null` until `sys/init`, then what it
+   * made, so a restart comes back initialised (and sealed).
+   */
+  init?: InitRecord | null;
 }
 
-export function emptyState(): VaultState {
+export function emptyState(mode: InitMode = 'preset'): VaultState {
   return {
     format: FORMAT,
     secretEngines: dict(),
@@ -132,7 +155,13 @@ export function emptyState(): VaultState {
     policies: dict(),
     tokens: dict(),
     auditDevices: dict(),
+    ...(mode === 'sys-init' && { init: null }),
   };
+}
+
+/** The mode a state was written in: a file from one mode cannot start the other. */
+export function initModeOf(state: VaultState): InitMode {
+  return state.init === undefined ? 'preset' : 'sys-init';
 }
 
 /** JSON.parse whose objects have no prototype, for request bodies and the state file alike. */
@@ -155,16 +184,17 @@ export class VaultStore {
     private readonly file: string | undefined,
   ) {}
 
-  static inMemory(): VaultStore {
-    return new VaultStore(emptyState(), undefined);
+  static inMemory(mode: InitMode = 'preset'): VaultStore {
+    return new VaultStore(emptyState(mode), undefined);
   }
 
-  static open(file: string): VaultStore {
+  /** Reads `file`, or starts an empty state in `mode` when there is none yet. */
+  static open(file: string, mode: InitMode = 'preset'): VaultStore {
     if (!fs.existsSync(file)) {
       const dir = path.dirname(file);
       // Only a directory we create gets 0700: chmod-ing an existing one (say /tmp) is not ours to do.
       if (!fs.existsSync(dir)) fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-      return new VaultStore(emptyState(), file);
+      return new VaultStore(emptyState(mode), file);
     }
     let state: VaultState;
     try {

@@ -12,7 +12,7 @@ export interface DevServerContext {
   /** Epoch ms; injectable so token and secret-ID lifetimes are tested without sleeping. */
   now(): number;
   log: VaultLog;
-  /** Sealed: every path but `SEALED_PATHS` answers 503, as Vault does. */
+  /** Sealed or uninitialised: every path but `SEALED_PATHS` answers 503, as Vault does. */
   seal: DevSeal;
   /** The enabled audit devices (`sys/audit`), which record every request and response. */
   audit: AuditBroker;
@@ -37,7 +37,7 @@ export type Handler = (request: VaultRequest) => VaultReply;
  */
 export interface Route {
   unauthenticated?: boolean;
-  /** Root-protected: the token needs `sudo` on the path as well (Vault's `sys/` endpoints). */
+  /** Root-protected: the token needs `sudo` on the path as well (Vault's root paths). */
   sudo?: boolean;
   exists?: () => boolean;
   read?: Handler;

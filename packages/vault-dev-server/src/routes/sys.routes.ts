@@ -4,6 +4,7 @@ import { dict, type AuthMethod, type SecretEngine } from '../store.js';
 import { badRequest, envelope, noContent, notFound, type VaultReply } from '../vault-response.js';
 import { auditRoute } from './audit.routes.js';
 import { optionalString } from './fields.js';
+import { initRoute } from './init.routes.js';
 import type { DevServerContext, Route } from './route.js';
 
 /** Reported by `sys/health`; the suffix tells any client it is not talking to a real Vault. */
@@ -37,14 +38,18 @@ function accessor(prefix: string): string {
   return `${prefix}_${randomBytes(4).toString('hex')}`;
 }
 
-/** Vault's `sys/seal-status` body, for a one-share Shamir seal. */
+/**
+ * Vault's `sys/seal-status` body, for a one-share Shamir seal. Uninitialised, Vault has no
+ * seal configuration yet and reports `t` and `n` as 0 (vault/core.go `GetSealStatus`).
+ */
 function sealStatus(context: DevServerContext) {
+  const shares = context.seal.initialized ? 1 : 0;
   return {
     type: 'shamir',
-    initialized: true,
+    initialized: context.seal.initialized,
     sealed: context.seal.sealed,
-    t: 1,
-    n: 1,
+    t: shares,
+    n: shares,
     progress: 0,
     nonce: '',
     version: DEV_SERVER_VERSION,
@@ -54,15 +59,21 @@ function sealStatus(context: DevServerContext) {
   };
 }
 
+/** Vault's default `sys/health` codes: 501 uninitialised, 503 sealed, 200 active. */
+function healthStatus(context: DevServerContext): number {
+  if (!context.seal.initialized) return 501;
+  return context.seal.sealed ? 503 : 200;
+}
+
 function health(context: DevServerContext): Route {
   return {
     unauthenticated: true,
-    // Vault answers 503 while sealed, with the same body: load balancers and health checks
-    // read the status, clients the body.
+    // The body is the same whatever the code: load balancers and health checks read the
+    // status, clients the body.
     read: () => ({
-      status: context.seal.sealed ? 503 : 200,
+      status: healthStatus(context),
       body: {
-        initialized: true,
+        initialized: context.seal.initialized,
         sealed: context.seal.sealed,
         standby: false,
         performance_standby: false,
@@ -89,7 +100,8 @@ function decodeKey(raw: string): Buffer {
 
 /**
  * `sys/unseal`: unauthenticated, as in Vault (a sealed Vault has no tokens to check). A
- * wrong key is a 400 with the barrier's words; an unsealed Vault reports its status.
+ * wrong key is a 400 with the barrier's words; an unsealed Vault reports its status; an
+ * uninitialised one has no key to compare with (vault/core.go `ErrNotInit`).
  */
 function unseal(context: DevServerContext): Route {
   return {
@@ -101,7 +113,9 @@ function unseal(context: DevServerContext): Route {
       const key = optionalString(body, 'key');
       if (!key)
         throw badRequest("'key' must be specified in request body as JSON, or 'reset' set to true");
-      if (!context.seal.unseal(decodeKey(key))) {
+      const candidate = decodeKey(key);
+      if (!context.seal.initialized) throw badRequest('Vault is not initialized');
+      if (!context.seal.unseal(candidate)) {
         context.log({ level: 'warn', event: 'vault.unseal-refused', msg: 'wrong unseal key' });
         throw badRequest('cipher: message authentication failed');
       }
@@ -111,7 +125,10 @@ function unseal(context: DevServerContext): Route {
   };
 }
 
-/** `sys/seal`: root-protected; after it, everything but the seal endpoints answers 503. */
+/**
+ * `sys/seal`: root-protected (Vault's `SealWithRequest` demands root privileges); after it,
+ * everything but the seal endpoints answers 503.
+ */
 function seal(context: DevServerContext): Route {
   return {
     sudo: true,
@@ -125,7 +142,6 @@ function seal(context: DevServerContext): Route {
 
 function listMounts(context: DevServerContext): Route {
   return {
-    sudo: true,
     read: () => {
       const entries: Record<string, unknown> = {
         'sys/': {
@@ -157,7 +173,6 @@ function listMounts(context: DevServerContext): Route {
 
 function mountSecretsEngine(context: DevServerContext, rawPath: string): Route {
   return {
-    sudo: true,
     write: ({ body }) => {
       const path = mountPath(rawPath);
       const engines = context.store.state.secretEngines;
@@ -187,7 +202,6 @@ function mountSecretsEngine(context: DevServerContext, rawPath: string): Route {
 
 function listAuthMethods(context: DevServerContext): Route {
   return {
-    sudo: true,
     read: () => {
       const entries: Record<string, unknown> = {
         'token/': {
@@ -244,7 +258,6 @@ function enableAuthMethod(context: DevServerContext, rawPath: string): Route {
 
 function listPolicies(context: DevServerContext): Route {
   return {
-    sudo: true,
     list: () => {
       const keys = [...context.policies.names(), 'root'].sort();
       return { status: 200, body: { keys, ...envelope({ data: { keys } }) } };
@@ -256,7 +269,6 @@ function policy(context: DevServerContext, rawName: string): Route {
   // Vault stores policy names lower-cased.
   const name = rawName.toLowerCase();
   return {
-    sudo: true,
     exists: () => name === 'root' || context.policies.text(name) !== undefined,
     read: () => {
       const text = name === 'root' ? '' : context.policies.text(name);
@@ -285,10 +297,13 @@ function policy(context: DevServerContext, rawName: string): Route {
 }
 
 /**
- * The `sys/` endpoints Citadel uses; all but health, seal-status and unseal are
- * root-protected (need `sudo`).
+ * The `sys/` endpoints Citadel uses. Root-protected (the token needs `sudo` on the path, on
+ * top of the operation's capability) exactly where Vault's system backend lists the path in
+ * `PathsSpecial.Root` or checks root privileges itself: `sys/auth/*`, `sys/audit`,
+ * `sys/audit/*` and `sys/seal`. Mounts, their listings and ACL policies need no `sudo`.
  */
 export function sysRoute(context: DevServerContext, path: string): Route | undefined {
+  if (path === 'sys/init') return initRoute(context);
   if (path === 'sys/health') return health(context);
   if (path === 'sys/seal-status') return sealStatusRoute(context);
   if (path === 'sys/unseal') return unseal(context);
