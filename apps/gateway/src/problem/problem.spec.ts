@@ -4,6 +4,16 @@ import {
   InternalServerErrorException,
 } from '@nestjs/common';
 import { status } from '@grpc/grpc-js';
+import {
+  Busy,
+  Conflict,
+  InvalidRequest,
+  NotAllowed,
+  NotFound,
+  PreconditionFailed,
+  Unauthenticated,
+  Unavailable,
+} from '@citadel/transport';
 import { toProblem } from './problem.js';
 
 const grpcError = (code: status, details: string) =>
@@ -16,7 +26,10 @@ describe('toProblem', () => {
     [status.NOT_FOUND, 404],
     [status.INVALID_ARGUMENT, 400],
     [status.FAILED_PRECONDITION, 409],
+    [status.ALREADY_EXISTS, 409],
+    [status.RESOURCE_EXHAUSTED, 429],
     [status.UNAVAILABLE, 503],
+    [status.DEADLINE_EXCEEDED, 504],
     [status.INTERNAL, 500],
     [status.UNKNOWN, 500],
   ])('maps gRPC %i to HTTP %i', (code, http) => {
@@ -52,4 +65,26 @@ describe('toProblem', () => {
     expect(problem.errors).toEqual([{ field: 'items.0.quantity', message: 'too big' }]);
     expect(toProblem(new ForbiddenException(), 't')).not.toHaveProperty('detail');
   });
+
+  it.each([
+    [new InvalidRequest('items must hold 1..50 entries'), 400, 'items must hold 1..50 entries'],
+    [new Unauthenticated('invalid credentials'), 401, undefined],
+    [new NotAllowed('only admins may do this to order 42'), 403, undefined],
+    [new NotFound('order 42 belongs to bob'), 404, undefined],
+    [
+      new Conflict('this Idempotency-Key was used for a different request'),
+      409,
+      'this Idempotency-Key was used for a different request',
+    ],
+    [new PreconditionFailed('order is pending'), 409, 'order is pending'],
+    [new Busy('too many logins in progress'), 429, undefined],
+    [new Unavailable('payment did not answer'), 503, undefined],
+  ])(
+    "a gateway's own %p is answered as the same failure from a service: %i, detail %p",
+    (error, http, detail) => {
+      const problem = toProblem(error, 't');
+      expect(problem.status).toBe(http);
+      expect(problem.detail).toBe(detail);
+    },
+  );
 });

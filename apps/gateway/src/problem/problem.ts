@@ -1,7 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import { HttpException } from '@nestjs/common';
 import { status as GrpcStatus } from '@grpc/grpc-js';
-import { isServiceError } from '@citadel/transport';
+import { DomainError, GRPC_STATUS_OF, isServiceError } from '@citadel/transport';
 
 /** RFC 9457 problem details, the one error shape of the Citadel API. */
 export interface Problem {
@@ -14,27 +14,28 @@ export interface Problem {
   trace_id: string;
 }
 
-/** What downstream gRPC statuses mean at the edge; anything else is our fault (500). */
-const HTTP_FOR_GRPC: Partial<Record<GrpcStatus, number>> = {
-  [GrpcStatus.INVALID_ARGUMENT]: 400,
-  [GrpcStatus.OUT_OF_RANGE]: 400,
-  [GrpcStatus.UNAUTHENTICATED]: 401,
-  [GrpcStatus.PERMISSION_DENIED]: 403,
-  [GrpcStatus.NOT_FOUND]: 404,
-  [GrpcStatus.ALREADY_EXISTS]: 409,
-  [GrpcStatus.FAILED_PRECONDITION]: 409,
-  [GrpcStatus.ABORTED]: 409,
-  [GrpcStatus.RESOURCE_EXHAUSTED]: 429,
-  [GrpcStatus.UNAVAILABLE]: 503,
-  [GrpcStatus.DEADLINE_EXCEEDED]: 504,
+/**
+ * What a gRPC status means at the edge: the HTTP status (whose reason phrase is the
+ * problem's title), and whether the service's message is shown as the detail. Only client
+ * errors about the request itself show it: a security refusal (401, 403), a not-found
+ * (existence is not leaked) and anything on our side say nothing beyond their title.
+ * A status missing here is our fault: 500.
+ */
+export const EDGE_ANSWER: Readonly<
+  Partial<Record<GrpcStatus, { status: number; showDetail: boolean }>>
+> = {
+  [GrpcStatus.INVALID_ARGUMENT]: { status: 400, showDetail: true },
+  [GrpcStatus.OUT_OF_RANGE]: { status: 400, showDetail: false },
+  [GrpcStatus.UNAUTHENTICATED]: { status: 401, showDetail: false },
+  [GrpcStatus.PERMISSION_DENIED]: { status: 403, showDetail: false },
+  [GrpcStatus.NOT_FOUND]: { status: 404, showDetail: false },
+  [GrpcStatus.ALREADY_EXISTS]: { status: 409, showDetail: true },
+  [GrpcStatus.FAILED_PRECONDITION]: { status: 409, showDetail: true },
+  [GrpcStatus.ABORTED]: { status: 409, showDetail: false },
+  [GrpcStatus.RESOURCE_EXHAUSTED]: { status: 429, showDetail: false },
+  [GrpcStatus.UNAVAILABLE]: { status: 503, showDetail: false },
+  [GrpcStatus.DEADLINE_EXCEEDED]: { status: 504, showDetail: false },
 };
-
-/** Client errors whose downstream message is safe and useful to show. */
-const SHOW_DOWNSTREAM_DETAIL = new Set([
-  GrpcStatus.INVALID_ARGUMENT,
-  GrpcStatus.FAILED_PRECONDITION,
-  GrpcStatus.ALREADY_EXISTS,
-]);
 
 export function problemType(status: number): string {
   const slug = (STATUS_CODES[status] ?? 'error').toLowerCase().replace(/[^a-z0-9]+/g, '-');
@@ -75,10 +76,10 @@ export function toProblem(exception: unknown, traceId: string): Problem {
       ...(errors ? { errors } : {}),
     });
   }
-  if (isServiceError(exception)) {
-    const status = HTTP_FOR_GRPC[exception.code] ?? 500;
-    const detail = SHOW_DOWNSTREAM_DETAIL.has(exception.code) ? exception.details : undefined;
-    return problem(status, traceId, detail ? { detail } : {});
+  if (isServiceError(exception)) return fromStatus(exception.code, exception.details, traceId);
+  // The gateway's own use cases fail as the services' do, through the same two tables.
+  if (exception instanceof DomainError) {
+    return fromStatus(GRPC_STATUS_OF[exception.kind], exception.publicMessage, traceId);
   }
   // Fastify's own client errors (body too large, bad JSON, unsupported media type).
   const statusCode = (exception as { statusCode?: unknown })?.statusCode;
@@ -86,6 +87,13 @@ export function toProblem(exception: unknown, traceId: string): Problem {
     return problem(statusCode, traceId, { detail: fastifyDetail(exception as { code?: string }) });
   }
   return problem(500, traceId);
+}
+
+/** A gRPC status and its message → the problem `EDGE_ANSWER` says it is. */
+function fromStatus(code: GrpcStatus, message: string, traceId: string): Problem {
+  const answer = EDGE_ANSWER[code] ?? { status: 500, showDetail: false };
+  const detail = answer.showDetail && message ? message : undefined;
+  return problem(answer.status, traceId, detail ? { detail } : {});
 }
 
 /**
