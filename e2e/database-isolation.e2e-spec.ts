@@ -2,6 +2,7 @@
 // reaches its own schema only; PostgreSQL itself refuses the rest. Needs the server on
 // 127.0.0.1:5432 (.ci/run starts it); without one, the suite says so and skips this file.
 import fs from 'node:fs';
+import { DATA_SERVICES } from '@citadel/config';
 import type { RunningSystem } from '@citadel/launcher';
 import { localPostgresAvailable } from '@citadel/testing';
 import { api, tokenFor } from './support/http.js';
@@ -39,9 +40,9 @@ const available = await localPostgresAvailable('database-isolation: the real-Pos
 
     it('the services run on real PostgreSQL, each as its own role', async () => {
       const roles = Object.values(credentials).map((c) => c.user);
-      expect(new Set(roles).size).toBe(3);
-      for (const service of ['auth', 'order', 'payment']) {
-        const log = fs.readFileSync(system.logFile(service as 'auth'), 'utf8');
+      expect(new Set(roles).size).toBe(DATA_SERVICES.length);
+      for (const service of DATA_SERVICES) {
+        const log = fs.readFileSync(system.logFile(service), 'utf8');
         expect(log).toMatch(/"event":"database.ready","kind":"postgres"/);
       }
     });
@@ -54,6 +55,11 @@ const available = await localPostgresAvailable('database-isolation: the real-Pos
       ['payment', 'auth.users'],
       ['auth', '"order".orders'],
       ['auth', 'payment.payments'],
+      // The monitor's copy of every chain is its own: no service reads or forges it there.
+      ['order', 'monitor.received_records'],
+      ['payment', 'monitor.alerts'],
+      ['monitor', '"order".audit_log'],
+      ['monitor', 'payment.payments'],
     ])("%s's role may not SELECT from %s: permission denied (42501)", async (service, table) => {
       expect((await asService(service, `SELECT * FROM ${table}`)).code).toBe('42501');
     });
