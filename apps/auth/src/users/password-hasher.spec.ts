@@ -1,5 +1,7 @@
 import { jest } from '@jest/globals';
 import argon2 from 'argon2';
+import { status } from '@grpc/grpc-js';
+import { grpcFailureOf } from '@citadel/transport';
 import { PasswordCheckAbandoned, PasswordChecksBusy, PasswordHasher } from './password-hasher.js';
 
 /** How a check ended, without throwing: `checked`, `busy` or `abandoned`. */
@@ -15,6 +17,13 @@ const outcomeOf = (check: Promise<boolean>): Promise<string> =>
   );
 
 describe('PasswordHasher', () => {
+  it('a turned-away check is RESOURCE_EXHAUSTED to the caller (the gateway counts nothing for it)', () => {
+    expect(grpcFailureOf(new PasswordChecksBusy(), () => undefined)).toEqual({
+      code: status.RESOURCE_EXHAUSTED,
+      message: 'too many logins in progress',
+    });
+  });
+
   let stored: string;
   beforeAll(async () => {
     stored = await new PasswordHasher().hash('s3cret');
