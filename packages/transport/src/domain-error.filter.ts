@@ -19,7 +19,8 @@ export const INTERNAL_FAILURE: GrpcFailure = {
 /**
  * The one place a Citadel gRPC server turns a thrown error into the caller's status.
  * A `DomainError` becomes its kind's status with its public message; an `RpcException`
- * (the transport's own refusals, from the JWT guard) keeps the status it carries; anything
+ * (the transport's own statuses: the JWT guard's refusals, a call cancelled or past its
+ * deadline) keeps the status it carries; anything
  * else is a bug or an outage underneath, so the caller gets INTERNAL and a generic message
  * (a driver error or a stack can name tables, hosts, secrets) and `onUnexpected` gets the error.
  */
