@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GRPC_SERVICES, pkiPaths, serviceEnvName, type GrpcServiceName } from '@citadel/config';
-import { chainHash, type AuditOutcome } from '@citadel/audit';
+import { chainHash, fromAuditRow } from '@citadel/audit';
 import type {
   AuditHash,
   AuditHashes,
@@ -28,19 +28,8 @@ export const DELIVERING_SERVICES: readonly GrpcServiceName[] = GRPC_SERVICES.fil
  * fields: what an attacker recomputes after rewriting one.
  */
 export function hashOf(record: Omit<AuditRecord, 'hash'>): string {
-  return chainHash({
-    seq: Number(record.seq),
-    time: record.time,
-    service: record.service,
-    actor: record.actor,
-    action: record.action,
-    target: record.target,
-    outcome: record.outcome as AuditOutcome,
-    callerService: record.caller_service,
-    traceId: record.trace_id,
-    detail: record.detail,
-    prevHash: record.prev_hash,
-  });
+  // chainHash reads every field but the record's own hash.
+  return chainHash(fromAuditRow({ ...record, hash: '' }));
 }
 
 /**

@@ -233,7 +233,7 @@ export class AuditLog {
         .limit(PAGE)
         .execute();
       for (const row of rows) {
-        const broken = verifier.next(fromRow(row));
+        const broken = verifier.next(fromAuditRow(row));
         if (broken) {
           return { service: this.service, ok: false, records: verifier.count, firstBroken: broken };
         }
@@ -264,7 +264,7 @@ export class AuditLog {
       .orderBy('seq', 'asc')
       .limit(limit)
       .execute();
-    return rows.map(fromRow);
+    return rows.map(fromAuditRow);
   }
 
   /**
@@ -293,7 +293,7 @@ export class AuditLog {
       .orderBy('seq', 'desc')
       .limit(Math.min(Math.max(query.limit ?? 100, 1), 200))
       .execute();
-    return rows.map(fromRow);
+    return rows.map(fromAuditRow);
   }
 
   /** How many `ok` records of `action` by `actor` were stored since `since`. */
@@ -328,7 +328,11 @@ export function toAuditRow(record: AuditRecord): AuditLogTable {
   };
 }
 
-function fromRow(row: AuditLogTable): AuditRecord {
+/**
+ * The inverse of {@link toAuditRow}: a stored row, or a `citadel.audit.v1.AuditRecord` as a
+ * delivery carries it, as the record its hash was computed over.
+ */
+export function fromAuditRow(row: AuditLogTable): AuditRecord {
   return {
     seq: Number(row.seq),
     time: row.time,

@@ -10,6 +10,7 @@ export {
 export { detailFacts, withFacts } from './audit-facts.js';
 export {
   AuditLog,
+  fromAuditRow,
   toAuditRow,
   type AuditListener,
   type AuditQuery,

@@ -1,4 +1,4 @@
-import type { AuditOutcome, AuditRecord } from '@citadel/audit';
+import { fromAuditRow, type AuditOutcome, type AuditRecord } from '@citadel/audit';
 import type { AuditRecord as AuditRecordMessage, DeliverRequest } from '@citadel/contracts';
 import type { ChainTip } from './chain-continuity.js';
 import { InvalidDelivery } from './delivery.errors.js';
@@ -56,20 +56,7 @@ function readRecord(service: string, record: AuditRecordMessage): AuditRecord {
   if (!SHA256_HEX.test(record.hash) || !SHA256_HEX.test(record.prev_hash)) {
     throw new InvalidDelivery(`record ${record.seq}: hash and prev_hash must be SHA-256 (hex)`);
   }
-  return {
-    seq: record.seq,
-    time: record.time,
-    service: record.service,
-    actor: record.actor,
-    action: record.action,
-    target: record.target,
-    outcome: record.outcome as AuditOutcome,
-    callerService: record.caller_service,
-    traceId: record.trace_id,
-    detail: record.detail,
-    prevHash: record.prev_hash,
-    hash: record.hash,
-  };
+  return fromAuditRow(record);
 }
 
 function isSeq(value: unknown, min: number): value is number {

@@ -1,6 +1,13 @@
 // Spec support (not built): a monitor on an in-memory database, and services' chains
 // written exactly as AuditLog writes them, record by record, at times the spec chooses.
-import { AuditLog, chainHash, GENESIS_HASH, toAuditRow, type AuditEvent } from '@citadel/audit';
+import {
+  AuditLog,
+  chainHash,
+  fromAuditRow,
+  GENESIS_HASH,
+  toAuditRow,
+  type AuditEvent,
+} from '@citadel/audit';
 import type { AuditRecord, DeliverRequest } from '@citadel/contracts';
 import { openServiceDatabase, type ServiceDatabase } from '@citadel/database';
 import { ChainRepository } from '../chains/chain.repository.js';
@@ -65,19 +72,7 @@ export class ServiceChain {
     let prevHash = seq === 1 ? GENESIS_HASH : this.records[seq - 2]!.hash;
     for (let i = seq - 1; i < this.records.length; i++) {
       const record = { ...this.records[i]!, ...(i === seq - 1 ? change : {}), prev_hash: prevHash };
-      record.hash = chainHash({
-        seq: record.seq,
-        time: record.time,
-        service: record.service,
-        actor: record.actor,
-        action: record.action,
-        target: record.target,
-        outcome: record.outcome as AuditEvent['outcome'],
-        callerService: record.caller_service,
-        traceId: record.trace_id,
-        detail: record.detail,
-        prevHash,
-      });
+      record.hash = chainHash(fromAuditRow(record));
       this.records[i] = record;
       prevHash = record.hash;
     }
