@@ -1,4 +1,6 @@
 import 'reflect-metadata';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -20,7 +22,37 @@ const loadedPaths = (html: string) =>
 describe('the API reference page and its files (DocsController)', () => {
   let app: NestFastifyApplication;
   let page: ReferencePage;
-  const get = (url: string) => app.getHttpAdapter().getInstance().inject({ method: 'GET', url });
+  /**
+   * One GET over a real socket, the path sent exactly as written (`..%2F` included). Not
+   * Fastify's inject(): its cookie parser is an ES module that Jest cannot require on Node 22.
+   */
+  const get = (path: string) =>
+    new Promise<{
+      statusCode: number;
+      headers: http.IncomingHttpHeaders;
+      rawPayload: Buffer;
+      body: string;
+      json(): unknown;
+    }>((resolve, reject) => {
+      const { port } = app.getHttpServer().address() as AddressInfo;
+      http
+        .get({ host: '127.0.0.1', port, path }, (response) => {
+          const chunks: Buffer[] = [];
+          response.on('data', (chunk: Buffer) => chunks.push(chunk));
+          response.on('end', () => {
+            const rawPayload = Buffer.concat(chunks);
+            const body = rawPayload.toString('utf8');
+            resolve({
+              statusCode: response.statusCode ?? 0,
+              headers: response.headers,
+              rawPayload,
+              body,
+              json: () => JSON.parse(body) as unknown,
+            });
+          });
+        })
+        .on('error', reject);
+    });
 
   beforeAll(async () => {
     app = await NestFactory.create<NestFastifyApplication>(DocsModule, new FastifyAdapter(), {
@@ -32,7 +64,7 @@ describe('the API reference page and its files (DocsController)', () => {
       info: { title: 'Citadel API', version: '1' },
       paths: {},
     };
-    await app.init();
+    await app.listen({ host: '127.0.0.1', port: 0 });
     page = app.get(ReferencePage);
   });
 
