@@ -1,7 +1,8 @@
 import 'reflect-metadata';
 import { AuditForwarder, AuditLog } from '@citadel/audit';
-import { InternalJwtVerifier, JwksCache, monitorPort, runGrpcService } from '@citadel/auth';
-import { failStart, grpcAddress, loadServiceEnv } from '@citadel/config';
+import { InternalJwtVerifier, JwksCache } from '@citadel/auth';
+import { grpcAddress, loadServiceEnv } from '@citadel/config';
+import { failStart } from '@citadel/lifecycle';
 import { createLogger } from '@citadel/observability';
 import { openServiceDatabase } from '@citadel/database';
 import {
@@ -11,6 +12,7 @@ import {
   secretPaths,
   SecretsError,
 } from '@citadel/secrets';
+import { monitorPort, runGrpcService } from '@citadel/service-kit';
 import { ServiceClient } from '@citadel/transport';
 import { ApiKeyStore } from './api-keys/api-key.store.js';
 import { AuthModule } from './app.module.js';

@@ -1,11 +1,6 @@
 import 'reflect-metadata';
-import {
-  exitWithLauncher,
-  failStart,
-  grpcAddress,
-  loadServiceEnv,
-  reportReady,
-} from '@citadel/config';
+import { grpcAddress, loadServiceEnv } from '@citadel/config';
+import { exitWithLauncher, failStart, reportReady } from '@citadel/lifecycle';
 import { createLogger, processTracing } from '@citadel/observability';
 import { openServiceVault, readServiceTls } from '@citadel/secrets';
 import { enforceTls13, ServiceClient } from '@citadel/transport';

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { serviceMain } from '@citadel/auth';
+import { serviceMain } from '@citadel/service-kit';
 import { MonitorModule } from './app.module.js';
 import { MONITOR_MIGRATIONS, type MonitorDatabase } from './monitor.migrations.js';
 

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { serviceMain } from '@citadel/auth';
+import { serviceMain } from '@citadel/service-kit';
 import { OrderModule } from './app.module.js';
 import { readCatalogueFile } from './catalogue/catalogue-file.js';
 import { Catalogue } from './catalogue/catalogue.js';

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { serviceMain } from '@citadel/auth';
+import { serviceMain } from '@citadel/service-kit';
 import { PaymentModule } from './app.module.js';
 import { PAYMENT_MIGRATIONS, type PaymentDatabase } from './payments/payment.migrations.js';
 import { SimulatedProvider } from './provider/simulated-provider.js';

@@ -16,7 +16,8 @@ import {
   type DemoUser,
   type StoredSigningKey,
 } from '@citadel/auth-service';
-import { failStart, loadServiceEnv } from '@citadel/config';
+import { loadServiceEnv } from '@citadel/config';
+import { failStart } from '@citadel/lifecycle';
 import { createLogger } from '@citadel/observability';
 import { secretPaths } from '@citadel/secrets';
 import { runPlaintextService } from './plaintext.js';

@@ -3,13 +3,7 @@
 // exchange: every request acts for one fixed user (see plaintext.ts). Bench only.
 import 'reflect-metadata';
 import type { Provider } from '@nestjs/common';
-import {
-  exitWithLauncher,
-  failStart,
-  grpcAddress,
-  loadServiceEnv,
-  reportReady,
-} from '@citadel/config';
+import { grpcAddress, loadServiceEnv } from '@citadel/config';
 import {
   createGatewayApp,
   edgeLimitsOf,
@@ -18,6 +12,7 @@ import {
   TokenExchange,
   type Principal,
 } from '@citadel/gateway';
+import { exitWithLauncher, failStart, reportReady } from '@citadel/lifecycle';
 import { createLogger, processTracing } from '@citadel/observability';
 import { openServiceVault, readServiceTls } from '@citadel/secrets';
 import { enforceTls13 } from '@citadel/transport';

@@ -2,7 +2,8 @@
 // east-west policy and no JWT guard, calling payment over plaintext (see plaintext.ts).
 // Bench only.
 import 'reflect-metadata';
-import { failStart, grpcAddress, loadServiceEnv, serviceEnvSchema } from '@citadel/config';
+import { grpcAddress, loadServiceEnv, serviceEnvSchema } from '@citadel/config';
+import { failStart } from '@citadel/lifecycle';
 import type { ChargeRequest, Payment } from '@citadel/contracts';
 import { createLogger } from '@citadel/observability';
 import {

@@ -1,7 +1,8 @@
 // The baseline's payment: payment's own module and storage, served over plaintext gRPC with
 // no east-west policy and no JWT guard (see plaintext.ts). Bench only.
 import 'reflect-metadata';
-import { failStart, loadServiceEnv, serviceEnvSchema } from '@citadel/config';
+import { loadServiceEnv, serviceEnvSchema } from '@citadel/config';
+import { failStart } from '@citadel/lifecycle';
 import { createLogger } from '@citadel/observability';
 import {
   PAYMENT_MIGRATIONS,

@@ -7,7 +7,8 @@ import type { CanActivate, DynamicModule, ExecutionContext, Type } from '@nestjs
 import { NestFactory } from '@nestjs/core';
 import { Transport, type MicroserviceOptions } from '@nestjs/microservices';
 import { HealthImplementation } from 'grpc-health-check';
-import { exitWithLauncher, reportReady, servicePort, type ServiceEnv } from '@citadel/config';
+import { servicePort, type ServiceEnv } from '@citadel/config';
+import { exitWithLauncher, reportReady } from '@citadel/lifecycle';
 import {
   CONTRACTS,
   LOADER_OPTIONS,

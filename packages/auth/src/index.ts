@@ -27,11 +27,3 @@ export {
   RequirePermission,
 } from './internal-jwt.guard.js';
 export { verifierFromAuth } from './jwks-from-auth.js';
-export { runGrpcService, type RunGrpcServiceOptions } from './run-grpc-service.js';
-export { auditControllerFor } from './audit.controller.js';
-export {
-  monitorPort,
-  serviceMain,
-  type ServiceMainDeps,
-  type ServiceMainOptions,
-} from './service-main.js';

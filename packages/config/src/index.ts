@@ -2,5 +2,4 @@ export * from './services.js';
 export * from './paths.js';
 export * from './env.js';
 export * from './service-env.js';
-export * from './lifecycle.js';
 export * from './service-registry.js';

@@ -1,15 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import {
-  citadelHome,
-  exitWithLauncher,
-  failStart,
-  loadEnv,
-  loopbackHost,
-  port,
-  reportReady,
-} from '@citadel/config';
+import { citadelHome, loadEnv, loopbackHost, port } from '@citadel/config';
+import { exitWithLauncher, failStart, reportReady } from '@citadel/lifecycle';
 import { jsonLineLog } from './log.js';
 import { ensureRootToken } from './root-token.js';
 import { startVaultDevServer, type RunningVaultDevServer } from './server.js';

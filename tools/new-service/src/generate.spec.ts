@@ -11,7 +11,18 @@ import {
   addRegistryEntry,
   SourceEditError,
 } from './source-edits.js';
-import { composeService } from './templates.js';
+import {
+  appController,
+  appInstrumentation,
+  appMain,
+  appMigrations,
+  appModule,
+  appPackageJson,
+  appRepository,
+  appService,
+  appServiceSpec,
+  composeService,
+} from './templates.js';
 
 const state: ProjectState = {
   registry: [
@@ -186,5 +197,36 @@ describe('edits to the shared files (on their committed text)', () => {
     const kustomization = addKustomizationResource(read(files.kustomization), 'inventory.yaml');
     // After the last resource, whichever service that is.
     expect(kustomization).toMatch(/\n {2}- [a-z-]+\.yaml\n {2}- inventory\.yaml\n#/);
+  });
+});
+
+describe('the generated app', () => {
+  const plan = planService({ name: 'inventory' }, state);
+  const sources = [
+    appMain,
+    appInstrumentation,
+    appModule,
+    appController,
+    appMigrations,
+    appRepository,
+    appService,
+    appServiceSpec,
+  ].map((template) => template(plan));
+  const imported = (source: string) =>
+    [...source.matchAll(/from '(@citadel\/[a-z-]+)'/g)].map((match) => match[1]!);
+
+  it('starts through serviceMain of @citadel/service-kit', () => {
+    expect(appMain(plan)).toContain("import { serviceMain } from '@citadel/service-kit';");
+  });
+
+  it('depends on every Citadel package it imports', () => {
+    const manifest = JSON.parse(appPackageJson(plan)) as {
+      dependencies: Record<string, string>;
+      devDependencies?: Record<string, string>;
+    };
+    const declared = Object.keys({ ...manifest.dependencies, ...manifest.devDependencies });
+    const used = [...new Set(sources.flatMap(imported))];
+    expect(used).toContain('@citadel/service-kit');
+    expect(used.filter((name) => !declared.includes(name))).toEqual([]);
   });
 });

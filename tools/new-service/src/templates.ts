@@ -48,6 +48,7 @@ export function appPackageJson(plan: ServicePlan): string {
         '@citadel/contracts': '*',
         '@citadel/database': '*',
         '@citadel/observability': '*',
+        '@citadel/service-kit': '*',
         '@citadel/transport': '*',
         '@nestjs/common': '^12.5.1',
         '@nestjs/core': '^12.5.1',
@@ -104,7 +105,7 @@ initTracing('${plan.name}', tracingEnvOf(process.env));
 export function appMain(plan: ServicePlan): string {
   const calls = Object.keys(plan.calls).filter((callee) => callee !== 'auth');
   return `import 'reflect-metadata';
-import { serviceMain } from '@citadel/auth';
+import { serviceMain } from '@citadel/service-kit';
 import { ${plan.pascal}Module } from './app.module.js';
 import { ${plan.constant}_MIGRATIONS, type ${plan.pascal}Database } from './pings/ping.migrations.js';
 
@@ -320,7 +321,7 @@ The east-west policy lets ${list(callers)} call it. It calls ${list(calls)}.
 
 | file | defence |
 |---|---|
-| \`src/main.ts\` | one call to \`serviceMain\` ([\`service-main.ts\`](../../packages/auth/src/service-main.ts)): its own Vault AppRole, its mTLS identity from Vault, its own database role, the audit trail, then mTLS, the east-west policy (every method) and the JWT guard for \`aud=${plan.name}\`; once it listens, the forwarder that delivers its audit trail to the monitor |
+| \`src/main.ts\` | one call to \`serviceMain\` ([\`service-main.ts\`](../../packages/service-kit/src/service-main.ts)): its own Vault AppRole, its mTLS identity from Vault, its own database role, the audit trail, then mTLS, the east-west policy (every method) and the JWT guard for \`aud=${plan.name}\`; once it listens, the forwarder that delivers its audit trail to the monitor |
 | [\`east-west.policy.ts\`](../../packages/transport/src/east-west.policy.ts) | who may call ${plan.name}, and whom it may call |
 | [\`infra/vault/policies/${plan.name}.hcl\`](../../infra/vault/policies/${plan.name}.hcl) | it reads its own secrets and nothing else |
 | \`src/pings.controller.ts\` | \`Ping\` requires \`${plan.permission}\` |

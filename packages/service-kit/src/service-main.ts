@@ -1,8 +1,8 @@
 import type { DynamicModule, INestMicroservice, Type } from '@nestjs/common';
 import { AuditForwarder, AuditLog, type AuditDatabase, type MonitorPort } from '@citadel/audit';
 import type { ChainHead } from '@citadel/contracts';
+import { verifierFromAuth } from '@citadel/auth';
 import {
-  failStart,
   grpcAddress,
   loadServiceEnv,
   serviceEnvSchema,
@@ -18,8 +18,8 @@ import {
 } from '@citadel/database';
 import { createLogger, type Logger } from '@citadel/observability';
 import { openServiceVault, readDatabaseConfig, readServiceTls } from '@citadel/secrets';
+import { failStart } from '@citadel/lifecycle';
 import { ServiceClient } from '@citadel/transport';
-import { verifierFromAuth } from './jwks-from-auth.js';
 import { runGrpcService } from './run-grpc-service.js';
 
 /** What a service's module gets from {@link serviceMain}, all of it set up securely. */

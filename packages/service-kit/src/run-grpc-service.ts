@@ -1,13 +1,13 @@
 import { Module, type INestMicroservice, type Type } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { exitWithLauncher, reportReady, type ServiceEnv } from '@citadel/config';
 import { AuditLog } from '@citadel/audit';
+import { InternalJwtGuard, type InternalJwtVerifier } from '@citadel/auth';
+import type { ServiceEnv } from '@citadel/config';
 import { CONTRACTS, type ContractName } from '@citadel/contracts';
+import { exitWithLauncher, reportReady } from '@citadel/lifecycle';
 import { processTracing, type Logger } from '@citadel/observability';
 import { startGrpcService, type DenialEvent, type ServiceTls } from '@citadel/transport';
 import { auditControllerFor } from './audit.controller.js';
-import { InternalJwtGuard } from './internal-jwt.guard.js';
-import type { InternalJwtVerifier } from './internal-jwt-verifier.js';
 
 export interface RunGrpcServiceOptions {
   service: ContractName;

@@ -1,6 +1,7 @@
 import { Controller, Inject, type Type } from '@nestjs/common';
 import { GrpcMethod } from '@nestjs/microservices';
 import { AuditLog, toAuditRow } from '@citadel/audit';
+import { AllowServiceCaller, RequirePermission } from '@citadel/auth';
 import type {
   AuditHashes,
   AuditRecord,
@@ -9,7 +10,6 @@ import type {
   ListAuditRequest,
   ListAuditResponse,
 } from '@citadel/contracts';
-import { AllowServiceCaller, RequirePermission } from './internal-jwt.guard.js';
 
 /**
  * The audit methods every Citadel service serves on its own gRPC service (`grpcService`,

@@ -1,0 +1,1 @@
+export { exitWithLauncher, failStart, reportReady } from './lifecycle.js';

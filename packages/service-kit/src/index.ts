@@ -1,0 +1,8 @@
+export {
+  monitorPort,
+  serviceMain,
+  type ServiceMainDeps,
+  type ServiceMainOptions,
+} from './service-main.js';
+export { runGrpcService, type RunGrpcServiceOptions } from './run-grpc-service.js';
+export { auditControllerFor } from './audit.controller.js';
