@@ -63,11 +63,15 @@ describe('TokenService', () => {
   });
 
   it('answers unknown user and wrong password alike', async () => {
-    const wrongPassword = service.login('alice@citadel.test', 'wrong');
-    const unknownAccount = service.login('nobody@citadel.test', 's3cret');
-    await expect(wrongPassword).rejects.toBeInstanceOf(InvalidCredentials);
-    await expect(unknownAccount).rejects.toBeInstanceOf(InvalidCredentials);
-    await expect(wrongPassword).rejects.toEqual(await unknownAccount.catch((error) => error));
+    // Both settle at once, each caught as it settles: a rejection waiting for its handler
+    // while the other login hashes is an unhandled one.
+    const [wrongPassword, unknownAccount] = await Promise.all([
+      service.login('alice@citadel.test', 'wrong').catch((error: unknown) => error),
+      service.login('nobody@citadel.test', 's3cret').catch((error: unknown) => error),
+    ]);
+    expect(wrongPassword).toBeInstanceOf(InvalidCredentials);
+    expect(unknownAccount).toBeInstanceOf(InvalidCredentials);
+    expect(wrongPassword).toEqual(unknownAccount);
   });
 
   it('refuses an audience the caller may not address', async () => {
