@@ -2,28 +2,38 @@
 // mounts it. Each directory is its own volume, so each container sees only what it needs.
 import path from 'node:path';
 
-/** `/citadel` in the images; a scratch directory when the scripts are tried outside one. */
-const ROOT = process.env.CITADEL_CONTAINER_ROOT || '/citadel';
+/**
+ * The layout under `root` (`/citadel` in the images). A function as well as the `layout`
+ * below, so a harness that runs these scripts outside a container (the compose rehearsal,
+ * e2e/compose-rehearsal.e2e-spec.ts) finds their files where they put them.
+ */
+export function containerLayout(root, home = path.join(root, 'home')) {
+  return {
+    /** CITADEL_HOME: `pki/` (init only) and `vault/<service>/` (one volume per service). */
+    home,
+    /** The development CA's certificate, and nothing else: public, mounted read-only everywhere. */
+    caFile: path.join(root, 'ca', 'ca.pem'),
+    /** Vault's server certificate and key (the `vault-tls` volume, /vault/tls in Vault). */
+    vaultTlsDir: path.join(root, 'out', 'vault'),
+    /** PostgreSQL's superuser password and server certificate (/run/citadel/postgres there). */
+    postgresDir: path.join(root, 'out', 'postgres'),
+    /**
+     * Redis's password and server certificate (the `redis-secrets` volume): read by Redis and
+     * by the gateway (its REDIS_URL), and by nothing else.
+     */
+    redisDir: path.join(root, 'out', 'redis'),
+    /** vault-init only: the unseal key, the root token and the demo users' passwords. */
+    adminDir: path.join(root, 'admin'),
+    /** vault-init writes, vault-unseal reads: Vault's unseal key share, and nothing else. */
+    unsealDir: path.join(root, 'unseal'),
+  };
+}
 
-export const layout = {
-  /** CITADEL_HOME: `pki/` (init only) and `vault/<service>/` (one volume per service). */
-  home: process.env.CITADEL_HOME || path.join(ROOT, 'home'),
-  /** The development CA's certificate, and nothing else: public, mounted read-only everywhere. */
-  caFile: path.join(ROOT, 'ca', 'ca.pem'),
-  /** Vault's server certificate and key (the `vault-tls` volume, /vault/tls in Vault). */
-  vaultTlsDir: path.join(ROOT, 'out', 'vault'),
-  /** PostgreSQL's superuser password and server certificate (/run/citadel/postgres there). */
-  postgresDir: path.join(ROOT, 'out', 'postgres'),
-  /**
-   * Redis's password and server certificate (the `redis-secrets` volume): read by Redis and
-   * by the gateway (its REDIS_URL), and by nothing else.
-   */
-  redisDir: path.join(ROOT, 'out', 'redis'),
-  /** vault-init only: the unseal key, the root token and the demo users' passwords. */
-  adminDir: path.join(ROOT, 'admin'),
-  /** vault-init writes, vault-unseal reads: Vault's unseal key share, and nothing else. */
-  unsealDir: path.join(ROOT, 'unseal'),
-};
+/** `/citadel` in the images; a scratch directory when the scripts are tried outside one. */
+export const layout = containerLayout(
+  process.env.CITADEL_CONTAINER_ROOT || '/citadel',
+  process.env.CITADEL_HOME || undefined,
+);
 
 /**
  * The group every Citadel container runs as (10001). Vault and PostgreSQL join it

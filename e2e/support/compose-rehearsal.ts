@@ -1,0 +1,327 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import {
+  DATA_SERVICES,
+  GRPC_SERVICES,
+  REPO_ROOT,
+  SERVICES,
+  serviceEnvName,
+  type ServiceName,
+} from '@citadel/config';
+import { freePort, freePorts, type DemoUser } from '@citadel/launcher';
+import { LOCAL_POSTGRES_ADMIN } from '@citadel/testing';
+import { roleName } from '@citadel/vault-bootstrap';
+import { containerLayout, type ContainerLayout } from '../../infra/docker/container-layout.mjs';
+import { asAdmin } from './postgres-system.js';
+import { STATE_ENV } from './state.js';
+
+/** The init image's entry point: `citadel-init <command>`, as docker-compose.yml runs it. */
+const CITADEL_INIT = path.join(REPO_ROOT, 'infra/docker/citadel-init.mjs');
+const HEALTHCHECK = path.join(REPO_ROOT, 'infra/docker/healthcheck.mjs');
+const VAULT_SERVER = path.join(REPO_ROOT, 'packages/vault-dev-server/dist/main.js');
+const LOOPBACK = '127.0.0.1';
+const TOKEN_ISSUER: ServiceName = 'auth';
+const EDGE: ServiceName = 'gateway';
+const STOP_GRACE_MS = 5_000;
+const READY_TIMEOUT_MS = 60_000;
+
+/**
+ * docker-compose.yml's stack as processes on this machine: the init steps of the init
+ * image, the local Vault server in Vault's shape (uninitialised, HTTPS with the certificate
+ * secrets-init made for it), this machine's PostgreSQL in a database of its own, and every
+ * service started with only what vault-init delivered to its volume.
+ */
+export interface ComposeRehearsal {
+  /** CITADEL_CONTAINER_ROOT: the volumes of the compose file, one directory each. */
+  layout: ContainerLayout;
+  vaultAddr: string;
+  /** The demo accounts and the passwords vault-init generated for them. */
+  demoUsers: DemoUser[];
+  logFile(name: string): string;
+  /** Stops Vault, as `docker compose restart vault` does (the unseal loop keeps running). */
+  stopVault(): Promise<void>;
+  /** Starts Vault again on the same state and port: initialised and sealed, as Vault restarts. */
+  startVault(): Promise<void>;
+  /** Runs vault-init again, as every `docker compose up` does; logs to `vault-init-<n>`. */
+  runVaultInit(): Promise<void>;
+  /** Stops one service and starts it again, as the daemon restarts a container. */
+  restartService(service: ServiceName): Promise<void>;
+  /**
+   * Runs vault-unseal's health check (`citadel-init unseal-check`) and resolves its exit
+   * code (null: ended by a signal).
+   */
+  unsealCheck(): Promise<number | null>;
+  dispose(): Promise<void>;
+}
+
+/** One process of the rehearsal, with its output in `<root>/logs/<name>.log`. */
+interface Launched {
+  child: ChildProcess;
+  exited: Promise<number | null>;
+}
+
+/**
+ * Runs the compose file's init steps, then its services, and points the e2e helpers (api,
+ * tokenFor, grpcClient) at the result. On any failure everything started is torn down,
+ * the database and its roles dropped, and the error names the step with its log's tail.
+ */
+export async function rehearseCompose(): Promise<ComposeRehearsal> {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'citadel-compose-'));
+  const layout = containerLayout(root);
+  const logs = path.join(root, 'logs');
+  // vault-unseal's heartbeat goes to $TMPDIR: in compose a tmpfs of its own.
+  const tmp = path.join(root, 'tmp');
+  for (const dir of [logs, tmp]) fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const logFile = (name: string) => path.join(logs, `${name}.log`);
+  const database = `citadel_compose_${randomBytes(4).toString('hex')}`;
+  const ports = await freePorts(SERVICES);
+  const vaultPort = await freePort();
+  const vaultAddr = `https://${LOOPBACK}:${vaultPort}`;
+  const running = new Map<string, Launched>();
+  const previousState = process.env[STATE_ENV];
+
+  const launch = (name: string, args: string[], env: NodeJS.ProcessEnv): Launched => {
+    const log = fs.openSync(logFile(name), 'a', 0o600);
+    const child = spawn(process.execPath, args, {
+      cwd: REPO_ROOT,
+      // Nothing of the test runner's environment: each step gets what compose gives it.
+      env: { PATH: process.env.PATH, ...env },
+      stdio: ['ignore', log, log, 'ipc'],
+    });
+    fs.closeSync(log);
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    const launched = { child, exited };
+    running.set(name, launched);
+    void exited.then(() => running.get(name) === launched && running.delete(name));
+    return launched;
+  };
+
+  /** A one-shot step (`restart: 'no'`): it must exit 0, as compose's depends_on requires. */
+  const runInit = async (name: string, command: string, env: NodeJS.ProcessEnv) => {
+    const code = await launch(name, [CITADEL_INIT, command], env).exited;
+    if (code !== 0) throw new Error(`${name} exited with ${code}\n${tail(logFile(name))}`);
+  };
+
+  /** A long-running process that reports readiness over IPC (every service, the Vault server). */
+  const startReady = async (name: string, args: string[], env: NodeJS.ProcessEnv) => {
+    const { child, exited } = launch(name, args, env);
+    const outcome = await within(
+      READY_TIMEOUT_MS,
+      `${name} to report ready`,
+      new Promise<'ready' | { exitCode: number | null }>((resolve) => {
+        child.on('message', (message: { type?: string }) => {
+          if (message?.type === 'ready') resolve('ready');
+        });
+        void exited.then((exitCode) => resolve({ exitCode }));
+      }),
+    );
+    if (outcome !== 'ready')
+      throw new Error(
+        `${name} exited with ${outcome.exitCode} before it was ready\n${tail(logFile(name))}`,
+      );
+  };
+
+  const stop = async (name: string) => {
+    const launched = running.get(name);
+    if (!launched) return;
+    launched.child.kill('SIGTERM');
+    const timer = setTimeout(() => launched.child.kill('SIGKILL'), STOP_GRACE_MS);
+    await launched.exited;
+    clearTimeout(timer);
+  };
+
+  // The compose file's `vault` service: server mode, HTTPS with the certificate of the
+  // vault-tls volume, file storage that survives a restart. Each start logs to its own file.
+  let vaultStarts = 0;
+  const startVault = () =>
+    startReady(`vault-${++vaultStarts}`, [VAULT_SERVER], {
+      CITADEL_HOME: path.join(root, 'vault-data'),
+      HOST: LOOPBACK,
+      VAULT_PORT: String(vaultPort),
+      VAULT_DEV_UNINITIALIZED: 'true',
+      VAULT_DEV_TLS_CERT_FILE: path.join(layout.vaultTlsDir, 'vault.pem'),
+      VAULT_DEV_TLS_KEY_FILE: path.join(layout.vaultTlsDir, 'vault-key.pem'),
+    });
+  const stopVault = () => stop(`vault-${vaultStarts}`);
+
+  // x-citadel-env of docker-compose.yml, with loopback and free ports in place of the
+  // compose network's names. PGSSLMODE=verify-full is left out: this machine's PostgreSQL
+  // speaks no TLS (compose's is TLS-only, with the certificate secrets-init makes).
+  const serviceEnv: NodeJS.ProcessEnv = {
+    CITADEL_DEPLOYMENT: 'container',
+    CITADEL_HOME: layout.home,
+    HOST: LOOPBACK,
+    ...Object.fromEntries(
+      GRPC_SERVICES.map((service) => [`${serviceEnvName(service)}_HOST`, LOOPBACK]),
+    ),
+    ...Object.fromEntries(
+      SERVICES.map((service) => [`${serviceEnvName(service)}_PORT`, String(ports[service])]),
+    ),
+    VAULT_ADDR: vaultAddr,
+    VAULT_CACERT: layout.caFile,
+    NODE_EXTRA_CA_CERTS: layout.caFile,
+    LOG_LEVEL: 'info',
+  };
+  /** The compose file's health check of a Citadel image: exit code 0 is healthy. */
+  const healthCheck = (service: ServiceName) =>
+    launch(`${service}-healthcheck`, [HEALTHCHECK], {
+      CITADEL_SERVICE: service,
+      CITADEL_CA_FILE: layout.caFile,
+      [`${serviceEnvName(service)}_PORT`]: String(ports[service]),
+    }).exited;
+  /** A service is up when its health check passes, as `depends_on: service_healthy` waits. */
+  const startService = async (service: ServiceName) => {
+    const app = path.join(REPO_ROOT, 'apps', service, 'dist');
+    const { exited } = launch(
+      service,
+      ['--import', path.join(app, 'instrumentation.js'), path.join(app, 'main.js')],
+      serviceEnv,
+    );
+    let exitCode: number | null | undefined;
+    void exited.then((code) => (exitCode = code));
+    await until(
+      `${service} to be healthy`,
+      async () => {
+        if (exitCode !== undefined)
+          throw new Error(`${service} exited with ${exitCode}\n${tail(logFile(service))}`);
+        return (await healthCheck(service)) === 0;
+      },
+      READY_TIMEOUT_MS,
+    );
+  };
+
+  // vault-init's environment in docker-compose.yml, PostgreSQL being this machine's.
+  let vaultInitRuns = 0;
+  const runVaultInit = () =>
+    runInit(`vault-init-${++vaultInitRuns}`, 'vault', {
+      CITADEL_CONTAINER_ROOT: root,
+      CITADEL_HOME: layout.home,
+      VAULT_ADDR: vaultAddr,
+      VAULT_AUDIT_FILE_PATH: 'stdout',
+      NODE_EXTRA_CA_CERTS: layout.caFile,
+      POSTGRES_HOST: LOCAL_POSTGRES_ADMIN.host,
+      POSTGRES_PORT: String(LOCAL_POSTGRES_ADMIN.port),
+      POSTGRES_DB: database,
+      POSTGRES_USER: LOCAL_POSTGRES_ADMIN.user,
+      POSTGRES_PASSWORD_FILE: path.join(layout.postgresDir, 'password'),
+    });
+
+  const dispose = async () => {
+    // The services first, so none sees Vault vanish while it shuts down; Vault last.
+    const services = [...running.keys()].filter((name) => !name.startsWith('vault-'));
+    await Promise.all(services.map(stop));
+    await Promise.all([...running.keys()].map(stop));
+    await asAdmin(async (client) => {
+      await client.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+      for (const service of DATA_SERVICES)
+        await client.query(`DROP ROLE IF EXISTS ${roleName(database, service)}`);
+    });
+    if (previousState) process.env[STATE_ENV] = previousState;
+    else delete process.env[STATE_ENV];
+    fs.rmSync(root, { recursive: true, force: true });
+  };
+
+  try {
+    await asAdmin((client) => client.query(`CREATE DATABASE ${database}`));
+    // secrets-init: no network, CITADEL_HOME only.
+    await runInit('secrets-init', 'secrets', {
+      CITADEL_CONTAINER_ROOT: root,
+      CITADEL_HOME: layout.home,
+    });
+    await startVault();
+    // vault-unseal starts once Vault answers, beside vault-init, and never stops.
+    launch('vault-unseal', [CITADEL_INIT, 'unseal'], {
+      CITADEL_CONTAINER_ROOT: root,
+      VAULT_ADDR: vaultAddr,
+      TMPDIR: tmp,
+    });
+    await runVaultInit();
+    // depends_on: auth (the token issuer) first, the gateway last, the others in between.
+    await startService(TOKEN_ISSUER);
+    await Promise.all(
+      SERVICES.filter((service) => service !== TOKEN_ISSUER && service !== EDGE).map(startService),
+    );
+    await startService(EDGE);
+  } catch (error) {
+    await dispose();
+    throw error;
+  }
+
+  const demoUsers = JSON.parse(
+    fs.readFileSync(path.join(layout.adminDir, 'demo-users.json'), 'utf8'),
+  ) as DemoUser[];
+  const stateFile = path.join(root, 'e2e-state.json');
+  fs.writeFileSync(
+    stateFile,
+    JSON.stringify({
+      home: layout.home,
+      gatewayUrl: `https://${LOOPBACK}:${ports.gateway}`,
+      ports,
+      vaultAddr,
+      caFile: layout.caFile,
+      users: demoUsers,
+    }),
+  );
+  process.env[STATE_ENV] = stateFile;
+
+  return {
+    layout,
+    vaultAddr,
+    demoUsers,
+    logFile,
+    stopVault,
+    startVault,
+    runVaultInit,
+    async restartService(service) {
+      await stop(service);
+      await startService(service);
+    },
+    async unsealCheck() {
+      return launch('vault-unseal-check', [CITADEL_INIT, 'unseal-check'], {
+        CITADEL_CONTAINER_ROOT: root,
+        TMPDIR: tmp,
+      }).exited;
+    },
+    dispose,
+  };
+}
+
+/** Polls `probe` every 250 ms until it holds; fails naming `what` at the deadline. */
+export async function until(
+  what: string,
+  probe: () => Promise<boolean>,
+  timeoutMs: number,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await probe())) {
+    if (Date.now() > deadline) throw new Error(`gave up after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+/** `work`, or a rejection naming what it waited for after `timeoutMs`. */
+async function within<T>(timeoutMs: number, what: string, work: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`gave up waiting for ${what} after ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+  });
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function tail(file: string, lines = 20): string {
+  try {
+    return fs.readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '';
+  }
+}

@@ -1,0 +1,13 @@
+// Types of container-layout.mjs for the TypeScript that drives the init steps (e2e).
+export interface ContainerLayout {
+  home: string;
+  caFile: string;
+  vaultTlsDir: string;
+  postgresDir: string;
+  redisDir: string;
+  adminDir: string;
+  unsealDir: string;
+}
+export function containerLayout(root: string, home?: string): ContainerLayout;
+export const layout: ContainerLayout;
+export const SHARED_FILE_MODE: number;
