@@ -12,17 +12,27 @@ import { SERVICES } from '@citadel/config';
 import { localPostgresAvailable } from '@citadel/testing';
 import { grpcClient } from './support/grpc.js';
 import { api, expectProblem, placeOrder, tokenFor } from './support/http.js';
-import { rehearseCompose, until, type ComposeRehearsal } from './support/compose-rehearsal.js';
+import {
+  redisServerAvailable,
+  rehearseCompose,
+  until,
+  type ComposeRehearsal,
+} from './support/compose-rehearsal.js';
 
-const available = await localPostgresAvailable('compose-rehearsal: the compose init steps');
+const WHY = 'compose-rehearsal: the compose init steps';
+const available = (await localPostgresAvailable(WHY)) && redisServerAvailable(WHY);
 
-/** Vault's health status code (200 active, 503 sealed, 501 uninitialised), 0 when down. */
-function vaultHealth(rehearsal: ComposeRehearsal): Promise<number> {
+/** The status of one HTTPS GET, the certificate checked against the rehearsal's CA; 0 when down. */
+function statusOf(rehearsal: ComposeRehearsal, url: string, token?: string): Promise<number> {
   return new Promise((resolve) => {
     https
       .get(
-        `${rehearsal.vaultAddr}/v1/sys/health`,
-        { ca: fs.readFileSync(rehearsal.layout.caFile), timeout: 2_000 },
+        url,
+        {
+          ca: fs.readFileSync(rehearsal.layout.caFile),
+          timeout: 2_000,
+          headers: token ? { authorization: `Bearer ${token}` } : {},
+        },
         (response) => {
           response.resume();
           resolve(response.statusCode ?? 0);
@@ -31,6 +41,10 @@ function vaultHealth(rehearsal: ComposeRehearsal): Promise<number> {
       .on('error', () => resolve(0));
   });
 }
+
+/** Vault's health status code (200 active, 503 sealed, 501 uninitialised), 0 when down. */
+const vaultHealth = (rehearsal: ComposeRehearsal) =>
+  statusOf(rehearsal, `${rehearsal.vaultAddr}/v1/sys/health`);
 
 const logLines = (rehearsal: ComposeRehearsal, name: string) =>
   fs.readFileSync(rehearsal.logFile(name), 'utf8').trimEnd().split('\n');
@@ -77,6 +91,19 @@ const logLines = (rehearsal: ComposeRehearsal, name: string) =>
         expectProblem(response, 401);
       }
       expect((await api('GET', '/v1/orders', { token: genuine })).status).toBe(200);
+    });
+
+    it('a session logged out through one gateway replica is refused by the other (Redis)', async () => {
+      // api() and tokenFor() go through the first replica.
+      const second = rehearsal.gatewayUrls[1];
+      const token = await tokenFor('alice', true);
+      expect(await statusOf(rehearsal, `${second}/v1/me`, token)).toBe(200);
+      expect((await api('POST', '/v1/auth/logout', { token })).status).toBe(204);
+      await until(
+        'the second replica to refuse the revoked session',
+        async () => (await statusOf(rehearsal, `${second}/v1/me`, token)) === 401,
+        2_000,
+      );
     });
 
     it('a direct gRPC call without a client certificate is refused at the handshake', async () => {

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -12,6 +12,7 @@ import {
   type ServiceName,
 } from '@citadel/config';
 import { freePort, freePorts, type DemoUser } from '@citadel/launcher';
+import { Redis } from 'ioredis';
 import { LOCAL_POSTGRES_ADMIN } from '@citadel/testing';
 import { roleName } from '@citadel/vault-bootstrap';
 import { containerLayout, type ContainerLayout } from '../../infra/docker/container-layout.mjs';
@@ -22,6 +23,9 @@ import { STATE_ENV } from './state.js';
 const CITADEL_INIT = path.join(REPO_ROOT, 'infra/docker/citadel-init.mjs');
 const HEALTHCHECK = path.join(REPO_ROOT, 'infra/docker/healthcheck.mjs');
 const VAULT_SERVER = path.join(REPO_ROOT, 'packages/vault-dev-server/dist/main.js');
+const REDIS_CONF = path.join(REPO_ROOT, 'infra/docker/redis.conf');
+/** Loaded first in the gateway's containers: REDIS_URL from the password file. */
+const REDIS_URL_HOOK = path.join(REPO_ROOT, 'infra/docker/redis-url.mjs');
 const LOOPBACK = '127.0.0.1';
 const TOKEN_ISSUER: ServiceName = 'auth';
 const EDGE: ServiceName = 'gateway';
@@ -38,6 +42,8 @@ export interface ComposeRehearsal {
   /** CITADEL_CONTAINER_ROOT: the volumes of the compose file, one directory each. */
   layout: ContainerLayout;
   vaultAddr: string;
+  /** The gateway's two replicas (compose's `deploy.replicas: 2`), sharing compose's Redis. */
+  gatewayUrls: [string, string];
   /** The demo accounts and the passwords vault-init generated for them. */
   demoUsers: DemoUser[];
   logFile(name: string): string;
@@ -80,16 +86,23 @@ export async function rehearseCompose(): Promise<ComposeRehearsal> {
   const ports = await freePorts(SERVICES);
   const vaultPort = await freePort();
   const vaultAddr = `https://${LOOPBACK}:${vaultPort}`;
+  const redisPort = await freePort();
+  const gateway2Port = await freePort();
   const running = new Map<string, Launched>();
   const previousState = process.env[STATE_ENV];
 
-  const launch = (name: string, args: string[], env: NodeJS.ProcessEnv): Launched => {
+  const launch = (
+    name: string,
+    args: string[],
+    env: NodeJS.ProcessEnv,
+    program = process.execPath,
+  ): Launched => {
     const log = fs.openSync(logFile(name), 'a', 0o600);
-    const child = spawn(process.execPath, args, {
+    const child = spawn(program, args, {
       cwd: REPO_ROOT,
       // Nothing of the test runner's environment: each step gets what compose gives it.
       env: { PATH: process.env.PATH, ...env },
-      stdio: ['ignore', log, log, 'ipc'],
+      stdio: ['ignore', log, log, ...(program === process.execPath ? ['ipc' as const] : [])],
     });
     fs.closeSync(log);
     const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
@@ -165,29 +178,89 @@ export async function rehearseCompose(): Promise<ComposeRehearsal> {
     NODE_EXTRA_CA_CERTS: layout.caFile,
     LOG_LEVEL: 'info',
   };
+  // The compose file's `redis`: its own redis.conf, with the paths of the redis-secrets
+  // volume and a free port of loopback in place of the container's.
+  const redisAddress = `rediss://${LOOPBACK}:${redisPort}`;
+  const startRedis = async () => {
+    const conf = path.join(root, 'redis.conf');
+    fs.writeFileSync(
+      conf,
+      rewriteRedisConf(fs.readFileSync(REDIS_CONF, 'utf8'), {
+        secretsDir: layout.redisDir,
+        port: redisPort,
+        host: LOOPBACK,
+        dir: tmp,
+      }),
+    );
+    launch('redis', [conf], {}, 'redis-server');
+    // Its health check: an authenticated PING over TLS, the certificate checked.
+    await until('redis to answer an authenticated PING over TLS', () => redisPing(), 20_000);
+  };
+  const redisPing = async () => {
+    const client = new Redis(redisAddress, {
+      password: fs.readFileSync(path.join(layout.redisDir, 'password'), 'utf8').trim(),
+      tls: { ca: fs.readFileSync(layout.caFile), minVersion: 'TLSv1.3' },
+      lazyConnect: true,
+      connectTimeout: 1_000,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+    });
+    client.on('error', () => undefined);
+    try {
+      await client.connect();
+      return (await client.ping()) === 'PONG';
+    } catch {
+      return false;
+    } finally {
+      client.disconnect();
+    }
+  };
+
+  /** Where each process of a service listens: the gateway's replicas each on their own port. */
+  const replicaPorts: Record<string, number> = { ...ports, 'gateway-2': gateway2Port };
+  const programOf = (name: string) => (name.startsWith('gateway-') ? EDGE : (name as ServiceName));
+
   /** The compose file's health check of a Citadel image: exit code 0 is healthy. */
-  const healthCheck = (service: ServiceName) =>
-    launch(`${service}-healthcheck`, [HEALTHCHECK], {
-      CITADEL_SERVICE: service,
+  const healthCheck = (name: string) =>
+    launch(`${name}-healthcheck`, [HEALTHCHECK], {
+      CITADEL_SERVICE: programOf(name),
       CITADEL_CA_FILE: layout.caFile,
-      [`${serviceEnvName(service)}_PORT`]: String(ports[service]),
+      [`${serviceEnvName(programOf(name))}_PORT`]: String(replicaPorts[name]),
     }).exited;
-  /** A service is up when its health check passes, as `depends_on: service_healthy` waits. */
-  const startService = async (service: ServiceName) => {
+
+  /**
+   * A service's process, as its container runs it: the gateway's entry point loads
+   * redis-url.mjs first. It is up when the health check passes (`depends_on: service_healthy`).
+   */
+  const startService = async (name: string) => {
+    const service = programOf(name);
     const app = path.join(REPO_ROOT, 'apps', service, 'dist');
+    const gateway = service === EDGE;
     const { exited } = launch(
-      service,
-      ['--import', path.join(app, 'instrumentation.js'), path.join(app, 'main.js')],
-      serviceEnv,
+      name,
+      [
+        ...(gateway ? ['--import', REDIS_URL_HOOK] : []),
+        '--import',
+        path.join(app, 'instrumentation.js'),
+        path.join(app, 'main.js'),
+      ],
+      gateway
+        ? {
+            ...serviceEnv,
+            GATEWAY_PORT: String(replicaPorts[name]),
+            REDIS_PASSWORD_FILE: path.join(layout.redisDir, 'password'),
+            REDIS_ADDRESS: redisAddress,
+          }
+        : serviceEnv,
     );
     let exitCode: number | null | undefined;
     void exited.then((code) => (exitCode = code));
     await until(
-      `${service} to be healthy`,
+      `${name} to be healthy`,
       async () => {
         if (exitCode !== undefined)
-          throw new Error(`${service} exited with ${exitCode}\n${tail(logFile(service))}`);
-        return (await healthCheck(service)) === 0;
+          throw new Error(`${name} exited with ${exitCode}\n${tail(logFile(name))}`);
+        return (await healthCheck(name)) === 0;
       },
       READY_TIMEOUT_MS,
     );
@@ -210,8 +283,9 @@ export async function rehearseCompose(): Promise<ComposeRehearsal> {
     });
 
   const dispose = async () => {
-    // The services first, so none sees Vault vanish while it shuts down; Vault last.
-    const services = [...running.keys()].filter((name) => !name.startsWith('vault-'));
+    // The services first, so none sees Vault or Redis vanish while it shuts down.
+    const infrastructure = (name: string) => name.startsWith('vault-') || name === 'redis';
+    const services = [...running.keys()].filter((name) => !infrastructure(name));
     await Promise.all(services.map(stop));
     await Promise.all([...running.keys()].map(stop));
     await asAdmin(async (client) => {
@@ -231,6 +305,7 @@ export async function rehearseCompose(): Promise<ComposeRehearsal> {
       CITADEL_CONTAINER_ROOT: root,
       CITADEL_HOME: layout.home,
     });
+    await startRedis();
     await startVault();
     // vault-unseal starts once Vault answers, beside vault-init, and never stops.
     launch('vault-unseal', [CITADEL_INIT, 'unseal'], {
@@ -244,7 +319,9 @@ export async function rehearseCompose(): Promise<ComposeRehearsal> {
     await Promise.all(
       SERVICES.filter((service) => service !== TOKEN_ISSUER && service !== EDGE).map(startService),
     );
+    // Two replicas, one after the other: each start spends a use of the gateway's secret_id.
     await startService(EDGE);
+    await startService('gateway-2');
   } catch (error) {
     await dispose();
     throw error;
@@ -270,6 +347,7 @@ export async function rehearseCompose(): Promise<ComposeRehearsal> {
   return {
     layout,
     vaultAddr,
+    gatewayUrls: [`https://${LOOPBACK}:${ports.gateway}`, `https://${LOOPBACK}:${gateway2Port}`],
     demoUsers,
     logFile,
     stopVault,
@@ -287,6 +365,40 @@ export async function rehearseCompose(): Promise<ComposeRehearsal> {
     },
     dispose,
   };
+}
+
+/**
+ * docker-compose.yml's redis.conf as it runs outside a container: the redis-secrets
+ * volume's path, loopback and a port of this machine's. Every line it rewrites must be
+ * there, so a change to the compose file's Redis shows here instead of passing unseen.
+ */
+export function rewriteRedisConf(
+  conf: string,
+  to: { secretsDir: string; port: number; host: string; dir: string },
+): string {
+  const rewrites: [RegExp, string][] = [
+    [/\/run\/citadel\/redis/g, to.secretsDir],
+    [/^tls-port 6379$/m, `tls-port ${to.port}`],
+    [/^bind 0\.0\.0\.0$/m, `bind ${to.host}`],
+    [/^dir \/tmp$/m, `dir ${to.dir}`],
+  ];
+  return rewrites.reduce((text, [pattern, replacement]) => {
+    if (!pattern.test(text)) throw new Error(`redis.conf no longer has ${pattern}`);
+    pattern.lastIndex = 0;
+    return text.replace(pattern, replacement);
+  }, conf);
+}
+
+/**
+ * Whether `redis-server` can be run here (the rehearsal runs its own, TLS-only, as compose
+ * does), or `false` and one line saying what is skipped. On CI, where .ci/run starts Redis
+ * from that binary, its absence is an error.
+ */
+export function redisServerAvailable(why: string, env: NodeJS.ProcessEnv = process.env): boolean {
+  if (spawnSync('redis-server', ['--version']).status === 0) return true;
+  if (env.CI) throw new Error(`${why}: no redis-server on PATH, and CI runs this spec`);
+  console.warn(`${why}: skipped, no redis-server on PATH (install Redis to run it)`);
+  return false;
 }
 
 /** Polls `probe` every 250 ms until it holds; fails naming `what` at the deadline. */
