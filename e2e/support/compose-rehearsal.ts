@@ -51,8 +51,11 @@ export interface ComposeRehearsal {
   stopVault(): Promise<void>;
   /** Starts Vault again on the same state and port: initialised and sealed, as Vault restarts. */
   startVault(): Promise<void>;
-  /** Runs vault-init again, as every `docker compose up` does; logs to `vault-init-<n>`. */
-  runVaultInit(): Promise<void>;
+  /**
+   * Runs the one-shot steps again, as every `docker compose up` does: secrets-init, then
+   * vault-init (logs `secrets-init-<n>`, `vault-init-<n>`).
+   */
+  composeUpAgain(): Promise<void>;
   /** Stops one service and starts it again, as the daemon restarts a container. */
   restartService(service: ServiceName): Promise<void>;
   /**
@@ -266,10 +269,16 @@ export async function rehearseCompose(): Promise<ComposeRehearsal> {
     );
   };
 
-  // vault-init's environment in docker-compose.yml, PostgreSQL being this machine's.
-  let vaultInitRuns = 0;
+  // Each step's environment in docker-compose.yml; PostgreSQL is this machine's.
+  let composeUps = 0;
+  // secrets-init: no network, CITADEL_HOME only.
+  const runSecretsInit = () =>
+    runInit(`secrets-init-${composeUps}`, 'secrets', {
+      CITADEL_CONTAINER_ROOT: root,
+      CITADEL_HOME: layout.home,
+    });
   const runVaultInit = () =>
-    runInit(`vault-init-${++vaultInitRuns}`, 'vault', {
+    runInit(`vault-init-${composeUps}`, 'vault', {
       CITADEL_CONTAINER_ROOT: root,
       CITADEL_HOME: layout.home,
       VAULT_ADDR: vaultAddr,
@@ -300,11 +309,8 @@ export async function rehearseCompose(): Promise<ComposeRehearsal> {
 
   try {
     await asAdmin((client) => client.query(`CREATE DATABASE ${database}`));
-    // secrets-init: no network, CITADEL_HOME only.
-    await runInit('secrets-init', 'secrets', {
-      CITADEL_CONTAINER_ROOT: root,
-      CITADEL_HOME: layout.home,
-    });
+    composeUps += 1;
+    await runSecretsInit();
     await startRedis();
     await startVault();
     // vault-unseal starts once Vault answers, beside vault-init, and never stops.
@@ -352,7 +358,11 @@ export async function rehearseCompose(): Promise<ComposeRehearsal> {
     logFile,
     stopVault,
     startVault,
-    runVaultInit,
+    async composeUpAgain() {
+      composeUps += 1;
+      await runSecretsInit();
+      await runVaultInit();
+    },
     async restartService(service) {
       await stop(service);
       await startService(service);
