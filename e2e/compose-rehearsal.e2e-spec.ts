@@ -7,6 +7,7 @@
 // 127.0.0.1:5432 (.ci/run starts it); without one, the suite says so and skips this file.
 import fs from 'node:fs';
 import https from 'node:https';
+import path from 'node:path';
 import { status } from '@grpc/grpc-js';
 import { SERVICES } from '@citadel/config';
 import { localPostgresAvailable } from '@citadel/testing';
@@ -65,7 +66,22 @@ const logLines = (rehearsal: ComposeRehearsal, name: string) =>
       for (const service of SERVICES) {
         const dir = `${rehearsal.layout.home}/vault/${service}`;
         expect(fs.readdirSync(dir).sort()).toEqual(['role_id', 'secret_id']);
+        expect(fs.statSync(`${dir}/secret_id`).mode & 0o777).toBe(0o600);
       }
+    });
+
+    it('the CA volume holds its certificate alone, and each secret has its mode', () => {
+      const { layout } = rehearsal;
+      const mode = (file: string) => fs.statSync(file).mode & 0o777;
+      expect(fs.readdirSync(path.dirname(layout.caFile))).toEqual([path.basename(layout.caFile)]);
+      // Vault's and PostgreSQL's keys and passwords: readable by the group Vault and
+      // PostgreSQL join (10001), by no other user; vault-init's records by itself alone.
+      expect(mode(`${layout.vaultTlsDir}/vault-key.pem`)).toBe(0o640);
+      expect(mode(`${layout.postgresDir}/password`)).toBe(0o640);
+      expect(mode(`${layout.redisDir}/password`)).toBe(0o640);
+      expect(mode(`${layout.adminDir}/vault-init.json`)).toBe(0o600);
+      expect(mode(`${layout.adminDir}/demo-users.json`)).toBe(0o600);
+      expect(mode(`${layout.unsealDir}/unseal-keys.json`)).toBe(0o600);
     });
 
     it('the unseal volume holds the key share alone: no root token', () => {
