@@ -35,8 +35,9 @@ const READY_TIMEOUT_MS = 60_000;
 /**
  * docker-compose.yml's stack as processes on this machine: the init steps of the init
  * image, the local Vault server in Vault's shape (uninitialised, HTTPS with the certificate
- * secrets-init made for it), this machine's PostgreSQL in a database of its own, and every
- * service started with only what vault-init delivered to its volume.
+ * secrets-init made for it), a Redis of its own on compose's redis.conf, this machine's
+ * PostgreSQL in a database of its own, and every service started with only what the init
+ * steps delivered to its volumes.
  */
 export interface ComposeRehearsal {
   /** CITADEL_CONTAINER_ROOT: the volumes of the compose file, one directory each. */
@@ -105,6 +106,8 @@ export async function rehearseCompose(): Promise<ComposeRehearsal> {
       cwd: REPO_ROOT,
       // Nothing of the test runner's environment: each step gets what compose gives it.
       env: { PATH: process.env.PATH, ...env },
+      // An IPC channel for Node processes: Citadel's exit when it closes, so a test runner
+      // that dies leaves none of them behind.
       stdio: ['ignore', log, log, ...(program === process.execPath ? ['ipc' as const] : [])],
     });
     fs.closeSync(log);
@@ -121,7 +124,7 @@ export async function rehearseCompose(): Promise<ComposeRehearsal> {
     if (code !== 0) throw new Error(`${name} exited with ${code}\n${tail(logFile(name))}`);
   };
 
-  /** A long-running process that reports readiness over IPC (every service, the Vault server). */
+  /** The Vault server: it reports readiness over IPC (Vault's own health check is `vault status`). */
   const startReady = async (name: string, args: string[], env: NodeJS.ProcessEnv) => {
     const { child, exited } = launch(name, args, env);
     const outcome = await within(
