@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import https from 'node:https';
+import type { Alert } from '@citadel/contracts';
 import { e2eState } from './state.js';
 
 export interface ApiResponse {
@@ -125,17 +126,8 @@ export function expectProblem(response: ApiResponse, status: number): void {
   expect(response.text).not.toMatch(/at \S+ \(|node_modules|\.ts:\d+|\.js:\d+|stack/i);
 }
 
-/** A security alert as an admin lists it (GET /v1/admin/alerts; monitor.proto's Alert). */
-export interface SecurityAlert {
-  id: string;
-  rule: string;
-  service: string;
-  actor: string;
-  raised_at: string;
-  detail: string;
-  severity: 'warning' | 'critical';
-  trace_id: string;
-}
+/** A security alert as an admin lists it (GET /v1/admin/alerts): monitor.proto's Alert. */
+export type SecurityAlert = Alert;
 
 /** The security alerts the admin (ada) sees, newest first. */
 export async function listAlerts(): Promise<SecurityAlert[]> {
