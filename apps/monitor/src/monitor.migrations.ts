@@ -1,4 +1,9 @@
-import { appendOnlyTable, AUDIT_LOG_MIGRATION, type AuditDatabase } from '@citadel/audit';
+import {
+  appendOnlyTable,
+  AUDIT_LOG_MIGRATION,
+  type AuditDatabase,
+  type AuditLogTable,
+} from '@citadel/audit';
 import { sql, type Migration } from '@citadel/database';
 
 /**
@@ -89,19 +94,8 @@ export const MONITOR_MIGRATIONS: Record<string, Migration> = {
   '007-alerts-append-only': appendOnlyTable('alerts'),
 };
 
-export interface ReceivedRecordsTable {
-  service: string;
-  seq: number | string;
-  time: string;
-  actor: string;
-  action: string;
-  target: string;
-  outcome: string;
-  caller_service: string;
-  trace_id: string;
-  detail: string;
-  prev_hash: string;
-  hash: string;
+/** A record as its service stored it (the same row as its `audit_log`), and what arrived with it. */
+export interface ReceivedRecordsTable extends AuditLogTable {
   received_at: Date | string;
   amount_cents: number | string | null;
   client_ip: string | null;

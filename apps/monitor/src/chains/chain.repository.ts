@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { GENESIS_HASH } from '@citadel/audit';
+import { GENESIS_HASH, toAuditRow } from '@citadel/audit';
 import { sql, type Kysely } from '@citadel/database';
 import type { MonitorDatabase } from '../monitor.migrations.js';
 import type { ReceivedRecord } from '../rules/record-facts.js';
@@ -141,18 +141,7 @@ export class ChainRepository {
       .insertInto('received_records')
       .values(
         records.map((record) => ({
-          service: record.service,
-          seq: record.seq,
-          time: record.time,
-          actor: record.actor,
-          action: record.action,
-          target: record.target,
-          outcome: record.outcome,
-          caller_service: record.callerService,
-          trace_id: record.traceId,
-          detail: record.detail,
-          prev_hash: record.prevHash,
-          hash: record.hash,
+          ...toAuditRow(record),
           received_at: receivedAt,
           amount_cents: record.amountCents,
           client_ip: record.clientIp,
