@@ -295,19 +295,6 @@ export class AuditLog {
       .execute();
     return rows.map(fromAuditRow);
   }
-
-  /** How many `ok` records of `action` by `actor` were stored since `since`. */
-  async count(actor: string, action: string, since: Date): Promise<number> {
-    const { count } = await this.db
-      .selectFrom('audit_log')
-      .select((eb) => eb.fn.countAll<string>().as('count'))
-      .where('actor', '=', actor)
-      .where('action', '=', action)
-      .where('outcome', '=', 'ok')
-      .where('time', '>=', since.toISOString())
-      .executeTakeFirstOrThrow();
-    return Number(count);
-  }
 }
 
 /** A record as stored (and as `citadel.audit.v1.AuditRecord` carries it): snake_case. */
