@@ -13,3 +13,8 @@ export { parseDuration } from './durations.js';
 export { isLoopbackHost, NonLoopbackBindError } from './loopback.js';
 export { ensureRootToken } from './root-token.js';
 export { jsonLineLog, type LogEntry, type VaultLog } from './log.js';
+export {
+  startKubernetesStandIn,
+  type KubernetesStandIn,
+  type ServiceAccountTokenOptions,
+} from './kubernetes-stand-in.js';

@@ -337,7 +337,7 @@ export async function startVaultDevServer(
       if (!route) throw noHandler(path);
       const handler = route[verb];
       if (!handler) throw unsupportedOperation();
-      reply = handler({ path, query: url.searchParams, body, token });
+      reply = await handler({ path, query: url.searchParams, body, token });
     } catch (error) {
       if (audited && error instanceof VaultError) context.audit.logResponse(audited, { error });
       throw error;

@@ -59,7 +59,7 @@ export interface AppRole {
   secretIds: Dict<SecretIdEntry>;
 }
 
-export interface AuthMethod {
+export interface AppRoleMethod {
   type: 'approle';
   accessor: string;
   uuid: string;
@@ -155,6 +155,44 @@ export function emptyState(mode: InitMode = 'preset'): VaultState {
     policies: dict(),
     tokens: dict(),
     auditDevices: dict(),
+/**
+ * `auth/<mount>/config` of a Kubernetes auth method. `tokenReviewerJwt` is a credential for
+ * the Kubernetes API: as in Vault, it is stored but never read back.
+ */
+export interface KubernetesAuthConfig {
+  kubernetesHost: string;
+  kubernetesCaCert: string;
+  /** PEM public keys or certificates: with any, a login's JWT signature is checked locally too. */
+  pemKeys: string[];
+  issuer: string;
+  disableIssValidation: boolean;
+  tokenReviewerJwt: string;
+}
+
+/** A Kubernetes auth role: which service accounts may log in, and the token they get. */
+export interface KubernetesRole {
+  boundServiceAccountNames: string[];
+  boundServiceAccountNamespaces: string[];
+  /** The `aud` a login's JWT must carry; empty for none (Vault warns). */
+  audience: string;
+  tokenPolicies: string[];
+  /** Seconds; 0 means the system default. */
+  tokenTtl: number;
+  tokenMaxTtl: number;
+  tokenPeriod: number;
+}
+
+export interface KubernetesAuthMethod {
+  type: 'kubernetes';
+  accessor: string;
+  uuid: string;
+  description: string;
+  config: KubernetesAuthConfig | null;
+  roles: Dict<KubernetesRole>;
+}
+
+export type AuthMethod = AppRoleMethod | KubernetesAuthMethod;
+
     ...(mode === 'sys-init' && { init: null }),
   };
 }
@@ -237,3 +275,4 @@ export class VaultStore {
     fs.renameSync(temporary, this.file);
   }
 }
+      if (method.type !== 'approle') continue;

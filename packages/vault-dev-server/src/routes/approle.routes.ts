@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { dict, type AppRole, type AuthMethod } from '../store.js';
+import { dict, type AppRole, type AppRoleMethod } from '../store.js';
 import { issueToken, sha256, SYSTEM_MAX_TTL } from '../tokens.js';
 import { badRequest, noContent, notFound, ok } from '../vault-response.js';
 import {
@@ -36,7 +36,7 @@ function secretIdLimit(requested: number | undefined, roleLimit: number, refusal
   return requested;
 }
 
-function writeRole(method: AuthMethod, name: string): Route {
+function writeRole(method: AppRoleMethod, name: string): Route {
   return {
     exists: () => method.roles[name] !== undefined,
     write: ({ body }) => {
@@ -80,7 +80,7 @@ function writeRole(method: AuthMethod, name: string): Route {
   };
 }
 
-function readRoleId(method: AuthMethod, name: string): Route {
+function readRoleId(method: AppRoleMethod, name: string): Route {
   return {
     read: () => {
       const role = method.roles[name];
@@ -90,7 +90,7 @@ function readRoleId(method: AuthMethod, name: string): Route {
   };
 }
 
-function generateSecretId(context: DevServerContext, method: AuthMethod, name: string): Route {
+function generateSecretId(context: DevServerContext, method: AppRoleMethod, name: string): Route {
   return {
     write: ({ body }) => {
       const role = method.roles[name];
@@ -133,7 +133,7 @@ function generateSecretId(context: DevServerContext, method: AuthMethod, name: s
  * would spend a use). An unknown, spent or expired one is no content (204), as in Vault,
  * whose periodic tidy removes expired ones.
  */
-function lookupSecretId(context: DevServerContext, method: AuthMethod, name: string): Route {
+function lookupSecretId(context: DevServerContext, method: AppRoleMethod, name: string): Route {
   return {
     write: ({ body }) => {
       const role = method.roles[name];
@@ -169,7 +169,7 @@ function lookupSecretId(context: DevServerContext, method: AuthMethod, name: str
  * Destroys a secret ID, so one that was replaced cannot log in any more. Unknown ones are
  * no content (204) as well, as in Vault.
  */
-function destroySecretId(method: AuthMethod, name: string): Route {
+function destroySecretId(method: AppRoleMethod, name: string): Route {
   return {
     write: ({ body }) => {
       const role = method.roles[name];
@@ -182,7 +182,7 @@ function destroySecretId(method: AuthMethod, name: string): Route {
   };
 }
 
-function login(context: DevServerContext, mount: string, method: AuthMethod): Route {
+function login(context: DevServerContext, mount: string, method: AppRoleMethod): Route {
   return {
     unauthenticated: true,
     write: ({ body }) => {
@@ -239,7 +239,7 @@ function login(context: DevServerContext, mount: string, method: AuthMethod): Ro
 export function approleRoute(
   context: DevServerContext,
   mount: string,
-  method: AuthMethod,
+  method: AppRoleMethod,
   rest: string,
 ): Route | undefined {
   if (rest === 'login') return login(context, mount, method);

@@ -1,5 +1,6 @@
 import type { AuditMount } from '../audit.js';
 import { approleRoute } from './approle.routes.js';
+import { kubernetesRoute } from './kubernetes.routes.js';
 import { kvRoute } from './kv.routes.js';
 import type { DevServerContext, Route } from './route.js';
 import { sysRoute } from './sys.routes.js';
@@ -25,7 +26,9 @@ export function resolveRoute(context: DevServerContext, path: string): Route | u
     const found = longestMount(authMethods, path.slice('auth/'.length));
     if (!found) return undefined;
     const [mount, method] = found;
-    return approleRoute(context, mount, method, path.slice('auth/'.length + mount.length));
+    const rest = path.slice('auth/'.length + mount.length);
+    if (method.type === 'kubernetes') return kubernetesRoute(context, mount, method, rest);
+    return approleRoute(context, mount, method, rest);
   }
   const found = longestMount(secretEngines, path);
   if (!found) return undefined;

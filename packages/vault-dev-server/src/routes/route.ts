@@ -27,7 +27,8 @@ export interface VaultRequest {
   token?: { id: string; entry: TokenEntry };
 }
 
-export type Handler = (request: VaultRequest) => VaultReply;
+/** Most handlers answer at once; the PKI engine's wait on key generation and signing. */
+export type Handler = (request: VaultRequest) => VaultReply | Promise<VaultReply>;
 
 /**
  * One API path. Vault maps HTTP methods to operations: GET → read, LIST or GET `?list=true`

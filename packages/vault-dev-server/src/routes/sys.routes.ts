@@ -240,15 +240,15 @@ function enableAuthMethod(context: DevServerContext, rawPath: string): Route {
       const inUse = conflict(path, ['token/', ...Object.keys(methods)]);
       if (inUse) throw badRequest(`path is already in use at ${inUse}`);
       const type = optionalString(body, 'type');
-      if (type !== 'approle') {
-        throw badRequest(`vault-dev-server supports only the approle auth method, not "${type}"`);
+      if (type !== 'approle' && type !== 'kubernetes') {
+        throw badRequest(
+          `vault-dev-server supports only the approle and kubernetes auth methods, not "${type}"`,
+        );
       }
-      const method: AuthMethod = {
-        type: 'approle',
-        accessor: accessor('auth_approle'),
+      const common = {
+        accessor: accessor(`auth_${type}`),
         uuid: randomUUID(),
         description: optionalString(body, 'description') ?? '',
-        roles: dict(),
       };
       methods[path] = method;
       return noContent;
@@ -282,6 +282,10 @@ function policy(context: DevServerContext, rawName: string): Route {
       if (!text) throw badRequest("'policy' parameter not supplied or empty");
       try {
         context.policies.write(name, text);
+      const method: AuthMethod =
+        type === 'approle'
+          ? { type, ...common, roles: dict() }
+          : { type, ...common, config: null, roles: dict() };
       } catch (error) {
         if (error instanceof PolicyParseError) throw badRequest(error.message);
         throw error;
