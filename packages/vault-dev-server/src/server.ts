@@ -133,6 +133,10 @@ function send(response: ServerResponse, reply: VaultReply): void {
     response.writeHead(reply.status).end();
     return;
   }
+  if (reply.contentType) {
+    response.writeHead(reply.status, { 'Content-Type': reply.contentType }).end(reply.body);
+    return;
+  }
   response
     .writeHead(reply.status, { 'Content-Type': 'application/json' })
     .end(JSON.stringify(reply.body));

@@ -27,14 +27,60 @@ export interface KvSecret {
   versions: Dict<KvVersion>;
 }
 
-/** A KV version 2 secrets engine, the only kind the dev server mounts. */
-export interface SecretEngine {
+/** A KV version 2 secrets engine. */
+export interface KvEngine {
   type: 'kv';
   accessor: string;
   uuid: string;
   description: string;
   secrets: Dict<KvSecret>;
 }
+
+/** A PKI role (`<mount>/roles/<name>`); TTLs in seconds, 0 meaning the mount's. */
+export interface PkiRole {
+  ttl: number;
+  maxTtl: number;
+  allowLocalhost: boolean;
+  allowedDomains: string[];
+  allowBareDomains: boolean;
+  allowSubdomains: boolean;
+  allowAnyName: boolean;
+  enforceHostnames: boolean;
+  allowIpSans: boolean;
+  /** Go globs (`*` matches anything, `/` included), as Vault's ValidateURISAN reads them. */
+  allowedUriSans: string[];
+  serverFlag: boolean;
+  clientFlag: boolean;
+  keyType: 'ec' | 'rsa';
+  keyBits: number;
+  requireCn: boolean;
+  noStore: boolean;
+}
+
+/** A PKI secrets engine: one internally generated root, its roles, the leaves it stored. */
+export interface PkiEngine {
+  type: 'pki';
+  accessor: string;
+  uuid: string;
+  description: string;
+  /** Seconds (`config.max_lease_ttl` of the mount); 0 for Vault's system maximum, 768h. */
+  maxLeaseTtl: number;
+  /** The root's private key is here and nowhere else: no response carries it. */
+  issuer: {
+    id: string;
+    certificate: string;
+    keyPem: string;
+    keyType: 'ec' | 'rsa';
+    keyBits: number;
+    serialNumber: string;
+    notAfter: number;
+  } | null;
+  roles: Dict<PkiRole>;
+  /** Keyed by serial; leaves of roles with `no_store` are not kept. */
+  certs: Dict<{ certificate: string; expiration: number }>;
+}
+
+export type SecretEngine = KvEngine | PkiEngine;
 
 export interface SecretIdEntry {
   accessor: string;

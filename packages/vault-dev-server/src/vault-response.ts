@@ -4,6 +4,8 @@ import { randomUUID } from 'node:crypto';
 export interface VaultReply {
   status: number;
   body?: unknown;
+  /** A raw (non-JSON) body of this type, e.g. PKI's `ca/pem`; `body` is then its text. */
+  contentType?: string;
 }
 
 /** A failure with Vault's error body `{"errors": [...]}`. */

@@ -2,6 +2,7 @@ import type { AuditMount } from '../audit.js';
 import { approleRoute } from './approle.routes.js';
 import { kubernetesRoute } from './kubernetes.routes.js';
 import { kvRoute } from './kv.routes.js';
+import { pkiRoute } from './pki.routes.js';
 import type { DevServerContext, Route } from './route.js';
 import { sysRoute } from './sys.routes.js';
 import { tokenRoute } from './token.routes.js';
@@ -33,6 +34,7 @@ export function resolveRoute(context: DevServerContext, path: string): Route | u
   const found = longestMount(secretEngines, path);
   if (!found) return undefined;
   const [mount, engine] = found;
+  if (engine.type === 'pki') return pkiRoute(context, engine, path.slice(mount.length));
   return kvRoute(context, engine, path.slice(mount.length));
 }
 

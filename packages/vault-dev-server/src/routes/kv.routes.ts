@@ -1,4 +1,4 @@
-import { dict, type Dict, type KvSecret, type SecretEngine } from '../store.js';
+import { dict, type Dict, type KvSecret, type KvEngine } from '../store.js';
 import { badRequest, noContent, notFound, ok } from '../vault-response.js';
 import type { DevServerContext, Route } from './route.js';
 
@@ -15,7 +15,7 @@ function versionMetadata(secret: KvSecret, version: number) {
   };
 }
 
-function readData(engine: SecretEngine, key: string): Route {
+function readData(engine: KvEngine, key: string): Route {
   return {
     read: ({ query }) => {
       const secret = engine.secrets[key];
@@ -31,7 +31,7 @@ function readData(engine: SecretEngine, key: string): Route {
   };
 }
 
-function writeData(context: DevServerContext, engine: SecretEngine, key: string): Route {
+function writeData(context: DevServerContext, engine: KvEngine, key: string): Route {
   return {
     write: ({ body }) => {
       if (key === '' || key.endsWith('/')) throw badRequest(`invalid secret path "${key}"`);
@@ -76,7 +76,7 @@ function writeData(context: DevServerContext, engine: SecretEngine, key: string)
   };
 }
 
-function metadata(engine: SecretEngine, key: string): Route {
+function metadata(engine: KvEngine, key: string): Route {
   return {
     read: () => {
       const secret = engine.secrets[key];
@@ -127,7 +127,7 @@ function metadata(engine: SecretEngine, key: string): Route {
 /** KV version 2 under a mount: `<mount>data/<key>` and `<mount>metadata/<key>`. */
 export function kvRoute(
   context: DevServerContext,
-  engine: SecretEngine,
+  engine: KvEngine,
   rest: string,
 ): Route | undefined {
   if (rest.startsWith('data/')) {

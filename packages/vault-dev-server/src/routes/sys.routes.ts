@@ -1,9 +1,10 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { PolicyParseError } from '../hcl-policy.js';
-import { dict, type AuthMethod, type SecretEngine } from '../store.js';
+import { dict, type AuthMethod, type Dict, type SecretEngine } from '../store.js';
 import { badRequest, envelope, noContent, notFound, type VaultReply } from '../vault-response.js';
 import { auditRoute } from './audit.routes.js';
-import { optionalString } from './fields.js';
+import { durationField, optionalString } from './fields.js';
+import { newPkiEngine } from './pki.routes.js';
 import { initRoute } from './init.routes.js';
 import type { DevServerContext, Route } from './route.js';
 
@@ -157,10 +158,13 @@ function listMounts(context: DevServerContext): Route {
       for (const [path, engine] of Object.entries(context.store.state.secretEngines)) {
         entries[path] = {
           accessor: engine.accessor,
-          config: MOUNT_CONFIG,
+          config:
+            engine.type === 'pki'
+              ? { ...MOUNT_CONFIG, max_lease_ttl: engine.maxLeaseTtl }
+              : MOUNT_CONFIG,
           description: engine.description,
           local: false,
-          options: { version: '2' },
+          options: engine.type === 'kv' ? { version: '2' } : null,
           seal_wrap: false,
           type: engine.type,
           uuid: engine.uuid,
@@ -171,6 +175,16 @@ function listMounts(context: DevServerContext): Route {
   };
 }
 
+/** The `config` object of a mount request (Vault's mount config: lease TTLs). */
+function mountConfig(body: Dict<unknown>): Dict<unknown> {
+  const config = body['config'];
+  if (config === undefined || config === null) return dict();
+  if (typeof config !== 'object' || Array.isArray(config)) {
+    throw badRequest('"config" must be an object');
+  }
+  return config as Dict<unknown>;
+}
+
 function mountSecretsEngine(context: DevServerContext, rawPath: string): Route {
   return {
     write: ({ body }) => {
@@ -179,11 +193,20 @@ function mountSecretsEngine(context: DevServerContext, rawPath: string): Route {
       const inUse = conflict(path, [...RESERVED_MOUNTS, ...Object.keys(engines)]);
       if (inUse) throw badRequest(`path is already in use at ${inUse}`);
       const type = optionalString(body, 'type');
+      if (type === 'pki') {
+        engines[path] = newPkiEngine({
+          accessor: accessor('pki'),
+          uuid: randomUUID(),
+          description: optionalString(body, 'description') ?? '',
+          maxLeaseTtl: durationField(mountConfig(body), 'max_lease_ttl') ?? 0,
+        });
+        return noContent;
+      }
       const options = body['options'] as { version?: unknown } | undefined;
       const version = String(options?.version ?? '');
       if (!(type === 'kv-v2' || (type === 'kv' && version === '2'))) {
         throw badRequest(
-          `vault-dev-server mounts only KV version 2 ({"type":"kv","options":{"version":"2"}}), ` +
+          `vault-dev-server mounts only KV version 2 ({"type":"kv","options":{"version":"2"}}) and pki, ` +
             `not type "${type ?? ''}"${type === 'kv' ? ` version "${version || '1'}"` : ''}`,
         );
       }
