@@ -4,6 +4,7 @@ import { Kysely, PostgresDialect, sql } from 'kysely';
 import { Migrator, type Migration } from 'kysely/migration';
 import pg from 'pg';
 import { PGlitePool } from './pglite-pool.js';
+import { RotatingPasswordPool, type RotatingPassword } from './rotating-password.js';
 
 /** Where a service's data lives: embedded PostgreSQL, or a real server with its own role. */
 export type DatabaseConfig =
@@ -15,7 +16,11 @@ export type DatabaseConfig =
       port: number;
       database: string;
       user: string;
-      password: string;
+      /**
+       * A fixed password, or one that rotates (Vault's database engine): then each new
+       * connection asks for it, and one refused with 28P01 is retried once with a fresh one.
+       */
+      password: string | RotatingPassword;
       ssl?: boolean;
     };
 
@@ -40,18 +45,21 @@ export async function openServiceDatabase<DB>(
   const schema = service;
   let dialect: PostgresDialect;
   if (config.kind === 'postgres') {
+    const { password } = config;
+    const pool = new pg.Pool({
+      host: config.host,
+      port: config.port,
+      database: config.database,
+      user: config.user,
+      // node-postgres calls a password function for every new connection it opens.
+      password: typeof password === 'string' ? password : () => password.current(),
+      ssl: config.ssl ? { rejectUnauthorized: true } : undefined,
+      max: 10,
+      // Unqualified names resolve to the service's schema and nothing else.
+      options: `-c search_path=${schema}`,
+    });
     dialect = new PostgresDialect({
-      pool: new pg.Pool({
-        host: config.host,
-        port: config.port,
-        database: config.database,
-        user: config.user,
-        password: config.password,
-        ssl: config.ssl ? { rejectUnauthorized: true } : undefined,
-        max: 10,
-        // Unqualified names resolve to the service's schema and nothing else.
-        options: `-c search_path=${schema}`,
-      }),
+      pool: typeof password === 'string' ? pool : new RotatingPasswordPool(pool, password),
     });
   } else {
     if (config.kind === 'embedded') fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
