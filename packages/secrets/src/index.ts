@@ -12,9 +12,13 @@ export {
 } from './approle-credentials.js';
 export { KV_MOUNT, secretPaths } from './secret-paths.js';
 export {
+  issueServiceCertificate,
   openServiceVault,
+  PKI_MOUNT,
   readDatabaseConfig,
   readServiceTls,
+  serviceDnsName,
+  type ServiceCertificate,
   type ServiceDatabaseConfig,
   type ServiceVaultSettings,
 } from './service-secrets.js';

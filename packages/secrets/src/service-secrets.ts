@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { spiffeId } from '@citadel/config';
 import path from 'node:path';
 import { appRoleDir, readAppRoleCredentials } from './approle-credentials.js';
 import { secretPaths } from './secret-paths.js';
@@ -82,4 +83,54 @@ export async function readDatabaseConfig(
     }
     throw error;
   }
+}
+
+/** The PKI mount that issues every service's mTLS certificate (a role per service). */
+export const PKI_MOUNT = 'pki';
+
+/** The DNS name a service's certificate carries; clients send it as the TLS server name. */
+export const serviceDnsName = (service: string): string => `${service}.citadel.local`;
+
+/** A certificate from Vault's PKI engine, as `pki/issue/<role>` answers it. */
+export interface ServiceCertificate {
+  certificate: string;
+  privateKey: string;
+  /** The issuing CA (the mesh's root): what peers are checked against. */
+  caChain: string[];
+  serialNumber: string;
+  /** Epoch seconds. */
+  expiration: number;
+}
+
+/**
+ * Issues `service` a fresh mTLS certificate from Vault's PKI engine: its SPIFFE ID as the
+ * only URI SAN, its `<service>.citadel.local` name, and the role's TTL unless `ttl` asks for
+ * less (Vault caps it at the role's max_ttl). The private key is made by Vault for this
+ * call and lives only in the caller's memory. The role allows this service's SPIFFE ID and
+ * nothing else, and the service's policy grants `pki/issue/<service>` only.
+ */
+export async function issueServiceCertificate(
+  session: VaultSession,
+  service: string,
+  options: { ttl?: string } = {},
+): Promise<ServiceCertificate> {
+  const data = await session.write<{
+    certificate: string;
+    private_key: string;
+    issuing_ca: string;
+    ca_chain?: string[];
+    serial_number: string;
+    expiration: number;
+  }>(`${PKI_MOUNT}/issue/${service}`, {
+    common_name: serviceDnsName(service),
+    uri_sans: spiffeId(service),
+    ...(options.ttl ? { ttl: options.ttl } : {}),
+  });
+  return {
+    certificate: data.certificate,
+    privateKey: data.private_key,
+    caChain: data.ca_chain?.length ? data.ca_chain : [data.issuing_ca],
+    serialNumber: data.serial_number,
+    expiration: data.expiration,
+  };
 }

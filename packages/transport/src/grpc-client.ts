@@ -1,6 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import { serviceClientConstructor, type ContractName } from '@citadel/contracts';
-import { channelCredentials, type ServiceTls } from './mtls.js';
+import { channelCredentials, type MeshIdentity } from './mtls.js';
 
 export interface CallOptions {
   /** The user's internal JWT, sent as `authorization: Bearer …`. */
@@ -34,7 +34,7 @@ export class ServiceClient {
   constructor(
     readonly target: ContractName,
     address: string,
-    material: ServiceTls,
+    material: MeshIdentity,
   ) {
     const Ctor = serviceClientConstructor(target);
     this.client = new Ctor(address, channelCredentials(material, target), {

@@ -5,7 +5,7 @@ import { HealthImplementation } from 'grpc-health-check';
 import { CONTRACTS, LOADER_OPTIONS, protoPath, type ContractName } from '@citadel/contracts';
 import { DomainErrorFilter } from './domain-error.filter.js';
 import { enforceEastWestPolicy, type DenialEvent } from './east-west.interceptor.js';
-import { enforceTls13, serverCredentials, type ServiceTls } from './mtls.js';
+import { enforceTls13, serverCredentials, type MeshIdentity } from './mtls.js';
 import { traceRpcCalls, type RpcHandledEvent } from './rpc-trace.interceptor.js';
 
 export interface GrpcServiceOptions {
@@ -13,7 +13,8 @@ export interface GrpcServiceOptions {
   module: Type<unknown>;
   host: string;
   port: number;
-  tls: ServiceTls;
+  /** The service's rotating identity from Vault (or fixed material in tests). */
+  tls: MeshIdentity;
   /**
    * Nest guards for the handlers of the service's contract, which run once the east-west
    * policy let the call through (typically the internal JWT guard).

@@ -23,8 +23,18 @@ export {
   serverCredentials,
   serviceFromCertificate,
   uriSans,
+  type MeshIdentity,
   type ServiceTls,
 } from './mtls.js';
+export {
+  renewalTime,
+  WorkloadIdentity,
+  type CurrentIdentity,
+  type IdentityClock,
+  type IdentityLogger,
+  type IssuedCertificate,
+  type WorkloadIdentityOptions,
+} from './workload-identity.js';
 export { callerServiceOf, methodOf } from './peer-identity.js';
 export { enforceEastWestPolicy, traceIdOf, type DenialEvent } from './east-west.interceptor.js';
 export {

@@ -1,6 +1,7 @@
 import tls from 'node:tls';
 import * as grpc from '@grpc/grpc-js';
 import { serviceFromSpiffeId, spiffeId } from '@citadel/config';
+import { WorkloadIdentity } from './workload-identity.js';
 
 /** A service's TLS material: the Citadel CA, its certificate and its private key (from Vault). */
 export interface ServiceTls {
@@ -18,11 +19,26 @@ export function enforceTls13(): void {
   tls.DEFAULT_MIN_VERSION = 'TLSv1.3';
 }
 
-/** Server side of mTLS: a client certificate signed by the Citadel CA is required. */
-export function serverCredentials(material: ServiceTls): grpc.ServerCredentials {
+/**
+ * A service's mTLS identity: fixed material (tests, operator tools), or a
+ * {@link WorkloadIdentity} that Vault renews while the process runs (every service).
+ */
+export type MeshIdentity = ServiceTls | WorkloadIdentity;
+
+const isRotating = (identity: MeshIdentity): identity is WorkloadIdentity =>
+  identity instanceof WorkloadIdentity;
+
+/**
+ * Server side of mTLS: a client certificate signed by the mesh CA is required. With a
+ * rotating identity, grpc-js swaps the server's secure context at each renewal.
+ */
+export function serverCredentials(identity: MeshIdentity): grpc.ServerCredentials {
+  if (isRotating(identity)) {
+    return grpc.experimental.createCertificateProviderServerCredentials(identity, identity, true);
+  }
   return grpc.ServerCredentials.createSsl(
-    material.ca,
-    [{ cert_chain: material.cert, private_key: material.key }],
+    identity.ca,
+    [{ cert_chain: identity.cert, private_key: identity.key }],
     true,
   );
 }
@@ -50,15 +66,24 @@ export function serviceFromCertificate(
  * certificate stolen from one service cannot impersonate another.
  */
 export function channelCredentials(
-  material: ServiceTls,
+  identity: MeshIdentity,
   expectedServer: string,
 ): grpc.ChannelCredentials {
-  return grpc.ChannelCredentials.createSsl(material.ca, material.key, material.cert, {
-    checkServerIdentity: (_host, cert) => {
+  const verify = {
+    checkServerIdentity: (_host: string, cert: { subjectaltname?: string }) => {
       if (serviceFromCertificate(cert) !== expectedServer) {
         return new Error(`server is not ${spiffeId(expectedServer)}`);
       }
       return undefined;
     },
-  });
+  };
+  // Each new connection of the channel takes the identity's latest certificate.
+  if (isRotating(identity)) {
+    return grpc.experimental.createCertificateProviderChannelCredentials(
+      identity,
+      identity,
+      verify,
+    );
+  }
+  return grpc.ChannelCredentials.createSsl(identity.ca, identity.key, identity.cert, verify);
 }
