@@ -10,7 +10,12 @@ export {
   readAppRoleCredentials,
   type AppRoleCredentials,
 } from './approle-credentials.js';
-export { KV_MOUNT, secretPaths } from './secret-paths.js';
+export { DATABASE_MOUNT, databaseCredentialsPath, KV_MOUNT, secretPaths } from './secret-paths.js';
+export {
+  VaultDatabasePassword,
+  type DatabasePasswordOptions,
+  type StaticCredentials,
+} from './database-password.js';
 export {
   issueServiceCertificate,
   openServiceVault,

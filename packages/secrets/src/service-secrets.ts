@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import { spiffeId } from '@citadel/config';
 import path from 'node:path';
 import { appRoleDir, readAppRoleCredentials } from './approle-credentials.js';
-import { secretPaths } from './secret-paths.js';
+import { VaultDatabasePassword, type StaticCredentials } from './database-password.js';
+import { databaseCredentialsPath, secretPaths } from './secret-paths.js';
 import { SecretsError } from './secrets-error.js';
 import { VaultSession, type SecretsLogger } from './vault-session.js';
 
@@ -58,79 +59,35 @@ export type ServiceDatabaseConfig =
       port: number;
       database: string;
       user: string;
-      password: string;
+      /** Vault's database engine rotates it; the pool asks for it at each new connection. */
+      password: VaultDatabasePassword;
       ssl?: boolean;
     };
 
 /**
- * Real PostgreSQL when the bootstrap stored credentials for this service
- * (`citadel/<service>/database`); embedded PostgreSQL under `$CITADEL_HOME/data/<service>`
- * when it did not (local mode). Any other failure (403, Vault down) stops the start.
+ * Real PostgreSQL when the bootstrap stored where this service's role logs in
+ * (`citadel/<service>/database`), with the role's password from Vault's database engine
+ * (`database/static-creds/<service>`, read now and whenever a rotation is due or the
+ * password is refused); embedded PostgreSQL under `$CITADEL_HOME/data/<service>` when it
+ * did not (local mode). Any other failure (403, Vault down, no static role) stops the start.
  */
 export async function readDatabaseConfig(
   session: VaultSession,
   service: string,
   home: string,
 ): Promise<ServiceDatabaseConfig> {
+  let location: { host: string; port: number; database: string; user: string; ssl?: boolean };
   try {
-    const { data } = await session.read<
-      Omit<Extract<ServiceDatabaseConfig, { kind: 'postgres' }>, 'kind'>
-    >(secretPaths.database(service));
-    return { kind: 'postgres', ...data };
+    ({ data: location } = await session.read<typeof location>(secretPaths.database(service)));
   } catch (error) {
     if (error instanceof SecretsError && error.status === 404) {
       return { kind: 'embedded', dataDir: path.join(home, 'data', service) };
     }
     throw error;
   }
-}
-
-/** The PKI mount that issues every service's mTLS certificate (a role per service). */
-export const PKI_MOUNT = 'pki';
-
-/** The DNS name a service's certificate carries; clients send it as the TLS server name. */
-export const serviceDnsName = (service: string): string => `${service}.citadel.local`;
-
-/** A certificate from Vault's PKI engine, as `pki/issue/<role>` answers it. */
-export interface ServiceCertificate {
-  certificate: string;
-  privateKey: string;
-  /** The issuing CA (the mesh's root): what peers are checked against. */
-  caChain: string[];
-  serialNumber: string;
-  /** Epoch seconds. */
-  expiration: number;
-}
-
-/**
- * Issues `service` a fresh mTLS certificate from Vault's PKI engine: its SPIFFE ID as the
- * only URI SAN, its `<service>.citadel.local` name, and the role's TTL unless `ttl` asks for
- * less (Vault caps it at the role's max_ttl). The private key is made by Vault for this
- * call and lives only in the caller's memory. The role allows this service's SPIFFE ID and
- * nothing else, and the service's policy grants `pki/issue/<service>` only.
- */
-export async function issueServiceCertificate(
-  session: VaultSession,
-  service: string,
-  options: { ttl?: string } = {},
-): Promise<ServiceCertificate> {
-  const data = await session.write<{
-    certificate: string;
-    private_key: string;
-    issuing_ca: string;
-    ca_chain?: string[];
-    serial_number: string;
-    expiration: number;
-  }>(`${PKI_MOUNT}/issue/${service}`, {
-    common_name: serviceDnsName(service),
-    uri_sans: spiffeId(service),
-    ...(options.ttl ? { ttl: options.ttl } : {}),
+  const password = await VaultDatabasePassword.open({
+    read: () => session.readPath<StaticCredentials>(databaseCredentialsPath(service)),
   });
-  return {
-    certificate: data.certificate,
-    privateKey: data.private_key,
-    caChain: data.ca_chain?.length ? data.ca_chain : [data.issuing_ca],
-    serialNumber: data.serial_number,
-    expiration: data.expiration,
-  };
+  const { host, port, database, user, ssl } = location;
+  return { kind: 'postgres', host, port, database, user, password, ...(ssl ? { ssl } : {}) };
 }

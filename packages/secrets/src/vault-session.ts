@@ -168,6 +168,42 @@ export class VaultSession {
   }
 
   /**
+   * Reads a path outside the KV mount (e.g. `database/static-creds/order`) and returns the
+   * response's `data`, with the same token care as {@link read}.
+   */
+  async readPath<T>(path: string): Promise<T> {
+    if (Date.now() >= this.tokenExpiresAt - 500) await this.login();
+    const sent = this.answers;
+    try {
+      const body = (await this.client.read(path)) as { data: T };
+      this.recovered();
+      return body.data;
+    } catch (error) {
+      const failure = secretsError(path, error);
+      if (failure.unreachable) this.troubled('unreachable', failure, sent);
+      throw failure;
+    }
+  }
+
+  /**
+   * Writes to any Vault path (not a KV secret) and returns the response's `data`, e.g.
+   * `pki/issue/<role>`, which issues a certificate on each call.
+   */
+  async write<T>(path: string, body: object): Promise<T> {
+    if (Date.now() >= this.tokenExpiresAt - 500) await this.login();
+    const sent = this.answers;
+    try {
+      const response = (await this.client.write(path, body)) as { data: T };
+      this.recovered();
+      return response.data;
+    } catch (error) {
+      const failure = secretsError(path, error);
+      if (failure.unreachable) this.troubled('unreachable', failure, sent);
+      throw failure;
+    }
+  }
+
+  /**
    * Polls `name` and calls `onChange` with every version newer than `sinceVersion`, so a
    * rotated secret reaches the running service. Returns a function that stops the watch.
    */
