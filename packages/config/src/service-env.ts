@@ -61,6 +61,15 @@ export const serviceEnvSchema = z.object({
   VAULT_ADDR: z.string().url().default('http://127.0.0.1:8200'),
   /** PEM file of the CA behind Vault's HTTPS certificate, when it is a private one. */
   VAULT_CACERT: z.string().optional(),
+  /**
+   * How a service logs in to Vault: `approle` (local mode, compose: the role_id/secret_id
+   * delivered to `$CITADEL_HOME/vault/<service>/`) or `kubernetes` (its pod's projected
+   * service-account token, `VAULT_K8S_TOKEN_FILE`, for the role `VAULT_K8S_ROLE`, default
+   * `citadel-<service>`).
+   */
+  VAULT_AUTH_METHOD: z.enum(['approle', 'kubernetes']).default('approle'),
+  VAULT_K8S_ROLE: z.string().min(1).optional(),
+  VAULT_K8S_TOKEN_FILE: z.string().min(1).optional(),
   /** How often a service polls Vault for a new version of a secret it watches. */
   CITADEL_SECRET_WATCH_MS: z.coerce.number().int().min(100).max(3_600_000).default(5_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

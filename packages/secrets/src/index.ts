@@ -1,5 +1,6 @@
 export {
   VaultSession,
+  type KubernetesLogin,
   type Secret,
   type SecretsLogger,
   type VaultSessionOptions,
@@ -17,6 +18,7 @@ export {
   type StaticCredentials,
 } from './database-password.js';
 export {
+  DEFAULT_K8S_TOKEN_FILE,
   issueServiceCertificate,
   openServiceVault,
   PKI_MOUNT,

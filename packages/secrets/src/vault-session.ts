@@ -15,9 +15,11 @@ export interface VaultSessionOptions {
   /**
    * The AppRole credentials, or a function that reads them where they are delivered. A
    * function is called at every login, so credentials delivered anew (after a secret_id was
-   * spent or expired) are picked up without a restart.
+   * spent or expired) are picked up without a restart. Give this or `kubernetes`, not both.
    */
-  credentials: AppRoleCredentials | (() => AppRoleCredentials);
+  credentials?: AppRoleCredentials | (() => AppRoleCredentials);
+  /** Log in with Vault's Kubernetes auth method instead of AppRole. */
+  kubernetes?: KubernetesLogin;
   logger: SecretsLogger;
   /** The KV v2 mount Citadel's secrets live in. */
   mount?: string;
@@ -46,6 +48,18 @@ export interface VaultSessionOptions {
   startWaitMs?: number;
 }
 
+/**
+ * A pod's login with Vault's Kubernetes auth method: its projected service-account token,
+ * presented to `auth/<mount>/login` for `role`. `jwt` is called at every login, because
+ * kubelet rotates the token file well before the token expires.
+ */
+export interface KubernetesLogin {
+  role: string;
+  jwt: () => string;
+  /** Where the method is mounted (default `kubernetes`). */
+  mount?: string;
+}
+
 /** One version of a KV v2 secret. */
 export interface Secret<T> {
   data: T;
@@ -54,8 +68,6 @@ export interface Secret<T> {
 
 type Client = ReturnType<typeof vault>;
 
-const LOGIN_PATH = 'auth/approle/login';
-
 /** Why background work is failing, logged once per change rather than once per attempt. */
 type Trouble = 'unreachable' | 'refused';
 
@@ -63,9 +75,13 @@ type Trouble = 'unreachable' | 'refused';
  * What the operator must do when Vault refuses (4xx) rather than fails: retrying cannot
  * fix a refusal, so the log line says who can.
  */
-function refusalRemedy(failure: SecretsError): string {
-  if (failure.path === LOGIN_PATH && failure.status === 400) {
+function refusalRemedy(failure: SecretsError, loginPath: string): string {
+  const kubernetes = !loginPath.startsWith('auth/approle/');
+  if (failure.path === loginPath && failure.status === 400 && !kubernetes) {
     return 'secret_id refused (spent, expired or revoked): deliver new AppRole credentials (run the Vault bootstrap, or restart the service through the launcher)';
+  }
+  if (failure.path === loginPath && kubernetes) {
+    return "Kubernetes login refused: check the pod's ServiceAccount, the projected token's audience, and the Vault role bound to them";
   }
   if (failure.status === 403) {
     return "permission denied: check this service's AppRole and its policy in Vault";
@@ -74,7 +90,7 @@ function refusalRemedy(failure: SecretsError): string {
 }
 
 /**
- * A service's authenticated session with Vault: AppRole login, KV v2 reads, a token kept
+ * A service's authenticated session with Vault: AppRole or Kubernetes login, KV v2 reads, a token kept
  * alive by renewal (and by a fresh login when renewal can no longer extend it), and
  * watches that hand a new version of a secret to the service without a restart.
  *
@@ -99,13 +115,23 @@ export class VaultSession {
   private answers = 0;
   /** The credentials of the last login, kept if a later reading of them fails. */
   private credentials: AppRoleCredentials | undefined;
+  /** The service-account token of the last Kubernetes login, likewise. */
+  private jwt: string | undefined;
   private opened = false;
   private closed = false;
+  /** `auth/approle/login` or `auth/<kubernetes mount>/login`. */
+  private readonly loginPath: string;
 
   private constructor(private readonly options: VaultSessionOptions) {
     this.mount = options.mount ?? 'secret';
     this.watchIntervalMs = options.watchIntervalMs ?? 5_000;
     this.renewalBackoff = this.backoff(options.retryMs ?? 1_000);
+    if (Boolean(options.credentials) === Boolean(options.kubernetes)) {
+      throw new Error('VaultSession: give either AppRole credentials or a Kubernetes login');
+    }
+    this.loginPath = options.kubernetes
+      ? `auth/${options.kubernetes.mount ?? 'kubernetes'}/login`
+      : 'auth/approle/login';
     this.client = vault({
       endpoint: options.addr,
       requestOptions: {
@@ -114,12 +140,12 @@ export class VaultSession {
       },
     });
     // node-vault falls back to VAULT_TOKEN from the environment; a service's only way in
-    // is its own AppRole, so that fallback is cleared.
+    // is its own login, so that fallback is cleared.
     this.client.token = '';
   }
 
   /**
-   * Logs in with the service's AppRole; throws a SecretsError (fail closed) if it cannot:
+   * Logs in (AppRole or Kubernetes); throws a SecretsError (fail closed) if it cannot:
    * at once when Vault refuses, after `startWaitMs` when Vault is away or sealed.
    */
   static async open(options: VaultSessionOptions): Promise<VaultSession> {
@@ -142,24 +168,6 @@ export class VaultSession {
       };
       this.recovered();
       return { data: body.data.data, version: body.data.metadata.version };
-    } catch (error) {
-      const failure = secretsError(path, error);
-      if (failure.unreachable) this.troubled('unreachable', failure, sent);
-      throw failure;
-    }
-  }
-
-  /**
-   * Writes to any Vault path (not a KV secret) and returns the response's `data`, e.g.
-   * `pki/issue/<role>`, which issues a certificate on each call.
-   */
-  async write<T>(path: string, body: object): Promise<T> {
-    if (Date.now() >= this.tokenExpiresAt - 500) await this.login();
-    const sent = this.answers;
-    try {
-      const response = (await this.client.write(path, body)) as { data: T };
-      this.recovered();
-      return response.data;
     } catch (error) {
       const failure = secretsError(path, error);
       if (failure.unreachable) this.troubled('unreachable', failure, sent);
@@ -232,7 +240,7 @@ export class VaultSession {
         delay = Math.max(this.watchIntervalMs, backoff.next());
         // Vault being away, or refusing the login, is the session's to log (once).
         const sessionLogged =
-          error instanceof SecretsError && (error.unreachable || error.path === LOGIN_PATH);
+          error instanceof SecretsError && (error.unreachable || error.path === this.loginPath);
         if (!failing && !sessionLogged) {
           this.options.logger.warn({ event: 'secret.watch-failed', err: String(error) }, name);
         }
@@ -298,9 +306,41 @@ export class VaultSession {
     }
   }
 
+  /**
+   * The login call, with what it sends read now: missing credentials or a missing token file
+   * fail here (the start fails closed), not as a refusal from Vault.
+   */
+  private loginRequest(): () => Promise<unknown> {
+    const { kubernetes } = this.options;
+    if (kubernetes) {
+      const jwt = this.currentJwt(kubernetes);
+      // mount_point always: node-vault 0.12 renders its default (`{{kubernetesPath}}`) from
+      // the call's arguments, not from the client, so without it the path is `auth//login`.
+      return () =>
+        this.client.kubernetesLogin({
+          role: kubernetes.role,
+          jwt,
+          mount_point: kubernetes.mount ?? 'kubernetes',
+        });
+    }
+    const { roleId, secretId } = this.currentCredentials();
+    return () => this.client.approleLogin({ role_id: roleId, secret_id: secretId });
+  }
+
+  /** The projected token, read anew at each login: kubelet rotates the file. */
+  private currentJwt(kubernetes: KubernetesLogin): string {
+    try {
+      this.jwt = kubernetes.jwt();
+    } catch (error) {
+      // None at start: fail closed. Unreadable later: the last one read may still be valid.
+      if (!this.jwt) throw error;
+    }
+    return this.jwt;
+  }
+
   /** The credentials to log in with: read anew each time when a reader was given. */
   private currentCredentials(): AppRoleCredentials {
-    const { credentials } = this.options;
+    const credentials = this.options.credentials!;
     if (typeof credentials !== 'function') return credentials;
     try {
       this.credentials = credentials();
@@ -312,15 +352,16 @@ export class VaultSession {
   }
 
   /**
-   * Logs in with the AppRole. A failure is thrown to the caller: `open()` fails closed with
+   * Logs in. A failure is thrown to the caller: `open()` fails closed with
    * it, and the renewal loop retries it with backoff. Before a login is tried, nothing is
    * logged here: a refusal is logged once (with its remedy), not once per attempt.
    */
   private async login(): Promise<void> {
-    const { roleId, secretId } = this.currentCredentials();
+    const { kubernetes } = this.options;
+    const request = this.loginRequest();
     const sent = this.answers;
     try {
-      const body = (await this.client.approleLogin({ role_id: roleId, secret_id: secretId })) as {
+      const body = (await request()) as {
         auth: { client_token: string; lease_duration: number };
       };
       this.client.token = body.auth.client_token;
@@ -329,11 +370,11 @@ export class VaultSession {
       this.recovered();
       this.options.logger.info(
         { event: 'vault.login', ttl_s: body.auth.lease_duration },
-        'logged in to Vault (AppRole)',
+        `logged in to Vault (${kubernetes ? 'Kubernetes' : 'AppRole'})`,
       );
       this.scheduleRenewal(body.auth.lease_duration);
     } catch (error) {
-      const failure = secretsError(LOGIN_PATH, error);
+      const failure = secretsError(this.loginPath, error);
       // At start, a refusal is the caller's to report (the service does not start), and
       // waiting for Vault is loginAtStart's.
       if (!this.opened) throw failure;
@@ -344,7 +385,7 @@ export class VaultSession {
 
   /**
    * Renews at two thirds of the token's TTL. When Vault caps the renewal (the role's max
-   * TTL is near), the next step is a fresh AppRole login instead of a renewal.
+   * TTL is near), the next step is a fresh login instead of a renewal.
    */
   private scheduleRenewal(ttlS: number, relogin = false): void {
     if (this.closed) return;
@@ -413,7 +454,7 @@ export class VaultSession {
       );
       return;
     }
-    const remedy = refusalRemedy(failure);
+    const remedy = refusalRemedy(failure, this.loginPath);
     this.options.logger.warn(
       { event: 'vault.login-refused', status: failure.status, reason: failure.message, remedy },
       `Vault refused this service's login (HTTP ${failure.status}); serving with the secrets already held; retrying with backoff. ${remedy}`,
