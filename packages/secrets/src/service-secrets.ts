@@ -5,29 +5,68 @@ import { appRoleDir, readAppRoleCredentials } from './approle-credentials.js';
 import { VaultDatabasePassword, type StaticCredentials } from './database-password.js';
 import { databaseCredentialsPath, secretPaths } from './secret-paths.js';
 import { SecretsError } from './secrets-error.js';
-import { VaultSession, type SecretsLogger } from './vault-session.js';
+import { VaultSession, type SecretsLogger, type VaultSessionOptions } from './vault-session.js';
 
 export interface ServiceVaultSettings {
   CITADEL_HOME: string;
   VAULT_ADDR: string;
   VAULT_CACERT?: string | undefined;
   CITADEL_SECRET_WATCH_MS: number;
+  /** `approle` (default): delivered role_id/secret_id. `kubernetes`: the pod's own token. */
+  VAULT_AUTH_METHOD?: 'approle' | 'kubernetes' | undefined;
+  /** The Kubernetes auth role; default `citadel-<service>`. */
+  VAULT_K8S_ROLE?: string | undefined;
+  /** The projected service-account token (audience `vault`) kubelet keeps fresh. */
+  VAULT_K8S_TOKEN_FILE?: string | undefined;
+}
+
+/** Where the manifests in infra/k8s mount the pod's Vault-audience token. */
+export const DEFAULT_K8S_TOKEN_FILE = '/var/run/secrets/vault/token';
+
+/**
+ * How a service logs in: with the AppRole credentials delivered to
+ * `$CITADEL_HOME/vault/<service>/` (local mode, compose), or, in Kubernetes, with its pod's
+ * projected service-account token, read from its file at each login (kubelet rotates it).
+ */
+function serviceLogin(
+  env: ServiceVaultSettings,
+  service: string,
+): Pick<VaultSessionOptions, 'credentials' | 'kubernetes'> {
+  if (env.VAULT_AUTH_METHOD === 'kubernetes') {
+    const file = env.VAULT_K8S_TOKEN_FILE ?? DEFAULT_K8S_TOKEN_FILE;
+    return {
+      kubernetes: {
+        role: env.VAULT_K8S_ROLE ?? `citadel-${service}`,
+        jwt: () => {
+          try {
+            return fs.readFileSync(file, 'utf8').trim();
+          } catch {
+            throw new Error(
+              `no service-account token at ${file} (VAULT_K8S_TOKEN_FILE): mount a projected token with audience "vault" there`,
+            );
+          }
+        },
+      },
+    };
+  }
+  const dir = appRoleDir(env.CITADEL_HOME, service);
+  return { credentials: () => readAppRoleCredentials(dir) };
 }
 
 /**
- * A service's Vault session, logged in with its own AppRole. Fails closed: without its
- * credentials or without Vault, the service does not start. The credentials are read from
- * their files at each login, so ones delivered anew reach a running service.
+ * A service's Vault session, logged in with its own identity (AppRole or Kubernetes). Fails
+ * closed: without its credentials or without Vault, the service does not start. Credentials
+ * are read from their files at each login, so ones delivered or rotated anew reach a
+ * running service.
  */
 export function openServiceVault(
   env: ServiceVaultSettings,
   service: string,
   logger: SecretsLogger,
 ): Promise<VaultSession> {
-  const dir = appRoleDir(env.CITADEL_HOME, service);
   return VaultSession.open({
     addr: env.VAULT_ADDR,
-    credentials: () => readAppRoleCredentials(dir),
+    ...serviceLogin(env, service),
     caCert: env.VAULT_CACERT ? fs.readFileSync(env.VAULT_CACERT, 'utf8') : undefined,
     watchIntervalMs: env.CITADEL_SECRET_WATCH_MS,
     logger,
