@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo, Server, Socket } from 'node:net';
 import { allowed, type Policy } from './acl.js';
 import { AuditBroker, type AuditedRequest } from './audit.js';
+import { DatabaseRotations } from './database-engine.js';
 import type { Capability } from './hcl-policy.js';
 import { listMethodFront } from './list-method.js';
 import { jsonLineLog, type VaultLog } from './log.js';
@@ -223,9 +224,11 @@ export async function startVaultDevServer(
     log,
     seal,
     audit: new AuditBroker(store.state.auditDevices, now, log),
+    databases: new DatabaseRotations(store, now, log, () => seal.sealed),
   };
   // Written at once: a state file we cannot write should stop the start, not the first secret.
   store.save(now());
+  context.databases.start();
 
   function presentedToken(request: IncomingMessage): string | undefined {
     const header = request.headers['x-vault-token'];
@@ -378,6 +381,7 @@ export async function startVaultDevServer(
     new Promise<void>((resolve) => {
       front.close(() => {
         context.audit.close();
+        context.databases.close();
         resolve();
       });
       for (const socket of sockets) socket.destroy();

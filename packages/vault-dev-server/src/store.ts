@@ -80,7 +80,49 @@ export interface PkiEngine {
   certs: Dict<{ certificate: string; expiration: number }>;
 }
 
-export type SecretEngine = KvEngine | PkiEngine;
+/**
+ * A connection of the database secrets engine (`<mount>/config/<name>`): how the engine
+ * reaches PostgreSQL as its admin ("root") user. Only the PostgreSQL plugin exists here.
+ */
+export interface DatabaseConnection {
+  pluginName: 'postgresql-database-plugin';
+  /** With `{{username}}`/`{{password}}` templates, as Vault takes it. */
+  connectionUrl: string;
+  username: string;
+  /** The root password: never returned on read; `rotate-root` replaces it. */
+  password: string;
+  /** `password`: the plaintext goes into the rotation statement; `scram-sha-256`: its verifier. */
+  passwordAuthentication: 'password' | 'scram-sha-256';
+  allowedRoles: string[];
+  rootRotationStatements: string[];
+  verifyConnection: boolean;
+  /** Every other connection detail as written (Vault returns them on read). */
+  details: Dict<unknown>;
+}
+
+/** A static role (`<mount>/static-roles/<name>`): one existing database user whose password Vault owns. */
+export interface DatabaseStaticRole {
+  dbName: string;
+  username: string;
+  password: string;
+  /** Seconds; at least 5, as Vault's rotation queue ticks every 5 s. */
+  rotationPeriod: number;
+  rotationStatements: string[];
+  /** Epoch ms of the last rotation by this server. */
+  lastVaultRotation: number;
+}
+
+/** Vault's database secrets engine, with static roles only. */
+export interface DatabaseEngine {
+  type: 'database';
+  accessor: string;
+  uuid: string;
+  description: string;
+  connections: Dict<DatabaseConnection>;
+  staticRoles: Dict<DatabaseStaticRole>;
+}
+
+export type SecretEngine = KvEngine | PkiEngine | DatabaseEngine;
 
 export interface SecretIdEntry {
   accessor: string;
@@ -112,6 +154,44 @@ export interface AppRoleMethod {
   description: string;
   roles: Dict<AppRole>;
 }
+
+/**
+ * `auth/<mount>/config` of a Kubernetes auth method. `tokenReviewerJwt` is a credential for
+ * the Kubernetes API: as in Vault, it is stored but never read back.
+ */
+export interface KubernetesAuthConfig {
+  kubernetesHost: string;
+  kubernetesCaCert: string;
+  /** PEM public keys or certificates: with any, a login's JWT signature is checked locally too. */
+  pemKeys: string[];
+  issuer: string;
+  disableIssValidation: boolean;
+  tokenReviewerJwt: string;
+}
+
+/** A Kubernetes auth role: which service accounts may log in, and the token they get. */
+export interface KubernetesRole {
+  boundServiceAccountNames: string[];
+  boundServiceAccountNamespaces: string[];
+  /** The `aud` a login's JWT must carry; empty for none (Vault warns). */
+  audience: string;
+  tokenPolicies: string[];
+  /** Seconds; 0 means the system default. */
+  tokenTtl: number;
+  tokenMaxTtl: number;
+  tokenPeriod: number;
+}
+
+export interface KubernetesAuthMethod {
+  type: 'kubernetes';
+  accessor: string;
+  uuid: string;
+  description: string;
+  config: KubernetesAuthConfig | null;
+  roles: Dict<KubernetesRole>;
+}
+
+export type AuthMethod = AppRoleMethod | KubernetesAuthMethod;
 
 export interface TokenEntry {
   accessor: string;
@@ -201,44 +281,6 @@ export function emptyState(mode: InitMode = 'preset'): VaultState {
     policies: dict(),
     tokens: dict(),
     auditDevices: dict(),
-/**
- * `auth/<mount>/config` of a Kubernetes auth method. `tokenReviewerJwt` is a credential for
- * the Kubernetes API: as in Vault, it is stored but never read back.
- */
-export interface KubernetesAuthConfig {
-  kubernetesHost: string;
-  kubernetesCaCert: string;
-  /** PEM public keys or certificates: with any, a login's JWT signature is checked locally too. */
-  pemKeys: string[];
-  issuer: string;
-  disableIssValidation: boolean;
-  tokenReviewerJwt: string;
-}
-
-/** A Kubernetes auth role: which service accounts may log in, and the token they get. */
-export interface KubernetesRole {
-  boundServiceAccountNames: string[];
-  boundServiceAccountNamespaces: string[];
-  /** The `aud` a login's JWT must carry; empty for none (Vault warns). */
-  audience: string;
-  tokenPolicies: string[];
-  /** Seconds; 0 means the system default. */
-  tokenTtl: number;
-  tokenMaxTtl: number;
-  tokenPeriod: number;
-}
-
-export interface KubernetesAuthMethod {
-  type: 'kubernetes';
-  accessor: string;
-  uuid: string;
-  description: string;
-  config: KubernetesAuthConfig | null;
-  roles: Dict<KubernetesRole>;
-}
-
-export type AuthMethod = AppRoleMethod | KubernetesAuthMethod;
-
     ...(mode === 'sys-init' && { init: null }),
   };
 }
@@ -301,6 +343,7 @@ export class VaultStore {
       if (token.expireTime !== null && token.expireTime <= now) delete this.state.tokens[hash];
     }
     for (const method of Object.values(this.state.authMethods)) {
+      if (method.type !== 'approle') continue;
       for (const role of Object.values(method.roles)) {
         for (const [hash, secretId] of Object.entries(role.secretIds)) {
           if (secretId.expireTime !== null && secretId.expireTime <= now) {
@@ -321,4 +364,3 @@ export class VaultStore {
     fs.renameSync(temporary, this.file);
   }
 }
-      if (method.type !== 'approle') continue;

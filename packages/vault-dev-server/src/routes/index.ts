@@ -1,5 +1,6 @@
 import type { AuditMount } from '../audit.js';
 import { approleRoute } from './approle.routes.js';
+import { databaseRoute } from './database.routes.js';
 import { kubernetesRoute } from './kubernetes.routes.js';
 import { kvRoute } from './kv.routes.js';
 import { pkiRoute } from './pki.routes.js';
@@ -35,7 +36,9 @@ export function resolveRoute(context: DevServerContext, path: string): Route | u
   if (!found) return undefined;
   const [mount, engine] = found;
   if (engine.type === 'pki') return pkiRoute(context, engine, path.slice(mount.length));
-  return kvRoute(context, engine, path.slice(mount.length));
+  if (engine.type === 'database') return databaseRoute(context, engine, path.slice(mount.length));
+  if (engine.type === 'kv') return kvRoute(context, engine, path.slice(mount.length));
+  return undefined;
 }
 
 /** The mount a request path lands on, as Vault names it in each audit entry. */

@@ -1,4 +1,5 @@
 import type { AuditBroker } from '../audit.js';
+import type { DatabaseRotations } from '../database-engine.js';
 import type { VaultLog } from '../log.js';
 import type { PolicyBook } from '../policies.js';
 import type { DevSeal } from '../seal.js';
@@ -16,6 +17,8 @@ export interface DevServerContext {
   seal: DevSeal;
   /** The enabled audit devices (`sys/audit`), which record every request and response. */
   audit: AuditBroker;
+  /** The database engine's rotation schedule: every static role's next password change. */
+  databases: DatabaseRotations;
 }
 
 export interface VaultRequest {

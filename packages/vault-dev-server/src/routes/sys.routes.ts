@@ -5,6 +5,7 @@ import { badRequest, envelope, noContent, notFound, type VaultReply } from '../v
 import { auditRoute } from './audit.routes.js';
 import { durationField, optionalString } from './fields.js';
 import { newPkiEngine } from './pki.routes.js';
+import { newDatabaseEngine } from './database.routes.js';
 import { initRoute } from './init.routes.js';
 import type { DevServerContext, Route } from './route.js';
 
@@ -193,6 +194,14 @@ function mountSecretsEngine(context: DevServerContext, rawPath: string): Route {
       const inUse = conflict(path, [...RESERVED_MOUNTS, ...Object.keys(engines)]);
       if (inUse) throw badRequest(`path is already in use at ${inUse}`);
       const type = optionalString(body, 'type');
+      if (type === 'database') {
+        engines[path] = newDatabaseEngine({
+          accessor: accessor('database'),
+          uuid: randomUUID(),
+          description: optionalString(body, 'description') ?? '',
+        });
+        return noContent;
+      }
       if (type === 'pki') {
         engines[path] = newPkiEngine({
           accessor: accessor('pki'),
@@ -206,7 +215,7 @@ function mountSecretsEngine(context: DevServerContext, rawPath: string): Route {
       const version = String(options?.version ?? '');
       if (!(type === 'kv-v2' || (type === 'kv' && version === '2'))) {
         throw badRequest(
-          `vault-dev-server mounts only KV version 2 ({"type":"kv","options":{"version":"2"}}) and pki, ` +
+          `vault-dev-server mounts only KV version 2 ({"type":"kv","options":{"version":"2"}}), pki and database, ` +
             `not type "${type ?? ''}"${type === 'kv' ? ` version "${version || '1'}"` : ''}`,
         );
       }
@@ -273,6 +282,10 @@ function enableAuthMethod(context: DevServerContext, rawPath: string): Route {
         uuid: randomUUID(),
         description: optionalString(body, 'description') ?? '',
       };
+      const method: AuthMethod =
+        type === 'approle'
+          ? { type, ...common, roles: dict() }
+          : { type, ...common, config: null, roles: dict() };
       methods[path] = method;
       return noContent;
     },
@@ -305,10 +318,6 @@ function policy(context: DevServerContext, rawName: string): Route {
       if (!text) throw badRequest("'policy' parameter not supplied or empty");
       try {
         context.policies.write(name, text);
-      const method: AuthMethod =
-        type === 'approle'
-          ? { type, ...common, roles: dict() }
-          : { type, ...common, config: null, roles: dict() };
       } catch (error) {
         if (error instanceof PolicyParseError) throw badRequest(error.message);
         throw error;
