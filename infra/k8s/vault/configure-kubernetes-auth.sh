@@ -1,31 +1,33 @@
 #!/bin/sh
 # Configures Vault's Kubernetes auth method for Citadel, once per cluster, with an admin
 # token (VAULT_ADDR, VAULT_TOKEN, VAULT_CACERT in the environment; the `vault` CLI). Run it
-# from a machine or pod that reaches Vault, after the Vault bootstrap (which creates the
-# AppRoles these policies deliver). Idempotent.
+# after the vault-bootstrap Job, which writes the services' policies. Idempotent.
 #
-# For each service: a policy (policies/<service>-delivery.hcl) that reads that service's
-# AppRole role_id and mints a secret_id, and a role that grants it only to the pods of the
-# ServiceAccount <service> in namespace citadel, presenting a token whose audience is vault.
+# For each service of the registry (one policy per file in infra/vault/policies): a role
+# citadel-<service> that only the pods of the ServiceAccount <service> in namespace citadel
+# can log in to, with a token whose audience is vault, and that gets the service's own
+# policy and nothing else. The service logs in with it itself (packages/secrets,
+# VAULT_AUTH_METHOD=kubernetes): no credential is delivered to it, nothing is minted per pod.
 set -eu
 cd "$(dirname "$0")"
 NAMESPACE=${CITADEL_NAMESPACE:-citadel}
+POLICIES=../../vault/policies
 
 vault auth list -format=json | grep -q '"kubernetes/"' || vault auth enable kubernetes
-# Vault runs in the cluster: it reviews tokens with its own ServiceAccount (the Helm chart
-# grants it system:auth-delegator) against the in-cluster API server.
+# Vault runs in the cluster: it reviews each login's token (TokenReview) with its own
+# ServiceAccount, which the Helm chart binds to system:auth-delegator, against the in-cluster
+# API server, trusting the cluster CA mounted in its pod.
 vault write auth/kubernetes/config kubernetes_host=https://kubernetes.default.svc
 
-# One per policies/<service>-delivery.hcl: every service of the registry has one.
-for policy in policies/*-delivery.hcl; do
-  service=$(basename "$policy" -delivery.hcl)
-  vault policy write "citadel-$service-delivery" "policies/$service-delivery.hcl"
+for policy in "$POLICIES"/*.hcl; do
+  service=$(basename "$policy" .hcl)
+  # The token is periodic (1 h, renewed by the service for as long as it runs), as the
+  # tokens of local mode and compose are; a pod that stops renewing loses it.
   vault write "auth/kubernetes/role/citadel-$service" \
     bound_service_account_names="$service" \
     bound_service_account_namespaces="$NAMESPACE" \
     audience=vault \
-    token_policies="citadel-$service-delivery" \
-    token_ttl=2m \
-    token_max_ttl=5m
+    token_policies="$service" \
+    token_period=1h
 done
-echo "Kubernetes auth configured: a role citadel-<service> for each of policies/*-delivery.hcl"
+echo "Kubernetes auth configured: a role citadel-<service> for each of $POLICIES/*.hcl"
