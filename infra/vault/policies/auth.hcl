@@ -5,3 +5,9 @@
 path "secret/data/citadel/auth/*" {
   capabilities = ["read"]
 }
+
+# Its PostgreSQL password, set and rotated by Vault's database engine (static role "auth"):
+# read only, and nothing else of the engine (not another service's, not the admin connection).
+path "database/static-creds/auth" {
+  capabilities = ["read"]
+}

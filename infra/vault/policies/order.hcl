@@ -3,3 +3,9 @@
 path "secret/data/citadel/order/*" {
   capabilities = ["read"]
 }
+
+# Its PostgreSQL password, set and rotated by Vault's database engine (static role "order"):
+# read only, and nothing else of the engine (not another service's, not the admin connection).
+path "database/static-creds/order" {
+  capabilities = ["read"]
+}

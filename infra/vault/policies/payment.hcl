@@ -3,3 +3,9 @@
 path "secret/data/citadel/payment/*" {
   capabilities = ["read"]
 }
+
+# Its PostgreSQL password, set and rotated by Vault's database engine (static role "payment"):
+# read only, and nothing else of the engine (not another service's, not the admin connection).
+path "database/static-creds/payment" {
+  capabilities = ["read"]
+}

@@ -19,8 +19,8 @@ import {
 import {
   provisionServiceRoles,
   DATA_SERVICES,
-  type DatabaseCredentials,
 } from './database-roles.js';
+import { DATABASE_ROTATION_DEFAULT, ensureDatabaseEngine } from './database-engine.js';
 import { newSigningKey, rotatedSigningKeys, type SigningKeysSecret } from './signing-keys.js';
 
 type Client = ReturnType<typeof vault>;
@@ -55,10 +55,13 @@ export interface BootstrapOptions {
   demoUsers?: { email: string; password: string; role: string }[];
   /**
    * A PostgreSQL superuser URL (`postgres://admin@host:5432/citadel`): each data service
-   * gets its own login role and schema there, credentials stored in Vault. Without it,
+   * gets its own login role and schema there, whose password Vault's database engine sets
+   * and rotates (database-engine.ts). Vault then holds these admin credentials. Without it,
    * services use embedded PostgreSQL.
    */
   databaseAdminUrl?: string;
+  /** How often Vault rotates each service's database password; DATABASE_ROTATION_DEFAULT (24h). */
+  databaseRotationPeriod?: string;
   /** The services' AppRole lifetimes and use limits; APPROLE_DEFAULTS says why each. */
   appRole?: Partial<AppRoleSettings>;
   /** The file audit device; AUDIT_DEFAULTS (`file/`, to Vault's stdout) for what is not given. */
@@ -179,14 +182,14 @@ export async function bootstrapVault(options: BootstrapOptions): Promise<Bootstr
   if (!hasKeys) await writeKv(client, signingKeys, { keys: [await newSigningKey()] });
   note(!hasKeys, signingKeys);
   if (options.databaseAdminUrl) {
-    const current: Record<string, DatabaseCredentials> = {};
-    for (const service of DATA_SERVICES) {
-      const stored = await readKv<DatabaseCredentials>(client, secretPaths.database(service));
-      if (stored) current[service] = stored.data;
-    }
-    const provisioned = await step('database roles', () =>
-      provisionServiceRoles(options.databaseAdminUrl!, current),
-    );
+    const adminUrl = options.databaseAdminUrl;
+    const provisioned = await step('database roles', () => provisionServiceRoles(adminUrl));
+    // Vault sets each role's password when it takes it over, and rotates it from then on.
+    for (const what of await ensureDatabaseEngine(client, provisioned, {
+      adminUrl,
+      rotationPeriod: options.databaseRotationPeriod ?? DATABASE_ROTATION_DEFAULT,
+    }))
+      note(true, what);
     for (const service of DATA_SERVICES) {
       const changed = await writeIfDifferent(client, secretPaths.database(service), {
         ...provisioned[service]!,

@@ -2,7 +2,8 @@
 // `citadel-vault-bootstrap [bootstrap|rotate-keys]`: configures the Vault at VAULT_ADDR
 // with the admin token in VAULT_TOKEN (or, in local mode, the development server's root
 // token file), or rotates the JWT signing key at runtime. VAULT_AUDIT_FILE_PATH: where the
-// file audit device writes, on the Vault server (default `stdout`).
+// file audit device writes, on the Vault server (default `stdout`). CITADEL_DB_ROTATION_PERIOD:
+// how often Vault rotates each service's database password (default 24h).
 import fs from 'node:fs';
 import path from 'node:path';
 import { citadelHome, pkiPaths } from '@citadel/config';
@@ -46,6 +47,9 @@ async function main() {
     }),
     ...(process.env.CITADEL_DB_ADMIN_URL
       ? { databaseAdminUrl: process.env.CITADEL_DB_ADMIN_URL }
+      : {}),
+    ...(process.env.CITADEL_DB_ROTATION_PERIOD
+      ? { databaseRotationPeriod: process.env.CITADEL_DB_ROTATION_PERIOD }
       : {}),
     ...(process.env.VAULT_AUDIT_FILE_PATH
       ? { audit: { filePath: process.env.VAULT_AUDIT_FILE_PATH } }

@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { LOCAL_POSTGRES_ADMIN, localPostgresAvailable } from '@citadel/testing';
-import { provisionServiceRoles, type DatabaseCredentials } from './database-roles.js';
+import { provisionServiceRoles, type DatabaseLogin } from './database-roles.js';
 
 const ADMIN = LOCAL_POSTGRES_ADMIN;
 
@@ -23,7 +23,7 @@ const GUARDED_AUDIT_LOG = [
 (available ? describe : describe.skip)('audit guard (PostgreSQL)', () => {
   const database = `citadel_guard_spec_${randomBytes(4).toString('hex')}`;
   const adminUrl = `postgres://postgres@127.0.0.1:5432/${database}`;
-  let credentials: Record<string, DatabaseCredentials>;
+  let credentials: Record<string, DatabaseLogin>;
 
   async function asRole<T = Record<string, unknown>>(
     service: string,
@@ -51,7 +51,7 @@ const GUARDED_AUDIT_LOG = [
     await setup.connect();
     await setup.query(`CREATE DATABASE ${database}`);
     await setup.end();
-    credentials = await provisionServiceRoles(adminUrl, {});
+    credentials = await provisionServiceRoles(adminUrl);
     const created = await asRole('order', ...GUARDED_AUDIT_LOG);
     expect(created.code).toBeUndefined();
     expect(
@@ -194,7 +194,7 @@ const GUARDED_AUDIT_LOG = [
     );
     expect(legacy.code).toBeUndefined();
 
-    const again = await provisionServiceRoles(adminUrl, credentials);
+    const again = await provisionServiceRoles(adminUrl);
     expect(again).toEqual(credentials);
     expect((await asRole('payment', "UPDATE audit_log SET detail = 'x'")).code).toBe('42501');
     expect((await asRole('payment', 'DROP TABLE audit_log')).code).toBe('42501');

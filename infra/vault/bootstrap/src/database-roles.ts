@@ -1,16 +1,21 @@
-import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { DATA_SERVICES } from '@citadel/config';
 
 /** The services that own data (from the service registry): one schema and one login role each. */
 export { DATA_SERVICES };
 
-export interface DatabaseCredentials {
+/**
+ * Where a data service's login role logs in, as the bootstrap stores it in Vault
+ * (`citadel/<service>/database`). No password: Vault's database engine owns it (a static
+ * role per service) and the service reads it from `database/static-creds/<service>`.
+ */
+export interface DatabaseLogin {
   host: string;
   port: number;
   database: string;
   user: string;
-  password: string;
+  /** Whether the admin URL asked for TLS (`sslmode=require` or stricter): services do too. */
+  ssl: boolean;
 }
 
 /**
@@ -18,19 +23,21 @@ export interface DatabaseCredentials {
  * owns one schema (named after the service) and is granted nothing else. No role can read
  * another service's tables, and PUBLIC keeps no rights on the database or its public schema.
  *
- * `current` holds the credentials Vault already has; a role whose stored password still
- * logs in keeps it (re-running the bootstrap does not churn passwords).
+ * The roles get no password here: Vault's database engine sets one when it takes each role
+ * over as a static role, and rotates it from then on. A role that exists keeps the password
+ * it has, so re-running the bootstrap changes no password.
  */
 export async function provisionServiceRoles(
   adminUrl: string,
-  current: Partial<Record<string, DatabaseCredentials>>,
-): Promise<Record<string, DatabaseCredentials>> {
+): Promise<Record<string, DatabaseLogin>> {
   const url = new URL(adminUrl);
   const database = decodeURIComponent(url.pathname.slice(1));
   if (!database) throw new Error('the database admin URL names no database');
+  const sslmode = url.searchParams.get('sslmode') ?? '';
+  const ssl = ['require', 'verify-ca', 'verify-full'].includes(sslmode);
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
-  const result: Record<string, DatabaseCredentials> = {};
+  const result: Record<string, DatabaseLogin> = {};
   try {
     const db = admin.escapeIdentifier(database);
     await admin.query(`REVOKE ALL ON DATABASE ${db} FROM PUBLIC`);
@@ -39,18 +46,11 @@ export async function provisionServiceRoles(
     for (const service of DATA_SERVICES) {
       const user = roleName(database, service);
       const role = admin.escapeIdentifier(user);
-      const stored = current[service];
       const exists = (await admin.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [user]))
         .rowCount;
-      let password = stored?.user === user ? stored.password : undefined;
-      if (!exists || !password || !(await canLogIn(url, database, user, password))) {
-        password = randomBytes(24).toString('base64url');
-        // DDL takes no bind parameters; the driver's own escaping quotes the literal.
-        const verb = exists ? 'ALTER' : 'CREATE';
-        await admin.query(
-          `${verb} ROLE ${role} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT PASSWORD ${admin.escapeLiteral(password)}`,
-        );
-      }
+      await admin.query(
+        `${exists ? 'ALTER' : 'CREATE'} ROLE ${role} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT`,
+      );
       const schema = admin.escapeIdentifier(service);
       await admin.query(`GRANT CONNECT ON DATABASE ${db} TO ${role}`);
       await admin.query(`CREATE SCHEMA IF NOT EXISTS ${schema} AUTHORIZATION ${role}`);
@@ -58,13 +58,7 @@ export async function provisionServiceRoles(
       await admin.query(`REVOKE ALL ON SCHEMA ${schema} FROM PUBLIC`);
       await admin.query(`ALTER ROLE ${role} IN DATABASE ${db} SET search_path = ${schema}`);
       roles.push(role);
-      result[service] = {
-        host: url.hostname,
-        port: Number(url.port || 5432),
-        database,
-        user,
-        password,
-      };
+      result[service] = { host: url.hostname, port: Number(url.port || 5432), database, user, ssl };
     }
     await installAuditGuard(admin, roles);
   } finally {
@@ -76,24 +70,6 @@ export async function provisionServiceRoles(
 /** `citadel_order` for database `citadel`: role names are cluster-wide, so they carry the database. */
 export function roleName(database: string, service: string): string {
   return `${database}_${service}`.toLowerCase().replace(/[^a-z0-9_]/g, '_');
-}
-
-async function canLogIn(url: URL, database: string, user: string, password: string) {
-  const client = new pg.Client({
-    host: url.hostname,
-    port: Number(url.port || 5432),
-    database,
-    user,
-    password,
-  });
-  try {
-    await client.connect();
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
 }
 
 /** The schema the admin owns and installs the audit guard in (see {@link installAuditGuard}). */

@@ -22,5 +22,12 @@ export {
   provisionServiceRoles,
   roleName,
   DATA_SERVICES,
-  type DatabaseCredentials,
+  type DatabaseLogin,
 } from './database-roles.js';
+export {
+  DATABASE_CONNECTION,
+  DATABASE_ROTATION_DEFAULT,
+  ensureDatabaseEngine,
+  vaultConnection,
+  type DatabaseEngineSettings,
+} from './database-engine.js';
