@@ -1,4 +1,4 @@
-import preset from '../jest.preset.js';
+import preset from '@citadel/jest-config';
 
 /** The attacker's suite: one real Citadel booted for all files, torn down even on failure. */
 export default {

@@ -1,2 +1,2 @@
-import preset from '../../jest.preset.js';
+import preset from '@citadel/jest-config';
 export default { ...preset, roots: ['<rootDir>/src'] };

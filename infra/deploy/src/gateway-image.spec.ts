@@ -50,6 +50,25 @@ describe('the gateway image (turbo prune @citadel/gateway)', () => {
     expect(DATABASE_DRIVERS.filter((driver) => shipped.has(driver))).toEqual([]);
   });
 
+  it('copies the shared TypeScript, Jest and ESLint configuration the build stage extends', () => {
+    // Workspace packages, not root files: the Dockerfile's build stage compiles from the
+    // pruned tree alone, and turbo's hash of every task follows these packages.
+    const shared = ['packages/tsconfig', 'packages/jest-config', 'packages/eslint-config'];
+    expect(lockWorkspaces(lock)).toEqual(expect.arrayContaining(shared));
+    const tsconfig = JSON.parse(
+      fs.readFileSync(path.join(out, 'apps', 'gateway', 'tsconfig.json'), 'utf8'),
+    ) as { extends: string };
+    expect(tsconfig.extends).toBe('@citadel/tsconfig/base.json');
+    expect(fs.existsSync(path.join(out, 'packages', 'tsconfig', 'base.json'))).toBe(true);
+    expect(fs.existsSync(path.join(out, 'packages', 'jest-config', 'index.js'))).toBe(true);
+    expect(fs.existsSync(path.join(out, 'packages', 'eslint-config', 'index.js'))).toBe(true);
+    // ...and none of them is shipped: they are every workspace's dev dependencies.
+    const shipped = productionPackages(lock, 'apps/gateway');
+    expect(
+      [...shipped].filter((name) => /^@citadel\/(tsconfig|jest-config|eslint-config)$/.test(name)),
+    ).toEqual([]);
+  });
+
   it('would see a driver: a data service ships both', () => {
     const shipped = productionPackages(readLock(repoPaths.root), 'packages/service-kit');
     expect(DATABASE_DRIVERS.filter((driver) => shipped.has(driver))).toEqual(DATABASE_DRIVERS);

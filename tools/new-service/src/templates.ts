@@ -56,6 +56,11 @@ export function appPackageJson(plan: ServicePlan): string {
         'reflect-metadata': '^0.2.2',
         rxjs: '^7.8.2',
       },
+      devDependencies: {
+        '@citadel/eslint-config': '*',
+        '@citadel/jest-config': '*',
+        '@citadel/tsconfig': '*',
+      },
     },
     null,
     2,
@@ -63,7 +68,7 @@ export function appPackageJson(plan: ServicePlan): string {
 }
 
 export const appTsconfig = `{
-  "extends": "../../tsconfig.base.json",
+  "extends": "@citadel/tsconfig/base.json",
   "compilerOptions": { "rootDir": "src", "outDir": "dist", "declaration": false },
   "include": ["src"],
   "exclude": ["src/**/*.spec.ts"]
@@ -78,7 +83,7 @@ export const appTsconfigSpec = `{
 }
 `;
 
-export const appJestConfig = `import preset from '../../jest.preset.js';
+export const appJestConfig = `import preset from '@citadel/jest-config';
 // Embedded PostgreSQL (PGlite) takes seconds to start on a busy 2-core machine.
 export default { ...preset, roots: ['<rootDir>/src'], testTimeout: 30_000 };
 `;

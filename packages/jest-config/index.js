@@ -1,4 +1,4 @@
-// Shared jest settings: every workspace runs its TypeScript specs as native ESM
+// Shared Jest settings: every workspace runs its TypeScript specs as native ESM
 // (NestJS 12 and jose 6 are ESM-only), transformed by SWC with decorator metadata.
 export default {
   testEnvironment: 'node',
