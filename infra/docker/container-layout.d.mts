@@ -11,3 +11,11 @@ export interface ContainerLayout {
 export function containerLayout(root: string, home?: string): ContainerLayout;
 export const layout: ContainerLayout;
 export const SHARED_FILE_MODE: number;
+export interface InfrastructureCertificate {
+  name: string;
+  dnsNames: string[];
+  certFile: string;
+  keyFile: string;
+  caFile: string;
+}
+export function infrastructureCertificates(layout: ContainerLayout): InfrastructureCertificate[];

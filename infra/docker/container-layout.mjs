@@ -9,9 +9,16 @@ import path from 'node:path';
  */
 export function containerLayout(root, home = path.join(root, 'home')) {
   return {
-    /** CITADEL_HOME: `pki/` (init only) and `vault/<service>/` (one volume per service). */
+    /**
+     * CITADEL_HOME: `pki/` (the gateway's HTTPS certificate, for vault-init to store in
+     * Vault; init steps only) and `vault/<service>/` (one volume per service).
+     */
     home,
-    /** The development CA's certificate, and nothing else: public, mounted read-only everywhere. */
+    /**
+     * The infrastructure CA's certificate (the current one, then the one before it during a
+     * renewal), and nothing else: public, mounted read-only everywhere. Its key exists only
+     * in secrets-init's memory, while it signs.
+     */
     caFile: path.join(root, 'ca', 'ca.pem'),
     /** Vault's server certificate and key (the `vault-tls` volume, /vault/tls in Vault). */
     vaultTlsDir: path.join(root, 'out', 'vault'),
@@ -41,3 +48,47 @@ export const layout = containerLayout(
  * readable by that group and by no other user in any container.
  */
 export const SHARED_FILE_MODE = 0o640;
+
+/**
+ * The server certificates secrets-init signs with the infrastructure CA, where each goes,
+ * and where a copy of the CA bundle goes beside it for the server's own health check.
+ * Nothing here is a CA key: that one is never written (infra/deploy and the compose
+ * rehearsal check it).
+ */
+export function infrastructureCertificates(l) {
+  const pki = path.join(l.home, 'pki');
+  const postgresTls = path.join(l.postgresDir, 'tls');
+  const redisTls = path.join(l.redisDir, 'tls');
+  return [
+    {
+      name: 'vault',
+      dnsNames: ['vault'],
+      certFile: path.join(l.vaultTlsDir, 'vault.pem'),
+      keyFile: path.join(l.vaultTlsDir, 'vault-key.pem'),
+      caFile: path.join(l.vaultTlsDir, 'ca.pem'),
+    },
+    {
+      name: 'postgres',
+      dnsNames: ['postgres'],
+      certFile: path.join(postgresTls, 'postgres.pem'),
+      keyFile: path.join(postgresTls, 'postgres-key.pem'),
+      caFile: path.join(postgresTls, 'ca.pem'),
+    },
+    {
+      name: 'redis',
+      dnsNames: ['redis'],
+      certFile: path.join(redisTls, 'redis.pem'),
+      keyFile: path.join(redisTls, 'redis-key.pem'),
+      caFile: path.join(redisTls, 'ca.pem'),
+    },
+    // The gateway's HTTPS certificate for clients (vault-init stores it in Vault for the
+    // gateway); its mesh identity comes from Vault's PKI engine like every service's.
+    {
+      name: 'gateway',
+      dnsNames: ['gateway'],
+      certFile: path.join(pki, 'gateway.pem'),
+      keyFile: path.join(pki, 'gateway-key.pem'),
+      caFile: path.join(pki, 'ca.pem'),
+    },
+  ];
+}

@@ -2,22 +2,30 @@
 // readiness probe). Node built-ins and the service registry (@citadel/config, in every
 // image); exit 0 means healthy.
 //
-// gateway:   GET /readyz over HTTPS, the certificate verified against the Citadel CA.
-//            It is 200 only when auth and order answer their gRPC health check over mTLS.
+// gateway:   GET /readyz over HTTPS, the certificate verified against the infrastructure
+//            CA (CITADEL_CA_FILE). It is 200 only when auth and order answer their gRPC
+//            health check over mTLS.
 // gRPC services (auth, order, payment, ...): their only listener is mutual TLS; this probe holds no
-//            service key (a service's key lives in Vault and in its process's memory, never
-//            on disk). So the probe checks what it can prove without one: the port finishes
-//            a TLS 1.3 handshake and presents a certificate from the Citadel CA carrying
-//            this service's SPIFFE ID. The server then refuses the probe for lacking a
-//            client certificate, which is the answer it should give.
+//            service key (a service's key lives in its process's memory only, never on
+//            disk). So the probe checks what it can prove without one: the port finishes a
+//            TLS 1.3 handshake and presents a certificate from the mesh CA carrying this
+//            service's SPIFFE ID. The mesh CA is the root of Vault's PKI engine, read from
+//            Vault (`pki/ca/pem`, public, no token) over Vault's TLS (VAULT_ADDR,
+//            VAULT_CACERT), as the service itself trusts it. The server then refuses the
+//            probe for lacking a client certificate, which is the answer it should give.
 import fs from 'node:fs';
+import http from 'node:http';
 import https from 'node:https';
+import { Buffer } from 'node:buffer';
 import { setTimeout } from 'node:timers';
 import tls from 'node:tls';
+import { URL } from 'node:url';
 
 const SERVICE = process.env.CITADEL_SERVICE ?? '';
 const TIMEOUT_MS = 4_000;
 const CA_FILE = process.env.CITADEL_CA_FILE || '/citadel/ca/ca.pem';
+/** Where Citadel's bootstrap mounts the PKI engine that issues the services' certificates. */
+const PKI_MOUNT = 'pki';
 
 function done(healthy, message) {
   process.stdout.write(`${SERVICE}: ${message}\n`);
@@ -30,10 +38,30 @@ if (!Object.hasOwn(DEFAULT_PORTS, SERVICE))
   done(false, `CITADEL_SERVICE must be one of ${Object.keys(DEFAULT_PORTS).join(', ')}`);
 
 const port = Number(process.env[`${serviceEnvName(SERVICE)}_PORT`] || DEFAULT_PORTS[SERVICE]);
-const ca = fs.readFileSync(CA_FILE);
 setTimeout(() => done(false, `no answer on port ${port} within ${TIMEOUT_MS} ms`), TIMEOUT_MS);
 
+/** The mesh CA, from Vault: GET <VAULT_ADDR>/v1/pki/ca/pem, Vault's certificate checked. */
+function meshCa() {
+  const addr = process.env.VAULT_ADDR;
+  if (!addr) done(false, 'VAULT_ADDR is not set: the mesh CA is read from Vault');
+  const url = new URL(`/v1/${PKI_MOUNT}/ca/pem`, addr);
+  const vaultCa = process.env.VAULT_CACERT ? fs.readFileSync(process.env.VAULT_CACERT) : undefined;
+  return new Promise((resolve) => {
+    (url.protocol === 'http:' ? http : https)
+      .get(url, { ca: vaultCa, minVersion: 'TLSv1.2' }, (response) => {
+        const chunks = [];
+        response.on('data', (chunk) => chunks.push(chunk));
+        response.on('end', () => {
+          if (response.statusCode !== 200) done(false, `${url}: HTTP ${response.statusCode}`);
+          resolve(Buffer.concat(chunks));
+        });
+      })
+      .on('error', (error) => done(false, `${url}: ${error.message}`));
+  });
+}
+
 if (SERVICE === 'gateway') {
+  const ca = fs.readFileSync(CA_FILE);
   https
     .get(
       {
@@ -52,6 +80,7 @@ if (SERVICE === 'gateway') {
     .on('error', (error) => done(false, `GET /readyz: ${error.message}`));
 } else {
   const expected = `URI:${spiffeId(SERVICE)}`;
+  const ca = await meshCa();
   const socket = tls.connect(
     {
       host: '127.0.0.1',

@@ -255,12 +255,34 @@ export function caKeyVolumes(compose: ComposeFile): string[] {
 }
 
 /**
- * Whoever holds the CA's key can mint a certificate for any service identity: no
- * long-running container may mount a volume that holds it (one-shot steps only).
+ * The volumes an init step writes a CA's private key to, found by running it: `written`
+ * maps each container directory to the directory on this machine where the step's
+ * output for it landed (the step ran with CITADEL_CONTAINER_ROOT there), and `strayKeys`
+ * says which private keys under a directory are a CA's (or no certificate's). A volume is
+ * reported when the step mounts it over such a directory.
  */
-export function caKeyFindings(compose: ComposeFile): string[] {
+export function volumesWrittenWithCaKeys(
+  compose: ComposeFile,
+  step: string,
+  written: (containerDir: string) => string,
+  strayKeys: (dir: string) => string[],
+): string[] {
+  const service = compose.services[step];
+  if (!service) return [];
+  return volumeMounts(compose, service)
+    .filter((mount) => strayKeys(written(mount.target)).length > 0)
+    .map((mount) => mount.name);
+}
+
+/**
+ * Whoever holds a CA's key can mint a certificate for any identity it vouches for: no
+ * long-running container may mount a volume that holds one (one-shot steps only). Besides
+ * the volumes where @citadel/pki would keep the development CA's key (caKeyVolumes),
+ * `holding` names the volumes found holding one (volumesWrittenWithCaKeys).
+ */
+export function caKeyFindings(compose: ComposeFile, holding: readonly string[] = []): string[] {
   const oneShots = oneShotServices(compose);
-  const holding = caKeyVolumes(compose);
+  holding = [...new Set([...caKeyVolumes(compose), ...holding])];
   return entries(compose.services).flatMap(([name, service]) =>
     oneShots.includes(name)
       ? []
@@ -396,7 +418,8 @@ export function networkFindings(
   compose: ComposeFile,
   expected: Record<string, readonly string[]> = {
     secrets: ['vault', COMPOSE_UNSEAL, ...VAULT_CLIENTS],
-    data: ['postgres', ...DATABASE_CLIENTS],
+    // Vault too: its database engine sets the services' passwords.
+    data: ['postgres', 'vault', ...DATABASE_CLIENTS],
     mesh: SERVICES,
     edge: [EDGE],
     cache: ['redis', EDGE],

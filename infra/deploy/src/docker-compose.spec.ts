@@ -1,7 +1,10 @@
 import { spawnSync } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import os from 'node:os';
 import { SERVICES } from '@citadel/config';
+import { strayPrivateKeys } from '@citadel/pki';
 import {
   caKeyFindings,
   caKeyVolumes,
@@ -17,6 +20,7 @@ import {
   secretVolumeFindings,
   servicesWithPorts,
   unpinnedImageFindings,
+  volumesWrittenWithCaKeys,
   type ComposeService,
 } from './compose-checks.js';
 import { parseDockerfile } from './dockerfile-checks.js';
@@ -103,10 +107,49 @@ describe('docker-compose.yml', () => {
     expect(restartFindings(compose)).toEqual([]);
   });
 
-  it('keeps the CA private key out of every long-running container', () => {
-    // The check finds the volume itself (CITADEL_HOME/pki, where @citadel/pki keeps it).
+  it('keeps every CA private key out of every volume a long-running container mounts', () => {
+    // Where @citadel/pki would keep a development CA's key (CITADEL_HOME/pki): init steps only.
     expect(caKeyVolumes(compose)).toEqual(['pki']);
-    expect(caKeyFindings(compose)).toEqual([]);
+    // What secrets-init really writes, volume by volume: it runs here as compose runs it
+    // (CITADEL_CONTAINER_ROOT in place of /citadel), and every private key it leaves is a
+    // server's, beside its certificate. Its CA's key was never written.
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'citadel-secrets-init-'));
+    try {
+      const run = spawnSync(
+        process.execPath,
+        [path.join(repoPaths.dockerDir, 'citadel-init.mjs'), 'secrets'],
+        {
+          env: {
+            PATH: process.env.PATH,
+            CITADEL_CONTAINER_ROOT: root,
+            CITADEL_HOME: path.join(root, 'home'),
+          },
+          encoding: 'utf8',
+        },
+      );
+      expect([run.status, run.stderr]).toEqual([0, '']);
+      const trusted = fs.readFileSync(path.join(root, 'ca', 'ca.pem'), 'utf8');
+      const strayKeys = (dir: string) =>
+        strayPrivateKeys([dir], [trusted]).map((key) => `${key.kind}: ${key.file}`);
+      const written = (target: string) => path.join(root, path.relative('/citadel', target));
+      expect(strayKeys(root)).toEqual([]);
+      const holding = volumesWrittenWithCaKeys(compose, 'secrets-init', written, strayKeys);
+      expect(holding).toEqual([]);
+      expect(caKeyFindings(compose, holding)).toEqual([]);
+      // The same run with a key of no certificate (a CA's, left without its certificate)
+      // planted in the pki volume: found.
+      fs.writeFileSync(
+        path.join(root, 'home', 'pki', 'ca-key.pem'),
+        generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({
+          type: 'pkcs8',
+          format: 'pem',
+        }),
+      );
+      const planted = volumesWrittenWithCaKeys(compose, 'secrets-init', written, strayKeys);
+      expect(planted).toEqual(['pki']);
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
   });
 
   it('shares each secret volume with its writer and its readers alone', () => {
@@ -325,6 +368,27 @@ volumes:
     expect(caKeyVolumes(bad)).toEqual(['pki']);
     expect(caKeyFindings(bad)).toEqual([
       "vault-unseal: mounts pki, which holds the CA's private key",
+    ]);
+    // A volume found holding one, wherever it is mounted.
+    const elsewhere = parseCompose(`
+services:
+  secrets-init: { volumes: ['certs:/citadel/certs'], restart: 'no' }
+  redis:
+    volumes: ['certs:/run/certs:ro']
+    depends_on: { secrets-init: { condition: service_completed_successfully } }
+    restart: unless-stopped
+volumes:
+  certs:
+`);
+    const holding = volumesWrittenWithCaKeys(
+      elsewhere,
+      'secrets-init',
+      (target) => target,
+      (dir) => (dir === '/citadel/certs' ? ['ca: /citadel/certs/ca-key.pem'] : []),
+    );
+    expect(holding).toEqual(['certs']);
+    expect(caKeyFindings(elsewhere, holding)).toEqual([
+      "redis: mounts certs, which holds the CA's private key",
     ]);
   });
 

@@ -101,6 +101,11 @@ function workloadPolicy(workload: string, policy: EastWestPolicy): NetworkPolicy
     for (const client of DATABASE_CLIENTS) {
       ingress.push({ from: [pod(client)], ports: [tcp(portOf(POSTGRES))] });
     }
+    // Vault's database secrets engine sets each service's password (static roles, rotated).
+    ingress.push({
+      from: [inNamespace(VAULT.namespace, VAULT.podLabels)],
+      ports: [tcp(portOf(POSTGRES))],
+    });
   }
 
   const egress: EgressRule[] = [];

@@ -8,3 +8,4 @@ export {
   type IssueOptions,
 } from './dev-ca.js';
 export { ensureDevPki } from './dev-pki.js';
+export { strayPrivateKeys, type StrayPrivateKey } from './ca-key-scan.js';
