@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import https from 'node:https';
 import * as grpc from '@grpc/grpc-js';
 import { pkiPaths } from '@citadel/config';
-import { serviceClientConstructor } from '@citadel/contracts';
+import { isServiceError, ServiceClient } from '@citadel/transport';
 import { api, expectProblem, tokenFor } from './support/http.js';
 import { e2eState } from './support/state.js';
 
@@ -24,19 +24,15 @@ const freshEmail = (label: string) => `${label}-${randomBytes(6).toString('hex')
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Auth as the gateway reaches it: the gateway's mTLS certificate, one connection. */
-function authAsGateway(): grpc.Client {
+function authAsGateway(): ServiceClient<'auth'> {
   const state = e2eState();
   const pki = pkiPaths(state.home);
-  const Auth = serviceClientConstructor('auth');
-  return new Auth(
-    `127.0.0.1:${state.ports.auth}`,
-    grpc.credentials.createSsl(
-      fs.readFileSync(pki.caCert),
-      fs.readFileSync(pki.key('gateway')),
-      fs.readFileSync(pki.cert('gateway')),
-    ),
-    { 'grpc.ssl_target_name_override': 'localhost' },
-  );
+  return new ServiceClient('auth', `127.0.0.1:${state.ports.auth}`, {
+    service: 'gateway',
+    ca: fs.readFileSync(pki.caCert),
+    key: fs.readFileSync(pki.key('gateway')),
+    cert: fs.readFileSync(pki.cert('gateway')),
+  });
 }
 
 interface SentLogin {
@@ -47,21 +43,16 @@ interface SentLogin {
 }
 
 /** One wrong-password login for an account nobody has, with its own deadline. */
-function sendLogin(auth: grpc.Client, label: string, deadlineMs: number): SentLogin {
+function sendLogin(auth: ServiceClient<'auth'>, label: string, deadlineMs: number): SentLogin {
   const email = freshEmail(label);
-  let call: grpc.ClientUnaryCall | undefined;
-  const status = new Promise<grpc.status>((resolve) => {
-    const login = (auth as unknown as Record<string, (...args: unknown[]) => grpc.ClientUnaryCall>)
-      .Login!;
-    call = login.call(
-      auth,
-      { email, password: 'guess' },
-      new grpc.Metadata(),
-      { deadline: Date.now() + deadlineMs },
-      (error: grpc.ServiceError | null) => resolve(error ? error.code : grpc.status.OK),
+  const hangUp = new AbortController();
+  const status = auth.rpc
+    .login({ email, password: 'guess' }, { deadlineMs, signal: hangUp.signal })
+    .then(
+      () => grpc.status.OK,
+      (error: unknown) => (isServiceError(error) ? error.code : grpc.status.UNKNOWN),
     );
-  });
-  return { email, status, cancel: () => call?.cancel() };
+  return { email, status, cancel: () => hangUp.abort() };
 }
 
 /** The emails among `emails` whose password auth checked: their `auth.login` records. */
@@ -76,10 +67,9 @@ async function checkedAmong(emails: string[]): Promise<string[]> {
     .filter((target) => wanted.has(target));
 }
 
-async function connected(auth: grpc.Client): Promise<void> {
-  await new Promise<void>((resolve, reject) =>
-    auth.waitForReady(Date.now() + 10_000, (error) => (error ? reject(error) : resolve())),
-  );
+async function connected(auth: ServiceClient<'auth'>): Promise<void> {
+  // A health check over the channel: it is up (TLS done) once one is answered.
+  if (!(await auth.health(10_000))) throw new Error('auth did not answer over mTLS within 10 s');
 }
 
 describe('logins fired and dropped', () => {

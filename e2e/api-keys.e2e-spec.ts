@@ -185,13 +185,12 @@ describe('an API key stored with no scopes', () => {
     const payment = grpcClient('payment', 'order');
     try {
       const calls = await Promise.all([
-        orders.call('GetOrder', { id: order.id }, orderJwt),
-        orders.call('ListOrders', {}, orderJwt),
-        orders.call('CreateOrder', mug, orderJwt),
-        orders.call('RefundOrder', { id: order.id }, orderJwt),
-        orders.call('SetPrice', { sku: 'CIT-MUG', price_cents: 1 }, orderJwt),
-        payment.call(
-          'Charge',
+        orders.rpc.getOrder({ id: order.id }, orderJwt),
+        orders.rpc.listOrders({}, orderJwt),
+        orders.rpc.createOrder(mug, orderJwt),
+        orders.rpc.refundOrder({ id: order.id }, orderJwt),
+        orders.rpc.setPrice({ sku: 'CIT-MUG', price_cents: 1 }, orderJwt),
+        payment.rpc.charge(
           {
             order_id: order.id,
             user_id: adaId,

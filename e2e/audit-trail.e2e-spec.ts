@@ -209,7 +209,7 @@ describe('audit trail', () => {
     // A certificate the policy does not know, calling order directly.
     const rogue = grpcClient('order', 'analytics');
     try {
-      await rogue.call('ListProducts', {});
+      await rogue.rpc.listProducts({});
     } finally {
       rogue.close();
     }

@@ -126,11 +126,11 @@ const logLines = (rehearsal: ComposeRehearsal, name: string) =>
       const withoutCertificate = grpcClient('order', 'no-client-cert');
       const asGateway = grpcClient('order', 'gateway');
       try {
-        const refused = await withoutCertificate.call('ListOrders', {});
+        const refused = await withoutCertificate.rpc.listOrders({});
         expect(refused.code).toBe(status.UNAVAILABLE);
         // The same call with the gateway's certificate reaches the service (and is refused
         // there for lacking a user's token): the refusal above is the handshake's.
-        const reached = await asGateway.call('ListOrders', {});
+        const reached = await asGateway.rpc.listOrders({});
         expect(reached.code).toBe(status.UNAUTHENTICATED);
       } finally {
         withoutCertificate.close();

@@ -49,7 +49,7 @@ describe('attack 1: forged or tampered identity tokens', () => {
     const listOrders = async (jwt: string) => {
       const client = order();
       try {
-        return await client.call('ListOrders', {}, jwt);
+        return await client.rpc.listOrders({}, jwt);
       } finally {
         client.close();
       }
@@ -78,9 +78,9 @@ describe('attack 1: forged or tampered identity tokens', () => {
 
     it('HS256 signed with the public key as HMAC secret → UNAUTHENTICATED', async () => {
       const auth = grpcClient('auth', 'order');
-      const { response } = await auth.call('GetJwks', {});
+      const { response } = await auth.rpc.getJwks({});
       auth.close();
-      const jwk = response.keys.find((key: { kid: string }) => key.kid === headerOf(aliceJwt).kid);
+      const jwk = response.keys.find((key) => key.kid === headerOf(aliceJwt).kid)!;
       const input = `${b64({ alg: 'HS256', typ: 'at+jwt', kid: jwk.kid })}.${b64({ ...claimsOf(aliceJwt), role: 'admin' })}`;
       for (const secret of [JSON.stringify(jwk), `${jwk.x}${jwk.y}`]) {
         const mac = createHmac('sha256', secret).update(input).digest('base64url');
@@ -114,7 +114,7 @@ describe('attack 1: forged or tampered identity tokens', () => {
 
     it('a genuine token past its exp → UNAUTHENTICATED (and it worked before)', async () => {
       const auth = grpcClient('auth', 'gateway');
-      const { response } = await auth.call('ExchangeToken', {
+      const { response } = await auth.rpc.exchangeToken({
         access_token: aliceToken,
         audience: 'order',
         ttl_seconds: 1,

@@ -6,14 +6,10 @@
 // way that mode allowed. The services do not refuse the variable (they no longer read it,
 // and the product carries no trace of it: no-insecure-mode.e2e-spec.ts); they run secured.
 import { randomBytes, randomUUID } from 'node:crypto';
-import fs from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
-import { pkiPaths } from '@citadel/config';
-import { serviceClientConstructor } from '@citadel/contracts';
 import { api, tokenFor } from './support/http.js';
 import { grpcClient } from './support/grpc.js';
 import { bootOwnSystem } from './support/own-system.js';
-import { e2eState } from './support/state.js';
 
 const OLD_SWITCH = { CITADEL_INSECURE_BENCH_BASELINE: 'i-understand-this-disables-security' };
 /** The unsigned user header the old baseline believed in place of a JWT. */
@@ -112,39 +108,22 @@ describe('the old benchmark switch, set on every service, turns nothing off', ()
   });
 
   it('order refuses plaintext gRPC, and the old unsigned user header over mTLS', async () => {
-    const state = e2eState();
     const plaintext = grpcClient('order', 'plaintext');
     // A legitimate peer's certificate (the gateway's), so only the missing JWT is at issue.
-    const pki = pkiPaths(state.home);
-    const Ctor = serviceClientConstructor('order');
-    const gatewayPeer = new Ctor(
-      `127.0.0.1:${state.ports.order}`,
-      grpc.credentials.createSsl(
-        fs.readFileSync(pki.caCert),
-        fs.readFileSync(pki.key('gateway')),
-        fs.readFileSync(pki.cert('gateway')),
-      ),
-      { 'grpc.ssl_target_name_override': 'localhost' },
-    );
+    const gatewayPeer = grpcClient('order', 'gateway');
     const traces = Array.from({ length: ATTEMPTS }, newTrace);
-    const withOldUser = (traceparent: string) =>
-      new Promise<grpc.status>((resolve) => {
-        const metadata = new grpc.Metadata();
-        metadata.set(OLD_USER_METADATA, '00000000-0000-4000-8000-0000000b5e11;customer');
-        metadata.set('traceparent', traceparent);
-        (gatewayPeer as unknown as Record<string, (...args: unknown[]) => void>).CreateOrder!.call(
-          gatewayPeer,
-          { items: [{ sku: 'CIT-MUG', quantity: 1 }], payment_token: 'tok_visa' },
-          metadata,
-          { deadline: Date.now() + 8_000 },
-          (error: grpc.ServiceError | null) => resolve(error ? error.code : grpc.status.OK),
-        );
-      });
+    const withOldUser = async (traceparent: string) => {
+      const metadata = new grpc.Metadata();
+      metadata.set(OLD_USER_METADATA, '00000000-0000-4000-8000-0000000b5e11;customer');
+      metadata.set('traceparent', traceparent);
+      const order = { items: [{ sku: 'CIT-MUG', quantity: 1 }], payment_token: 'tok_visa' };
+      return (await gatewayPeer.rpc.createOrder(order, metadata)).code;
+    };
     try {
       const [overPlaintext, overMtls] = await Promise.all([
         Promise.all(
           Array.from({ length: ATTEMPTS }, () =>
-            plaintext.call('CreateOrder', { items: [{ sku: 'CIT-MUG', quantity: 1 }] }),
+            plaintext.rpc.createOrder({ items: [{ sku: 'CIT-MUG', quantity: 1 }] }),
           ),
         ),
         Promise.all(traces.map(({ traceparent }) => withOldUser(traceparent))),

@@ -79,7 +79,7 @@ describe('monitor: every service delivers its own audit records', () => {
       source_head_hash: own.hash,
     };
     const client = grpcClient('monitor', 'order');
-    const outcome = await client.call('Deliver', request);
+    const outcome = await client.rpc.deliver(request);
     client.close();
     expect(outcome.code).toBe(status.INVALID_ARGUMENT);
 
@@ -92,7 +92,7 @@ describe('monitor: every service delivers its own audit records', () => {
     '%s calling Deliver → PERMISSION_DENIED by the east-west policy',
     async (as) => {
       const client = grpcClient('monitor', as);
-      const outcome = await client.call('Deliver', {
+      const outcome = await client.rpc.deliver({
         records: [],
         source_head_seq: 0,
         source_head_hash: '',
@@ -104,7 +104,7 @@ describe('monitor: every service delivers its own audit records', () => {
 
   it("the gateway reading a chain's hashes (the auditor's) → PERMISSION_DENIED", async () => {
     const client = grpcClient('monitor', 'gateway');
-    const outcome = await client.call('ListChainHashes', { service: 'order' });
+    const outcome = await client.rpc.listChainHashes({ service: 'order' });
     client.close();
     expect(outcome.code).toBe(status.PERMISSION_DENIED);
   });
@@ -112,7 +112,7 @@ describe('monitor: every service delivers its own audit records', () => {
   it('no client certificate, or plaintext → refused at the handshake', async () => {
     for (const as of ['no-client-cert', 'plaintext'] as const) {
       const client = grpcClient('monitor', as);
-      const outcome = await client.call('GetHead', {});
+      const outcome = await client.rpc.getHead({});
       client.close();
       expect([as, outcome.code]).toEqual([as, status.UNAVAILABLE]);
     }

@@ -11,7 +11,7 @@ import { status } from '@grpc/grpc-js';
 import { GRPC_SERVICES } from '@citadel/config';
 import { serviceClientConstructor } from '@citadel/contracts';
 import { auditVerify } from './support/audit-verify.js';
-import { grpcClient, internalJwtFor } from './support/grpc.js';
+import { grpcClient, internalJwtFor, probe } from './support/grpc.js';
 import { api, placeOrder, tokenFor, userIdOf } from './support/http.js';
 import { e2eState } from './support/state.js';
 
@@ -36,33 +36,30 @@ describe('attack 3: unauthorized service-to-service calls', () => {
     'a %s certificate (valid Citadel CA) calling payment.Charge with a genuine user JWT → PERMISSION_DENIED',
     async (caller) => {
       const client = grpcClient('payment', caller);
-      const outcome = await client.call('Charge', charge(aliceId), aliceJwt);
+      const outcome = await client.rpc.charge(charge(aliceId), aliceJwt);
       client.close();
       expect(outcome.code).toBe(status.PERMISSION_DENIED);
     },
   );
 
   it('analytics may not reach order or auth either', async () => {
-    for (const [target, method] of [
-      ['order', 'ListProducts'],
-      ['auth', 'GetJwks'],
-    ] as const) {
-      const client = grpcClient(target, 'analytics');
-      const outcome = await client.call(method, {});
-      client.close();
-      expect(outcome.code).toBe(status.PERMISSION_DENIED);
-    }
+    expect((await probe('order', 'analytics', (rpc) => rpc.listProducts({}))).code).toBe(
+      status.PERMISSION_DENIED,
+    );
+    expect((await probe('auth', 'analytics', (rpc) => rpc.getJwks({}))).code).toBe(
+      status.PERMISSION_DENIED,
+    );
   });
 
   it('order may fetch the JWKS from auth but not log users in or mint tokens', async () => {
     const client = grpcClient('auth', 'order');
-    expect((await client.call('GetJwks', {})).code).toBe(status.OK);
-    expect((await client.call('Login', { email: 'alice@citadel.test', password: 'x' })).code).toBe(
+    expect((await client.rpc.getJwks({})).code).toBe(status.OK);
+    expect((await client.rpc.login({ email: 'alice@citadel.test', password: 'x' })).code).toBe(
       status.PERMISSION_DENIED,
     );
     expect(
       (
-        await client.call('ExchangeToken', {
+        await client.rpc.exchangeToken({
           access_token: await tokenFor('alice'),
           audience: 'payment',
         })
@@ -74,18 +71,15 @@ describe('attack 3: unauthorized service-to-service calls', () => {
   it('order (allowed caller) charging one user with another user JWT → PERMISSION_DENIED', async () => {
     const client = grpcClient('payment', 'order');
     const bobId = await userIdOf('bob');
-    expect((await client.call('Charge', charge(bobId), aliceJwt)).code).toBe(
-      status.PERMISSION_DENIED,
-    );
-    expect((await client.call('Charge', charge(aliceId), aliceJwt)).code).toBe(status.OK);
+    expect((await client.rpc.charge(charge(bobId), aliceJwt)).code).toBe(status.PERMISSION_DENIED);
+    expect((await client.rpc.charge(charge(aliceId), aliceJwt)).code).toBe(status.OK);
     client.close();
   });
 
   it('a customer JWT cannot refund through order’s certificate someone else’s payment', async () => {
     const bobsOrder = await placeOrder('bob');
     const client = grpcClient('payment', 'order');
-    const outcome = await client.call(
-      'Refund',
+    const outcome = await client.rpc.refund(
       { payment_id: bobsOrder.payment_id, reason: 'rogue' },
       aliceJwt,
     );

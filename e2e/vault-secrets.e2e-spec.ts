@@ -191,7 +191,7 @@ describe('signing key rotation, live', () => {
     const order = grpcClient('order', 'gateway');
     const aliceToken = await tokenFor('alice');
     const exchange = async () => {
-      const outcome = await gateway.call('ExchangeToken', {
+      const outcome = await gateway.rpc.exchangeToken({
         access_token: aliceToken,
         audience: 'order',
       });
@@ -208,7 +208,7 @@ describe('signing key rotation, live', () => {
 
     // Published first (JWKS carries both), then used for signing.
     await until('the new key in the JWKS', async () => {
-      const jwks = await gateway.call('GetJwks', {});
+      const jwks = await gateway.rpc.getJwks({});
       return jwks.response.keys.some((key: { kid: string }) => key.kid === newKid);
     });
     const after = await until('a JWT signed with the new key', async () => {
@@ -222,9 +222,9 @@ describe('signing key rotation, live', () => {
     expect(failures).toEqual([]);
     expect(requests).toBeGreaterThan(20);
     // A token signed by the old key is still accepted until it expires...
-    expect((await order.call('GetOrder', { id: orderId }, before)).code).toBe(0);
+    expect((await order.rpc.getOrder({ id: orderId }, before)).code).toBe(0);
     // ...and the new one is accepted too.
-    expect((await order.call('GetOrder', { id: orderId }, after)).code).toBe(0);
+    expect((await order.rpc.getOrder({ id: orderId }, after)).code).toBe(0);
     // The new key came from Vault while auth kept running: no restart.
     expect(logOf('auth').filter((entry) => entry.event === 'service.started')).toHaveLength(1);
     expect(eventsSince('auth', 'signing-key.published', 0)[0]).toMatchObject({

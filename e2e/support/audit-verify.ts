@@ -10,7 +10,6 @@ import type {
   AuditRecord,
   ChainHead,
   ListAuditHashesRequest,
-  ListChainHeadsResponse,
 } from '@citadel/contracts';
 import { ensureDevPki } from '@citadel/pki';
 import { ServiceClient } from '@citadel/transport';
@@ -76,9 +75,9 @@ export function auditVerify(): Promise<{ code: number; stdout: string }> {
  * Calls `target` as the operators' `auditor` (the identity audit:verify holds, issued from
  * the system's dev CA as audit:verify issues it), and closes the channel after `work`.
  */
-async function asAuditor<T>(
-  target: GrpcServiceName,
-  work: (client: ServiceClient) => Promise<T>,
+async function asAuditor<S extends GrpcServiceName, T>(
+  target: S,
+  work: (client: ServiceClient<S>) => Promise<T>,
 ): Promise<T> {
   const { home, ports } = e2eState();
   await ensureDevPki(home, ['auditor']);
@@ -96,10 +95,12 @@ async function asAuditor<T>(
   }
 }
 
-/** Every hash of a chain, page after page (the contract answers at most 1000 per call). */
+/**
+ * Every hash of a chain, page after page (the contract answers at most 1000 per call):
+ * `list` is a service's ListAuditHashes or the monitor's ListChainHashes.
+ */
 async function allHashes(
-  client: ServiceClient,
-  method: 'ListAuditHashes' | 'ListChainHashes',
+  list: (request: ListAuditHashesRequest) => Promise<AuditHashes>,
   service: GrpcServiceName,
 ): Promise<AuditHash[]> {
   const hashes: AuditHash[] = [];
@@ -109,7 +110,7 @@ async function allHashes(
       after_seq: hashes.at(-1)?.seq ?? 0,
       limit: 1000,
     };
-    const page = (await client.call<AuditHashes>(method, request)).hashes;
+    const page = (await list(request)).hashes;
     hashes.push(...page);
     if (page.length < 1000) return hashes;
   }
@@ -117,19 +118,21 @@ async function allHashes(
 
 /** A service's own audit chain, as its database holds it: seq and hash of every record. */
 export function serviceChain(service: GrpcServiceName): Promise<AuditHash[]> {
-  return asAuditor(service, (client) => allHashes(client, 'ListAuditHashes', service));
+  return asAuditor(service, (client) =>
+    allHashes((request) => client.rpc.listAuditHashes(request), service),
+  );
 }
 
 /** The copy of a service's chain the monitor holds. */
 export function monitorCopy(service: GrpcServiceName): Promise<AuditHash[]> {
-  return asAuditor('monitor', (client) => allHashes(client, 'ListChainHashes', service));
+  return asAuditor('monitor', (client) =>
+    allHashes((request) => client.rpc.listChainHashes(request), service),
+  );
 }
 
 /** The head the monitor holds for each chain it has received records of. */
 export async function monitorHeads(): Promise<Map<string, ChainHead>> {
-  const { heads } = await asAuditor('monitor', (client) =>
-    client.call<ListChainHeadsResponse>('ListChainHeads', {}),
-  );
+  const { heads } = await asAuditor('monitor', (client) => client.rpc.listChainHeads({}));
   return new Map(heads.map((head) => [head.service, head]));
 }
 

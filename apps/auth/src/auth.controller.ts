@@ -1,14 +1,15 @@
 import { isIP } from 'node:net';
 import { status as GrpcStatus, type ServerUnaryCall } from '@grpc/grpc-js';
 import { Controller, createParamDecorator, type ExecutionContext } from '@nestjs/common';
-import { GrpcMethod, Payload } from '@nestjs/microservices';
+import { Payload } from '@nestjs/microservices';
 import { PublicMethod, RequirePermission } from '@citadel/auth';
 import { AuditLog, withFacts } from '@citadel/audit';
 import type {
   CreateApiKeyRequest,
   CreatedApiKey,
-  EdgeDenial,
+  ListApiKeysRequest,
   ListApiKeysResponse,
+  RecordEdgeDenialRequest,
   RevokeApiKeyRequest,
   DeleteCustomerRequest,
   ExchangeTokenRequest,
@@ -19,6 +20,7 @@ import type {
   LogoutRequest,
 } from '@citadel/contracts';
 import {
+  ContractMethod,
   CurrentCall,
   InvalidRequest,
   NotAllowed,
@@ -107,7 +109,7 @@ export class AuthController {
     private readonly audit: AuditLog,
   ) {}
 
-  @GrpcMethod('AuthService', 'Login')
+  @ContractMethod('auth')
   @PublicMethod()
   async login(@Payload() request: LoginRequest, @ServedCall() call: UnaryCall) {
     const abandonment = watchAbandonment(call);
@@ -135,16 +137,16 @@ export class AuthController {
     }
   }
 
-  @GrpcMethod('AuthService', 'Logout')
+  @ContractMethod('auth')
   @PublicMethod()
   async logout(@Payload() request: LogoutRequest) {
     await this.tokens.logout(text(request.access_token, 'access_token', 256), activeTraceId());
     return {};
   }
 
-  @GrpcMethod('AuthService', 'ExchangeToken')
+  @ContractMethod('auth')
   @PublicMethod()
-  exchange(@Payload() request: ExchangeTokenRequest, @CurrentCall() call: CallContext) {
+  exchangeToken(@Payload() request: ExchangeTokenRequest, @CurrentCall() call: CallContext) {
     return this.tokens.exchange(
       call.caller,
       text(request.access_token, 'access_token', 256),
@@ -154,19 +156,19 @@ export class AuthController {
     );
   }
 
-  @GrpcMethod('AuthService', 'GetJwks')
+  @ContractMethod('auth')
   @PublicMethod()
   getJwks(): GetJwksResponse {
     return { keys: this.keys.jwks() as Jwk[] };
   }
 
-  @GrpcMethod('AuthService', 'ListCustomers')
+  @ContractMethod('auth')
   @RequirePermission('customers:read')
   async listCustomers(): Promise<ListCustomersResponse> {
     return { customers: await this.customers.list() };
   }
 
-  @GrpcMethod('AuthService', 'DeleteCustomer')
+  @ContractMethod('auth')
   @RequirePermission('customers:delete')
   async deleteCustomer(
     @Payload() request: DeleteCustomerRequest,
@@ -176,7 +178,7 @@ export class AuthController {
     return {};
   }
 
-  @GrpcMethod('AuthService', 'CreateApiKey')
+  @ContractMethod('auth')
   @RequirePermission('api-keys:manage')
   createApiKey(
     @Payload() request: CreateApiKeyRequest,
@@ -196,13 +198,16 @@ export class AuthController {
     );
   }
 
-  @GrpcMethod('AuthService', 'ListApiKeys')
+  @ContractMethod('auth')
   @RequirePermission('api-keys:manage')
-  async listApiKeys(@CurrentCall() call: CallContext): Promise<ListApiKeysResponse> {
+  async listApiKeys(
+    @Payload() _request: ListApiKeysRequest,
+    @CurrentCall() call: CallContext,
+  ): Promise<ListApiKeysResponse> {
     return { keys: await this.apiKeys.list(call.user!) };
   }
 
-  @GrpcMethod('AuthService', 'RevokeApiKey')
+  @ContractMethod('auth')
   @RequirePermission('api-keys:manage')
   async revokeApiKey(@Payload() request: RevokeApiKeyRequest, @CurrentCall() call: CallContext) {
     await this.apiKeys.revoke(call.user!, text(request.id, 'id', 64), activeTraceId());
@@ -210,9 +215,12 @@ export class AuthController {
   }
 
   /** The gateway has no database: denials it decides at the edge are kept here. */
-  @GrpcMethod('AuthService', 'RecordEdgeDenial')
+  @ContractMethod('auth')
   @PublicMethod()
-  async recordEdgeDenial(@Payload() request: EdgeDenial, @CurrentCall() call: CallContext) {
+  async recordEdgeDenial(
+    @Payload() request: RecordEdgeDenialRequest,
+    @CurrentCall() call: CallContext,
+  ) {
     if (call.caller !== 'gateway') throw new NotAllowed('only the gateway records edge denials');
     if (!EDGE_DENIALS.has(request.action)) throw new InvalidRequest('action is not an edge denial');
     const clientIp = clientIpOf(request.client_ip);

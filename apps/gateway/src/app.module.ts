@@ -4,7 +4,14 @@ import { AuthController } from './auth/auth.controller.js';
 import { CustomersController } from './customers/customers.controller.js';
 import { DocsController, OpenApiDocument } from './docs/docs.controller.js';
 import { ReferencePage } from './docs/reference-page.js';
-import { AUTH_CLIENT, MONITOR_CLIENT, ORDER_CLIENT, type ServiceClient } from './downstream.js';
+import {
+  AUTH_CLIENT,
+  MONITOR_CLIENT,
+  ORDER_CLIENT,
+  type AuthClient,
+  type MonitorClient,
+  type OrderClient,
+} from './downstream.js';
 import { HealthController } from './health/health.controller.js';
 import { OrdersController } from './orders/orders.controller.js';
 import { ProductsController } from './products/products.controller.js';
@@ -20,14 +27,11 @@ import { RateLimits } from './edge/rate-limits.js';
 import { BearerAuthGuard } from './session/bearer-auth.guard.js';
 import type { Logger } from '@citadel/observability';
 
-/** What the module uses of a downstream client: its calls and its health check. */
-export type Downstream = Pick<ServiceClient, 'call' | 'health'>;
-
 @Module({})
 export class GatewayModule {
   /** `clients`: main.ts gives the long-lived mTLS clients (ServiceClient). */
   static forRoot(
-    clients: { auth: Downstream; order: Downstream; monitor: Downstream },
+    clients: { auth: AuthClient; order: OrderClient; monitor: MonitorClient },
     edge: { loginThrottle: LoginThrottle; rateLimits: RateLimits; log: Logger },
   ): DynamicModule {
     return {

@@ -1,7 +1,8 @@
 // The gateway's composition surface: what its `main.ts` puts together (with Vault, mTLS
 // clients and the token exchange), exported so a harness can compose the same module and
 // edge. Running the gateway is `main.ts`; nothing here starts anything.
-export { GatewayModule, type Downstream } from './app.module.js';
+export { GatewayModule } from './app.module.js';
+export type { Downstream } from './downstream.js';
 export { createGatewayApp, edgeLimitsOf, type GatewayAppOptions } from './gateway-app.js';
 export { gatewayEnvSchema, type GatewayEnv } from './gateway-env.js';
 export { LoginThrottle } from './auth/login-throttle.js';

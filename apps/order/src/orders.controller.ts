@@ -1,9 +1,16 @@
 import { Controller } from '@nestjs/common';
-import { GrpcMethod, Payload } from '@nestjs/microservices';
+import { Payload } from '@nestjs/microservices';
 import { PublicMethod, RequirePermission } from '@citadel/auth';
-import type { CreateOrderRequest, OrderIdRequest, SetPriceRequest } from '@citadel/contracts';
+import type {
+  CancelOrderRequest,
+  CreateOrderRequest,
+  GetOrderRequest,
+  ListOrdersRequest,
+  RefundOrderRequest,
+  SetPriceRequest,
+} from '@citadel/contracts';
 import { activeTraceId } from '@citadel/observability';
-import { type CallContext, CurrentCall } from '@citadel/transport';
+import { ContractMethod, CurrentCall, type CallContext } from '@citadel/transport';
 import { Catalogue } from './catalogue/catalogue.js';
 import { OrderService } from './orders/order.service.js';
 
@@ -15,13 +22,13 @@ export class OrdersController {
     private readonly catalogue: Catalogue,
   ) {}
 
-  @GrpcMethod('OrderService', 'ListProducts')
+  @ContractMethod('order')
   @PublicMethod()
   async listProducts() {
     return { products: await this.catalogue.list() };
   }
 
-  @GrpcMethod('OrderService', 'SetPrice')
+  @ContractMethod('order')
   @RequirePermission('products:price:write')
   setPrice(@Payload() request: SetPriceRequest, @CurrentCall() call: CallContext) {
     return this.catalogue.setPrice(request.sku, request.price_cents, {
@@ -30,30 +37,30 @@ export class OrdersController {
     });
   }
 
-  @GrpcMethod('OrderService', 'CreateOrder')
+  @ContractMethod('order')
   @RequirePermission('orders:create')
-  create(@Payload() request: CreateOrderRequest, @CurrentCall() call: CallContext) {
+  createOrder(@Payload() request: CreateOrderRequest, @CurrentCall() call: CallContext) {
     return this.orders.create(call, request);
   }
 
-  @GrpcMethod('OrderService', 'GetOrder')
-  get(@Payload() request: OrderIdRequest, @CurrentCall() call: CallContext) {
+  @ContractMethod('order')
+  getOrder(@Payload() request: GetOrderRequest, @CurrentCall() call: CallContext) {
     return this.orders.get(call, request.id);
   }
 
-  @GrpcMethod('OrderService', 'ListOrders')
-  async list(@Payload() _request: unknown, @CurrentCall() call: CallContext) {
+  @ContractMethod('order')
+  async listOrders(@Payload() _request: ListOrdersRequest, @CurrentCall() call: CallContext) {
     return { orders: await this.orders.list(call.user!) };
   }
 
-  @GrpcMethod('OrderService', 'CancelOrder')
-  cancel(@Payload() request: OrderIdRequest, @CurrentCall() call: CallContext) {
+  @ContractMethod('order')
+  cancelOrder(@Payload() request: CancelOrderRequest, @CurrentCall() call: CallContext) {
     return this.orders.cancel(call, request.id);
   }
 
-  @GrpcMethod('OrderService', 'RefundOrder')
+  @ContractMethod('order')
   @RequirePermission('orders:refund')
-  refund(@Payload() request: OrderIdRequest, @CurrentCall() call: CallContext) {
+  refundOrder(@Payload() request: RefundOrderRequest, @CurrentCall() call: CallContext) {
     return this.orders.refund(call, request.id);
   }
 }

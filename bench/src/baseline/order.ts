@@ -4,7 +4,7 @@
 import 'reflect-metadata';
 import { grpcAddress, loadServiceEnv, serviceEnvSchema } from '@citadel/config';
 import { failStart } from '@citadel/lifecycle';
-import type { ChargeRequest, Payment } from '@citadel/contracts';
+import type { ChargeRequest } from '@citadel/contracts';
 import { createLogger } from '@citadel/observability';
 import {
   ORDER_MIGRATIONS,
@@ -18,14 +18,14 @@ import { openBaselineService } from './service-deps.js';
 
 /** Order's payments port over the plaintext client: the product's is GrpcPaymentsAdapter. */
 class PlaintextPayments extends PaymentsPort {
-  constructor(private readonly client: PlaintextClient) {
+  constructor(private readonly client: PlaintextClient<'payment'>) {
     super();
   }
   charge(request: ChargeRequest, options: CallOptions) {
-    return this.client.call<Payment>('Charge', request, options);
+    return this.client.rpc.charge(request, options);
   }
   refund(paymentId: string, reason: string, options: CallOptions) {
-    return this.client.call<Payment>('Refund', { payment_id: paymentId, reason }, options);
+    return this.client.rpc.refund({ payment_id: paymentId, reason }, options);
   }
 }
 

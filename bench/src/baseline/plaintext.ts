@@ -14,14 +14,15 @@ import {
   LOADER_OPTIONS,
   protoPath,
   serviceClientConstructor,
+  type ContractClient,
   type ContractName,
 } from '@citadel/contracts';
 import { processTracing, type Logger } from '@citadel/observability';
 import {
+  contractClient,
   healthCheck,
   setCallContext,
   traceRpcCalls,
-  unaryCall,
   type CallOptions,
   type UserContext,
 } from '@citadel/transport';
@@ -68,11 +69,12 @@ class BaselineCallGuard implements CanActivate {
  * A long-lived plaintext gRPC client with the shape of @citadel/transport's ServiceClient
  * (one channel, the same channel options but TLS): `jwt` travels as the plain user value.
  */
-export class PlaintextClient {
+export class PlaintextClient<S extends ContractName = ContractName> {
   private readonly client: grpc.Client;
+  readonly rpc: ContractClient<S, CallOptions>;
 
   constructor(
-    readonly target: ContractName,
+    readonly target: S,
     address: string,
     /** The calling service, named in plain metadata (there is no certificate to read). */
     private readonly caller: string,
@@ -82,13 +84,12 @@ export class PlaintextClient {
       'grpc.keepalive_time_ms': 30_000,
       'grpc.enable_channelz': 0,
     });
-  }
-
-  call<Res>(method: string, request: object, options: CallOptions = {}): Promise<Res> {
-    const metadata = new grpc.Metadata();
-    metadata.set(CALLER_METADATA, this.caller);
-    if (options.jwt) metadata.set(USER_METADATA, options.jwt);
-    return unaryCall<Res>(this.client, this.target, method, request, metadata, options);
+    this.rpc = contractClient(this.client, target, (options) => {
+      const metadata = new grpc.Metadata();
+      metadata.set(CALLER_METADATA, this.caller);
+      if (options.jwt) metadata.set(USER_METADATA, options.jwt);
+      return metadata;
+    });
   }
 
   /** Standard gRPC health check (grpc.health.v1): the gateway's /readyz asks it. */

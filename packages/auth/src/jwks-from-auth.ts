@@ -1,5 +1,4 @@
 import type { JWK } from 'jose';
-import type { GetJwksResponse } from '@citadel/contracts';
 import type { ServiceClient } from '@citadel/transport';
 import { InternalJwtVerifier } from './internal-jwt-verifier.js';
 import { JwksCache } from './jwks-cache.js';
@@ -10,13 +9,12 @@ import { JwksCache } from './jwks-cache.js';
  */
 export function verifierFromAuth(
   audience: string,
-  auth: ServiceClient,
+  auth: Pick<ServiceClient<'auth'>, 'rpc'>,
   onRefreshError?: (error: unknown) => void,
 ): InternalJwtVerifier {
-  const jwks = new JwksCache(
-    async () => (await auth.call<GetJwksResponse>('GetJwks', {})).keys as JWK[],
-    { onRefreshError },
-  );
+  const jwks = new JwksCache(async () => (await auth.rpc.getJwks({})).keys as JWK[], {
+    onRefreshError,
+  });
   // Warm the cache in the background; the first request refreshes again if this failed.
   jwks.refresh().catch(() => {});
   return new InternalJwtVerifier(audience, jwks);

@@ -10,13 +10,7 @@ import {
   serviceEnvSchema,
   type GrpcServiceName,
 } from '@citadel/config';
-import type {
-  AuditHash,
-  AuditHashes,
-  AuditVerification,
-  ListAuditHashesRequest,
-  ListChainHeadsResponse,
-} from '@citadel/contracts';
+import type { AuditHash, AuditHashes, ListAuditHashesRequest } from '@citadel/contracts';
 import { ensureDevPki } from '@citadel/pki';
 import { enforceTls13, ServiceClient, type ServiceTls } from '@citadel/transport';
 
@@ -57,7 +51,7 @@ const envSchema = serviceEnvSchema.extend({
 /** The most hashes either side answers per call (the contract's own bound). */
 const PAGE_SIZE = 1000;
 
-const MONITOR: GrpcServiceName = 'monitor';
+const MONITOR = 'monitor' satisfies GrpcServiceName;
 
 /** One service's line of the report, and what it says of the chain. */
 interface Verdict {
@@ -93,11 +87,12 @@ async function auditorIdentity(env: z.infer<typeof envSchema>): Promise<ServiceT
 /** One page of a chain's hashes: the `limit` records after `after`, in seq order. */
 type HashPage = (after: number) => Promise<AuditHash[]>;
 
-function hashPage(client: ServiceClient, method: string, service: string): HashPage {
-  return async (after) => {
-    const request: ListAuditHashesRequest = { service, after_seq: after, limit: PAGE_SIZE };
-    return (await client.call<AuditHashes>(method, request)).hashes;
-  };
+/** `list`: a service's ListAuditHashes, or the monitor's ListChainHashes of that service. */
+function hashPage(
+  list: (request: ListAuditHashesRequest) => Promise<AuditHashes>,
+  service: string,
+): HashPage {
+  return async (after) => (await list({ service, after_seq: after, limit: PAGE_SIZE })).hashes;
 }
 
 /**
@@ -154,9 +149,9 @@ function reasonOf(error: unknown): string {
 async function verifyService(
   service: GrpcServiceName,
   client: ServiceClient,
-  monitor: ServiceClient,
+  monitor: ServiceClient<'monitor'>,
 ): Promise<Verdict> {
-  const own = await client.call<AuditVerification>('VerifyAudit', {});
+  const own = await client.rpc.verifyAudit({});
   if (!own.ok) {
     return {
       kind: 'broken',
@@ -168,8 +163,8 @@ async function verifyService(
     };
   }
   const compared = await compareWithMonitor(
-    hashPage(client, 'ListAuditHashes', service),
-    hashPage(monitor, 'ListChainHashes', service),
+    hashPage((request) => client.rpc.listAuditHashes(request), service),
+    hashPage((request) => monitor.rpc.listChainHashes(request), service),
   );
   if ('brokenAt' in compared) {
     return {
@@ -177,7 +172,7 @@ async function verifyService(
       line: line(service, 'BROKEN', `at record ${compared.brokenAt}: ${compared.reason}`),
     };
   }
-  const head = (await monitor.call<ListChainHeadsResponse>('ListChainHeads', {})).heads.find(
+  const head = (await monitor.rpc.listChainHeads({})).heads.find(
     (candidate) => candidate.service === service,
   );
   if (head?.broken) {
@@ -199,8 +194,8 @@ async function verifyService(
 }
 
 /** The monitor's own audit trail: only its self-consistency, nothing holds a copy of it. */
-async function verifyMonitor(monitor: ServiceClient): Promise<Verdict> {
-  const own = await monitor.call<AuditVerification>('VerifyAudit', {});
+async function verifyMonitor(monitor: ServiceClient<'monitor'>): Promise<Verdict> {
+  const own = await monitor.rpc.verifyAudit({});
   return own.ok
     ? { kind: 'ok', line: line(MONITOR, 'ok', `${own.records} records`) }
     : {

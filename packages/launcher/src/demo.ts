@@ -17,7 +17,7 @@ import {
   spiffeId,
   type ServiceName,
 } from '@citadel/config';
-import { serviceClientConstructor, type ContractName } from '@citadel/contracts';
+import { serviceClientConstructor, type ContractName, type MethodName } from '@citadel/contracts';
 import { issueCertificate } from '@citadel/pki';
 import { gatewayRequest, type GatewayAnswer } from './gateway-client.js';
 
@@ -61,10 +61,11 @@ async function login(name: string): Promise<string> {
   return response.json.access_token;
 }
 
-function grpcCall(
-  service: ContractName,
+/** `method` of `service`'s contract, called with an empty request: the status it answers. */
+function grpcCall<S extends ContractName>(
+  service: S,
   credentials: grpc.ChannelCredentials,
-  method: string,
+  method: MethodName<S>,
   jwt?: string,
 ): Promise<grpc.status> {
   const Client = serviceClientConstructor(service);
@@ -110,7 +111,7 @@ async function attack1(): Promise<Outcome[]> {
   const none = `${Buffer.from('{"alg":"none","typ":"at+jwt"}').toString('base64url')}.${Buffer.from(
     JSON.stringify({ sub: 'x', role: 'admin', aud: ['order'], exp: 9_999_999_999 }),
   ).toString('base64url')}.`;
-  const code = await grpcCall('order', certOf('gateway'), 'ListOrders', none);
+  const code = await grpcCall('order', certOf('gateway'), 'listOrders', none);
   return [
     {
       attack: '1 fake identity token',
@@ -128,8 +129,8 @@ async function attack1(): Promise<Outcome[]> {
 }
 
 async function attack2(): Promise<Outcome[]> {
-  const noCert = await grpcCall('order', grpc.credentials.createSsl(ca), 'ListOrders');
-  const noJwt = await grpcCall('order', certOf('gateway'), 'ListOrders');
+  const noCert = await grpcCall('order', grpc.credentials.createSsl(ca), 'listOrders');
+  const noJwt = await grpcCall('order', certOf('gateway'), 'listOrders');
   return [
     {
       attack: '2 bypass the gateway',
@@ -156,7 +157,7 @@ async function attack3(): Promise<Outcome[]> {
     Buffer.from(analytics.keyPem),
     Buffer.from(analytics.certPem),
   );
-  const code = await grpcCall('payment', credentials, 'GetPayment');
+  const code = await grpcCall('payment', credentials, 'getPayment');
   return [
     {
       attack: '3 unauthorised service call',

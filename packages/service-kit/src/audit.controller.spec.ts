@@ -11,9 +11,9 @@ import { auditControllerFor } from './audit.controller.js';
 
 /** The controller's handlers, as Nest calls them once the guards let a call through. */
 interface AuditMethods {
-  verify(): Promise<AuditVerification>;
-  list(request: ListAuditRequest): Promise<ListAuditResponse>;
-  hashes(request: ListAuditHashesRequest): Promise<AuditHashes>;
+  verifyAudit(request: object): Promise<AuditVerification>;
+  listAudit(request: ListAuditRequest): Promise<ListAuditResponse>;
+  listAuditHashes(request: ListAuditHashesRequest): Promise<AuditHashes>;
 }
 
 describe('the audit methods every service serves', () => {
@@ -27,7 +27,7 @@ describe('the audit methods every service serves', () => {
       { '001-audit-log': AUDIT_LOG_MIGRATION },
     );
     const audit = new AuditLog(database.db, 'shop');
-    const AuditController = auditControllerFor('ShopService');
+    const AuditController = auditControllerFor('order');
     controller = new AuditController(audit) as AuditMethods;
     for (const target of ['o1', 'o2', 'o3']) {
       await audit.append({ actor: 'u1', action: 'order.refund', target, outcome: 'ok' });
@@ -46,7 +46,7 @@ describe('the audit methods every service serves', () => {
     });
 
   it('VerifyAudit: an intact chain, every record counted', async () => {
-    expect(await controller.verify()).toEqual({
+    expect(await controller.verifyAudit({})).toEqual({
       service: 'shop',
       ok: true,
       records: 3,
@@ -57,28 +57,33 @@ describe('the audit methods every service serves', () => {
 
   it('VerifyAudit: names the first record edited at rest, and why', async () => {
     await atRest(sql`update audit_log set target = 'someone-else' where seq = 2`);
-    const verification = await controller.verify();
+    const verification = await controller.verifyAudit({});
     expect(verification).toMatchObject({ ok: false, records: 1, first_broken_seq: 2 });
     expect(verification.reason).not.toBe('');
     // Verified afresh on every call: put back, the chain holds again.
     await atRest(sql`update audit_log set target = 'o2' where seq = 2`);
-    expect(await controller.verify()).toMatchObject({ ok: true, records: 3 });
+    expect(await controller.verifyAudit({})).toMatchObject({ ok: true, records: 3 });
   });
 
   it('ListAuditHashes: the pairs after after_seq, oldest first; 0 means the default page', async () => {
-    const all = await controller.hashes({ service: '', after_seq: 0, limit: 0 });
+    const all = await controller.listAuditHashes({ service: '', after_seq: 0, limit: 0 });
     expect(all.hashes.map((position) => position.seq)).toEqual([1, 2, 3]);
-    const page = await controller.hashes({ service: '', after_seq: 1, limit: 1 });
+    const page = await controller.listAuditHashes({ service: '', after_seq: 1, limit: 1 });
     expect(page.hashes).toEqual([all.hashes[1]]);
   });
 
   it('ListAudit: stored rows as messages, filtered by the request', async () => {
-    const { records } = await controller.list({ trace_id: '', actor: 'u1', action: '', limit: 2 });
+    const { records } = await controller.listAudit({
+      trace_id: '',
+      actor: 'u1',
+      action: '',
+      limit: 2,
+    });
     expect(records).toHaveLength(2);
     expect(records[0]).toMatchObject({ service: 'shop', actor: 'u1', action: 'order.refund' });
     expect(typeof records[0]!.seq).toBe('number');
     expect(
-      (await controller.list({ trace_id: '', actor: 'u2', action: '', limit: 0 })).records,
+      (await controller.listAudit({ trace_id: '', actor: 'u2', action: '', limit: 0 })).records,
     ).toEqual([]);
   });
 });

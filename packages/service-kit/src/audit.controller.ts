@@ -1,31 +1,35 @@
 import { Controller, Inject, type Type } from '@nestjs/common';
-import { GrpcMethod } from '@nestjs/microservices';
 import { AuditLog, toAuditRow } from '@citadel/audit';
 import { AllowServiceCaller, RequirePermission } from '@citadel/auth';
 import type {
   AuditHashes,
   AuditRecord,
   AuditVerification,
+  ContractName,
   ListAuditHashesRequest,
   ListAuditRequest,
   ListAuditResponse,
+  VerifyAuditRequest,
 } from '@citadel/contracts';
+import { ContractMethod } from '@citadel/transport';
 
 /**
- * The audit methods every Citadel service serves on its own gRPC service (`grpcService`,
- * e.g. `OrderService`): the operators' `auditor` identity or an admin may verify the
- * chain and page its hashes (to compare with the monitor's copy); admins may read
- * records. Registered by {@link runGrpcService}.
+ * The audit methods every Citadel service serves on its own gRPC service (`service`'s
+ * contract, e.g. `OrderService`): the operators' `auditor` identity or an admin may verify
+ * the chain and page its hashes (to compare with the monitor's copy); admins may read
+ * records. Registered by {@link runGrpcService}. Typed against every contract at once
+ * (`ContractName`): the methods they all have are exactly the audit ones.
  */
-export function auditControllerFor(grpcService: string): Type<unknown> {
+export function auditControllerFor(service: ContractName): Type<unknown> {
+  const AuditMethod = ContractMethod<ContractName>(service);
   @Controller()
   class AuditController {
     constructor(@Inject(AuditLog) private readonly audit: AuditLog) {}
 
-    @GrpcMethod(grpcService, 'VerifyAudit')
+    @AuditMethod
     @AllowServiceCaller('auditor')
     @RequirePermission('audit:read')
-    async verify(): Promise<AuditVerification> {
+    async verifyAudit(_request: VerifyAuditRequest): Promise<AuditVerification> {
       const result = await this.audit.verify();
       return {
         service: result.service,
@@ -36,9 +40,9 @@ export function auditControllerFor(grpcService: string): Type<unknown> {
       };
     }
 
-    @GrpcMethod(grpcService, 'ListAudit')
+    @AuditMethod
     @RequirePermission('audit:read')
-    async list(request: ListAuditRequest): Promise<ListAuditResponse> {
+    async listAudit(request: ListAuditRequest): Promise<ListAuditResponse> {
       const records = await this.audit.find({
         traceId: request.trace_id || undefined,
         actor: request.actor || undefined,
@@ -56,10 +60,10 @@ export function auditControllerFor(grpcService: string): Type<unknown> {
      * audit:verify` pages these against the monitor's ListChainHashes to name the first
      * record that differs. `service` names a chain only at the monitor; here it is this one.
      */
-    @GrpcMethod(grpcService, 'ListAuditHashes')
+    @AuditMethod
     @AllowServiceCaller('auditor')
     @RequirePermission('audit:read')
-    async hashes(request: ListAuditHashesRequest): Promise<AuditHashes> {
+    async listAuditHashes(request: ListAuditHashesRequest): Promise<AuditHashes> {
       return { hashes: await this.audit.hashes(request.after_seq || 0, request.limit || 0) };
     }
   }

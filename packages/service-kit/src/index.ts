@@ -2,6 +2,7 @@ export {
   monitorPort,
   serviceMain,
   type ServiceMainDeps,
+  type ServiceClients,
   type ServiceMainOptions,
 } from './service-main.js';
 export { runGrpcService, type RunGrpcServiceOptions } from './run-grpc-service.js';

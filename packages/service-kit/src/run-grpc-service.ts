@@ -3,7 +3,7 @@ import { Reflector } from '@nestjs/core';
 import { AuditLog } from '@citadel/audit';
 import { InternalJwtGuard, type InternalJwtVerifier } from '@citadel/auth';
 import type { ServiceEnv } from '@citadel/config';
-import { CONTRACTS, type ContractName } from '@citadel/contracts';
+import type { ContractName } from '@citadel/contracts';
 import { exitWithLauncher, reportReady } from '@citadel/lifecycle';
 import { processTracing, type Logger } from '@citadel/observability';
 import { startGrpcService, type DenialEvent, type ServiceTls } from '@citadel/transport';
@@ -89,7 +89,7 @@ function withAuditMethods(
 ): Type<unknown> {
   @Module({
     imports: [module],
-    controllers: [auditControllerFor(CONTRACTS[service].service)],
+    controllers: [auditControllerFor(service)],
     providers: [{ provide: AuditLog, useValue: audit }],
   })
   class ServiceWithAudit {}

@@ -1,7 +1,6 @@
 import { jest } from '@jest/globals';
 import type { Delivery } from '@citadel/audit';
 import type { ChainHead } from '@citadel/contracts';
-import type { ServiceClient } from '@citadel/transport';
 import { monitorPort } from './service-main.js';
 
 describe('monitorPort: how the forwarder reaches the monitor', () => {
@@ -12,20 +11,26 @@ describe('monitorPort: how the forwarder reaches the monitor', () => {
     received_at: '2026-12-07T06:00:00.000Z',
     broken: false,
   };
-  const call = jest.fn(async () => head);
-  const port = monitorPort({ call } as unknown as ServiceClient);
+  const getHead = jest.fn(async () => head);
+  const deliver = jest.fn(async () => head);
+  const port = monitorPort({ rpc: { getHead, deliver } } as unknown as Parameters<
+    typeof monitorPort
+  >[0]);
   const signal = new AbortController().signal;
 
-  beforeEach(() => call.mockClear());
+  beforeEach(() => {
+    getHead.mockClear();
+    deliver.mockClear();
+  });
 
   it('asks GetHead with an empty request: the monitor reads the chain from the certificate', async () => {
     expect(await port.getHead(signal)).toBe(head);
-    expect(call).toHaveBeenCalledWith('GetHead', {}, { signal });
+    expect(getHead).toHaveBeenCalledWith({}, { signal });
   });
 
   it('sends a delivery as it is, abortable', async () => {
     const delivery: Delivery = { records: [], source_head_seq: 7, source_head_hash: head.hash };
     expect(await port.deliver(delivery, signal)).toBe(head);
-    expect(call).toHaveBeenCalledWith('Deliver', delivery, { signal });
+    expect(deliver).toHaveBeenCalledWith(delivery, { signal });
   });
 });

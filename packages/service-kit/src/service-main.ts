@@ -1,6 +1,5 @@
 import type { DynamicModule, INestMicroservice, Type } from '@nestjs/common';
 import { AuditForwarder, AuditLog, type AuditDatabase, type MonitorPort } from '@citadel/audit';
-import type { ChainHead } from '@citadel/contracts';
 import { verifierFromAuth } from '@citadel/auth';
 import {
   grpcAddress,
@@ -33,8 +32,11 @@ export interface ServiceMainDeps<DB, C extends GrpcServiceName> {
   /** The service's hash-chained audit trail, in that schema; every denial lands in it. */
   audit: AuditLog;
   /** Long-lived mTLS clients: auth (for the JWKS) and each service named in `calls`. */
-  clients: Readonly<Record<C | 'auth', ServiceClient>>;
+  clients: ServiceClients<C | 'auth'>;
 }
+
+/** One typed client per service called: `clients.payment.rpc.charge(...)`. */
+export type ServiceClients<N extends GrpcServiceName> = { readonly [K in N]: ServiceClient<K> };
 
 export interface ServiceMainOptions<DB extends AuditDatabase, C extends GrpcServiceName> {
   /** The service: its name in the service registry (packages/config). */
@@ -77,6 +79,7 @@ async function startService<DB extends AuditDatabase, C extends GrpcServiceName>
   const logger = createLogger(service, env.LOG_LEVEL);
   const vault = await openServiceVault(env, service, logger);
   const clients: Partial<Record<GrpcServiceName, ServiceClient>> = {};
+  const clientOf = <K extends GrpcServiceName>(name: K) => clients[name] as ServiceClient<K>;
   let database: ServiceDatabase<DB> | undefined;
   let forwarder: AuditForwarder | undefined;
   const release = async () => {
@@ -102,7 +105,7 @@ async function startService<DB extends AuditDatabase, C extends GrpcServiceName>
     for (const callee of new Set(callees)) {
       clients[callee] = new ServiceClient(callee, grpcAddress(env, callee), tls);
     }
-    const verifier = verifierFromAuth(service, clients.auth!, (error) =>
+    const verifier = verifierFromAuth(service, clientOf('auth'), (error) =>
       logger.warn({ event: 'jwks.refresh-failed', err: String(error) }, 'JWKS refresh failed'),
     );
     const deps: ServiceMainDeps<DB, C> = {
@@ -111,7 +114,7 @@ async function startService<DB extends AuditDatabase, C extends GrpcServiceName>
       db: database.db,
       databaseKind: database.kind,
       audit,
-      clients: clients as Record<C | 'auth', ServiceClient>,
+      clients: clients as unknown as ServiceClients<C | 'auth'>,
     };
     await options.prepare?.(deps);
     const app = await runGrpcService({
@@ -126,7 +129,7 @@ async function startService<DB extends AuditDatabase, C extends GrpcServiceName>
       onClose: release,
     });
     if (forwards) {
-      forwarder = new AuditForwarder(audit, monitorPort(clients.monitor!), logger);
+      forwarder = new AuditForwarder(audit, monitorPort(clientOf('monitor')), logger);
       forwarder.start();
     }
     return app;
@@ -141,9 +144,9 @@ async function startService<DB extends AuditDatabase, C extends GrpcServiceName>
  * {@link AuditForwarder}. Self calls: no user JWT; the monitor takes the chain from the
  * calling service's certificate.
  */
-export function monitorPort(client: ServiceClient): MonitorPort {
+export function monitorPort(client: Pick<ServiceClient<'monitor'>, 'rpc'>): MonitorPort {
   return {
-    getHead: (signal) => client.call<ChainHead>('GetHead', {}, { signal }),
-    deliver: (delivery, signal) => client.call<ChainHead>('Deliver', delivery, { signal }),
+    getHead: (signal) => client.rpc.getHead({}, { signal }),
+    deliver: (delivery, signal) => client.rpc.deliver(delivery, { signal }),
   };
 }

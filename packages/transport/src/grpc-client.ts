@@ -1,5 +1,9 @@
 import * as grpc from '@grpc/grpc-js';
-import { serviceClientConstructor, type ContractName } from '@citadel/contracts';
+import {
+  serviceClientConstructor,
+  type ContractClient,
+  type ContractName,
+} from '@citadel/contracts';
 import { channelCredentials, type MeshIdentity } from './mtls.js';
 
 export interface CallOptions {
@@ -22,17 +26,21 @@ type UnaryMethod = (
 
 /**
  * A long-lived mTLS client for one Citadel service: one channel, reused by every call
- * (a new channel per request would pay a TLS handshake each time).
+ * (a new channel per request would pay a TLS handshake each time). Its methods are the
+ * service's contract, typed from the .proto file: `client.rpc.createOrder(request, options)`
+ * answers a `Promise<Order>`; a method or field the contract does not have fails the build.
  *
  * A call continues the trace of the request being served without being told: OpenTelemetry's
  * grpc-js instrumentation starts a client span under the active context and injects its
  * `traceparent` into the call's metadata (see @citadel/observability).
  */
-export class ServiceClient {
+export class ServiceClient<S extends ContractName = ContractName> {
   private readonly client: grpc.Client;
+  /** The contract's methods, each with the per-call {@link CallOptions}. */
+  readonly rpc: ContractClient<S, CallOptions>;
 
   constructor(
-    readonly target: ContractName,
+    readonly target: S,
     address: string,
     material: MeshIdentity,
   ) {
@@ -46,12 +54,7 @@ export class ServiceClient {
       // the server's identity is checked by its SPIFFE ID, not by this name.
       'grpc.ssl_target_name_override': `${target}.citadel.local`,
     });
-  }
-
-  call<Res>(method: string, request: object, options: CallOptions = {}): Promise<Res> {
-    const metadata = new grpc.Metadata();
-    if (options.jwt) metadata.set('authorization', `Bearer ${options.jwt}`);
-    return unaryCall<Res>(this.client, this.target, method, request, metadata, options);
+    this.rpc = contractClient(this.client, target);
   }
 
   /** Standard gRPC health check (grpc.health.v1), over the same mTLS channel. */
@@ -64,16 +67,43 @@ export class ServiceClient {
   }
 }
 
+/** A call's metadata: the user's internal JWT as `authorization: Bearer …`, when it has one. */
+export function bearerMetadata(options: CallOptions): grpc.Metadata {
+  const metadata = new grpc.Metadata();
+  if (options.jwt) metadata.set('authorization', `Bearer ${options.jwt}`);
+  return metadata;
+}
+
+/**
+ * The typed methods of `target`'s contract over `client`'s channel (any channel: the bench's
+ * plaintext baseline uses it too, with metadata of its own). The names are the ones ts-proto
+ * gives the generated interface (`createOrder`), which grpc-js also gives each method of the
+ * loaded service (its `originalName`), so types and wire come from the same .proto file.
+ */
+export function contractClient<S extends ContractName>(
+  client: grpc.Client,
+  target: S,
+  metadataFor: (options: CallOptions) => grpc.Metadata = bearerMetadata,
+): ContractClient<S, CallOptions> {
+  const methods: Record<string, (request: object, options?: CallOptions) => Promise<unknown>> = {};
+  for (const [method, definition] of Object.entries(serviceClientConstructor(target).service)) {
+    methods[definition.originalName ?? method] = (request, options = {}) =>
+      unaryCall(client, target, method, request, metadataFor(options), options);
+  }
+  return methods as unknown as ContractClient<S, CallOptions>;
+}
+
 export function isServiceError(error: unknown): error is grpc.ServiceError {
   return typeof error === 'object' && error !== null && 'code' in error && 'details' in error;
 }
 
 /**
- * One unary call of `client`'s service (`target`, for errors) by method name, with a deadline (5 s unless told)
+ * One unary call of `client`'s service (`target`, for errors) by its method's name in the
+ * loaded service definition (see {@link contractClient}), with a deadline (5 s unless told)
  * and, when `signal` aborts, cancelled: what every Citadel client does per call, whatever
  * its channel.
  */
-export function unaryCall<Res>(
+function unaryCall<Res>(
   client: grpc.Client,
   target: string,
   method: string,

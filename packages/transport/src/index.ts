@@ -66,10 +66,12 @@ export {
 } from './domain-error.filter.js';
 export {
   ServiceClient,
+  bearerMetadata,
+  contractClient,
   healthCheck,
   isServiceError,
-  unaryCall,
   type CallOptions,
 } from './grpc-client.js';
+export { ContractMethod, type ContractHandler } from './contract-method.js';
 export { startGrpcService, type GrpcServiceOptions } from './grpc-server.js';
 export { traceRpcCalls, type RpcHandledEvent } from './rpc-trace.interceptor.js';

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { AuditLog } from '@citadel/audit';
 import { can, isPermission, UNSCOPABLE } from '@citadel/auth';
-import type { ApiKey, CreatedApiKey } from '@citadel/contracts';
+import type { ApiKey } from '@citadel/contracts';
 import type { UserContext } from '@citadel/transport';
 import { hashOpaqueToken, newApiKey } from '../tokens/opaque-token.js';
 import type { AuthDatabase } from '../users/auth.migrations.js';
@@ -28,7 +28,7 @@ export class ApiKeyService {
     owner: UserContext,
     request: { name: string; scopes: string[]; ttlDays: number },
     traceId?: string,
-  ): Promise<CreatedApiKey> {
+  ): Promise<{ key: ApiKey; secret: string }> {
     const scopes = [...new Set(request.scopes)];
     if (scopes.length === 0)
       throw new InvalidApiKeyRequest('scopes: at least one permission is required');

@@ -1,8 +1,7 @@
 import { Controller, Get, Inject } from '@nestjs/common';
 import { ApiProperty, ApiTags } from '@nestjs/swagger';
-import type { ListAlertsRequest, ListAlertsResponse } from '@citadel/contracts';
 import { ApiOkListResponse } from '../docs/openapi.js';
-import { MONITOR_CLIENT, type ServiceClient } from '../downstream.js';
+import { MONITOR_CLIENT, type MonitorClient } from '../downstream.js';
 import { Authenticated } from '../session/permission.guard.js';
 import { CurrentPrincipal, type Principal } from '../session/principal.js';
 import { TokenExchange } from '../session/token-exchange.js';
@@ -46,7 +45,7 @@ const MAX_LISTED_ALERTS = 200;
 @Controller('v1/admin')
 export class AlertsController {
   constructor(
-    @Inject(MONITOR_CLIENT) private readonly monitor: ServiceClient,
+    @Inject(MONITOR_CLIENT) private readonly monitor: MonitorClient,
     private readonly exchange: TokenExchange,
   ) {}
 
@@ -55,8 +54,7 @@ export class AlertsController {
   @ApiOkListResponse(AlertDto, MAX_LISTED_ALERTS)
   async alerts(@CurrentPrincipal() principal: Principal) {
     const options = await this.exchange.callOptions(principal, 'monitor');
-    const request: ListAlertsRequest = { limit: MAX_LISTED_ALERTS };
-    const { alerts } = await this.monitor.call<ListAlertsResponse>('ListAlerts', request, options);
+    const { alerts } = await this.monitor.rpc.listAlerts({ limit: MAX_LISTED_ALERTS }, options);
     return alerts ?? [];
   }
 }

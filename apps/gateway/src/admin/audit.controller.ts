@@ -2,8 +2,7 @@ import { Controller, Get, Inject, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { IsIn, IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
 import { Type } from 'class-transformer';
-import type { AuditVerification, ListAuditResponse } from '@citadel/contracts';
-import { AUTH_CLIENT, ORDER_CLIENT, type ServiceClient } from '../downstream.js';
+import { AUTH_CLIENT, ORDER_CLIENT, type AuthClient, type OrderClient } from '../downstream.js';
 import { Authenticated } from '../session/permission.guard.js';
 import { CurrentPrincipal, type Principal } from '../session/principal.js';
 import { TokenExchange } from '../session/token-exchange.js';
@@ -59,8 +58,8 @@ export class AuditQueryDto {
 @Controller('v1/admin/audit')
 export class AuditController {
   constructor(
-    @Inject(AUTH_CLIENT) private readonly auth: ServiceClient,
-    @Inject(ORDER_CLIENT) private readonly order: ServiceClient,
+    @Inject(AUTH_CLIENT) private readonly auth: AuthClient,
+    @Inject(ORDER_CLIENT) private readonly order: OrderClient,
     private readonly exchange: TokenExchange,
   ) {}
 
@@ -68,12 +67,14 @@ export class AuditController {
   @Authenticated('audit:read')
   @ApiOkResponse({ description: 'The newest matching records, newest first' })
   async records(@Query() query: AuditQueryDto, @CurrentPrincipal() principal: Principal) {
-    const { records } = await this.call<ListAuditResponse>(query.service, 'ListAudit', principal, {
+    const { rpc, options } = await this.trail(query.service, principal);
+    const request = {
       trace_id: query.trace_id ?? '',
       actor: query.actor ?? '',
       action: query.action ?? '',
       limit: query.limit ?? 100,
-    });
+    };
+    const { records } = await rpc.listAudit(request, options);
     return records ?? [];
   }
 
@@ -82,18 +83,16 @@ export class AuditController {
   @ApiOkResponse({ description: "Each reachable service's chain: ok, or its first broken record" })
   async verify(@CurrentPrincipal() principal: Principal) {
     return Promise.all(
-      AUDITED.map((service) => this.call<AuditVerification>(service, 'VerifyAudit', principal, {})),
+      AUDITED.map(async (service) => {
+        const { rpc, options } = await this.trail(service, principal);
+        return rpc.verifyAudit({}, options);
+      }),
     );
   }
 
-  private async call<T>(
-    service: Audited,
-    method: string,
-    principal: Principal,
-    body: object,
-  ): Promise<T> {
+  /** `service`'s client (its audit methods are every contract's) and the admin's JWT for it. */
+  private async trail(service: Audited, principal: Principal) {
     const options = await this.exchange.callOptions(principal, service);
-    const client = service === 'auth' ? this.auth : this.order;
-    return client.call<T>(method, body, options);
+    return { rpc: (service === 'auth' ? this.auth : this.order).rpc, options };
   }
 }

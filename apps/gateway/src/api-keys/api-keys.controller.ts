@@ -1,7 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, Post } from '@nestjs/common';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiTags } from '@nestjs/swagger';
-import type { CreatedApiKey, ListApiKeysResponse } from '@citadel/contracts';
-import { AUTH_CLIENT, type ServiceClient } from '../downstream.js';
+import { AUTH_CLIENT, type AuthClient } from '../downstream.js';
 import { ApiPathId, PathId } from '../params.js';
 import { Authenticated } from '../session/permission.guard.js';
 import { CurrentPrincipal, type Principal } from '../session/principal.js';
@@ -23,7 +22,7 @@ import {
 @Controller('v1/api-keys')
 export class ApiKeysController {
   constructor(
-    @Inject(AUTH_CLIENT) private readonly auth: ServiceClient,
+    @Inject(AUTH_CLIENT) private readonly auth: AuthClient,
     private readonly exchange: TokenExchange,
   ) {}
 
@@ -35,11 +34,11 @@ export class ApiKeysController {
     @Body() body: CreateApiKeyRequestDto,
     @CurrentPrincipal() principal: Principal,
   ): Promise<CreatedApiKeyDto> {
-    const { key, secret } = await this.auth.call<CreatedApiKey>(
-      'CreateApiKey',
+    const { key, secret } = await this.auth.rpc.createApiKey(
       { name: body.name, scopes: body.scopes, ttl_days: body.ttl_days ?? 0 },
       await this.options(principal),
     );
+    if (!key) throw new Error('auth answered CreateApiKey without the key');
     return { ...key, secret };
   }
 
@@ -47,11 +46,7 @@ export class ApiKeysController {
   @Authenticated('api-keys:manage')
   @ApiOkListResponse(ApiKeyDto, MAX_KEYS_PER_USER)
   async list(@CurrentPrincipal() principal: Principal): Promise<ApiKeyDto[]> {
-    const { keys } = await this.auth.call<ListApiKeysResponse>(
-      'ListApiKeys',
-      {},
-      await this.options(principal),
-    );
+    const { keys } = await this.auth.rpc.listApiKeys({}, await this.options(principal));
     return keys ?? [];
   }
 
@@ -62,7 +57,7 @@ export class ApiKeysController {
   @Authenticated('api-keys:manage')
   @ApiNoContentResponse()
   async revoke(@PathId() id: string, @CurrentPrincipal() principal: Principal): Promise<void> {
-    await this.auth.call('RevokeApiKey', { id }, await this.options(principal));
+    await this.auth.rpc.revokeApiKey({ id }, await this.options(principal));
     await this.exchange.revoke({ apiKeyId: id });
   }
 

@@ -19,8 +19,8 @@ import {
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { isServiceError } from '@citadel/transport';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { LoginRequest, LoginResponse } from '@citadel/contracts';
-import { AUTH_CLIENT, type ServiceClient } from '../downstream.js';
+import type { LoginRequest } from '@citadel/contracts';
+import { AUTH_CLIENT, type AuthClient } from '../downstream.js';
 import { Authenticated } from '../session/permission.guard.js';
 import { CurrentPrincipal, type Principal } from '../session/principal.js';
 import { TokenExchange } from '../session/token-exchange.js';
@@ -50,7 +50,7 @@ export class AuthController {
   private readonly devices: DeviceTokens;
 
   constructor(
-    @Inject(AUTH_CLIENT) private readonly auth: ServiceClient,
+    @Inject(AUTH_CLIENT) private readonly auth: AuthClient,
     private readonly exchange: TokenExchange,
     private readonly throttle: LoginThrottle,
     private readonly edgeAudit: EdgeAudit,
@@ -116,9 +116,7 @@ export class AuthController {
         password: body.password,
         client_ip: request.ip,
       };
-      const answer = await this.auth.call<LoginResponse>('Login', login, {
-        signal: hungUp.signal,
-      });
+      const answer = await this.auth.rpc.login(login, { signal: hungUp.signal });
       outcome = 'ok';
       if (answer.device_token) void reply.header('set-cookie', deviceCookie(answer.device_token));
       return {
@@ -148,7 +146,7 @@ export class AuthController {
   @HttpCode(204)
   @Authenticated()
   async logout(@CurrentPrincipal() principal: Principal): Promise<void> {
-    await this.auth.call('Logout', { access_token: principal.accessToken });
+    await this.auth.rpc.logout({ access_token: principal.accessToken });
     // Every replica forgets it before the client hears it is dead (revocation.ts).
     await this.exchange.revoke({ credential: principal.credentialKey });
   }

@@ -1,6 +1,5 @@
 import { decodeJwt, type JWK } from 'jose';
 import { JwksCache, verifyDeviceToken, type KeyResolver } from '@citadel/auth';
-import type { GetJwksResponse } from '@citadel/contracts';
 import type { ServiceClient } from '@citadel/transport';
 
 /**
@@ -34,13 +33,12 @@ export class DeviceTokens {
 
 /** Device tokens checked against the keys auth publishes (GetJwks over mTLS). */
 export function deviceTokensFromAuth(
-  auth: ServiceClient,
+  auth: Pick<ServiceClient<'auth'>, 'rpc'>,
   onRefreshError?: (error: unknown) => void,
 ): DeviceTokens {
-  const jwks = new JwksCache(
-    async () => (await auth.call<GetJwksResponse>('GetJwks', {})).keys as JWK[],
-    { onRefreshError },
-  );
+  const jwks = new JwksCache(async () => (await auth.rpc.getJwks({})).keys as JWK[], {
+    onRefreshError,
+  });
   return new DeviceTokens(jwks.resolveKey);
 }
 

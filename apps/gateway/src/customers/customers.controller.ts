@@ -1,8 +1,8 @@
 import { Controller, Delete, Get, HttpCode, Inject } from '@nestjs/common';
 import { ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import type { Customer, ListCustomersResponse } from '@citadel/contracts';
+import type { Customer } from '@citadel/contracts';
 import { MeResponseDto } from '../auth/login.request.dto.js';
-import { AUTH_CLIENT, type ServiceClient } from '../downstream.js';
+import { AUTH_CLIENT, type AuthClient } from '../downstream.js';
 import { ApiPathId, PathId } from '../params.js';
 import { Authenticated } from '../session/permission.guard.js';
 import { CurrentPrincipal, type Principal } from '../session/principal.js';
@@ -13,7 +13,7 @@ import { TokenExchange } from '../session/token-exchange.js';
 @Controller('v1/customers')
 export class CustomersController {
   constructor(
-    @Inject(AUTH_CLIENT) private readonly auth: ServiceClient,
+    @Inject(AUTH_CLIENT) private readonly auth: AuthClient,
     private readonly exchange: TokenExchange,
   ) {}
 
@@ -22,7 +22,7 @@ export class CustomersController {
   @ApiOkResponse({ type: [MeResponseDto] })
   async list(@CurrentPrincipal() principal: Principal): Promise<Customer[]> {
     const options = await this.exchange.callOptions(principal, 'auth');
-    const { customers } = await this.auth.call<ListCustomersResponse>('ListCustomers', {}, options);
+    const { customers } = await this.auth.rpc.listCustomers({}, options);
     return customers;
   }
 
@@ -34,7 +34,7 @@ export class CustomersController {
   @ApiNoContentResponse()
   async delete(@PathId() id: string, @CurrentPrincipal() principal: Principal): Promise<void> {
     const options = await this.exchange.callOptions(principal, 'auth');
-    await this.auth.call('DeleteCustomer', { id }, options);
+    await this.auth.rpc.deleteCustomer({ id }, options);
     await this.exchange.revoke({ userId: id });
   }
 }

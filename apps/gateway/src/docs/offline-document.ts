@@ -5,7 +5,7 @@ import type { OpenAPIObject } from '@nestjs/swagger';
 import { createLogger } from '@citadel/observability';
 import { GatewayModule } from '../app.module.js';
 import type { LoginThrottle } from '../auth/login-throttle.js';
-import type { ServiceClient } from '../downstream.js';
+import type { AuthClient, MonitorClient, OrderClient } from '../downstream.js';
 import type { RateLimits } from '../edge/rate-limits.js';
 import { openApiDocument } from './openapi.js';
 
@@ -20,9 +20,9 @@ export async function offlineOpenApiDocument(): Promise<OpenAPIObject> {
   const app = await NestFactory.create<NestFastifyApplication>(
     GatewayModule.forRoot(
       {
-        auth: unconnected as ServiceClient,
-        order: unconnected as ServiceClient,
-        monitor: unconnected as ServiceClient,
+        auth: unconnected as AuthClient,
+        order: unconnected as OrderClient,
+        monitor: unconnected as MonitorClient,
       },
       {
         loginThrottle: unconnected as LoginThrottle,

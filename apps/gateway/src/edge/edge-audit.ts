@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
-import type { EdgeDenial } from '@citadel/contracts';
+import type { RecordEdgeDenialRequest } from '@citadel/contracts';
 import type { Logger } from '@citadel/observability';
-import { AUTH_CLIENT, type ServiceClient } from '../downstream.js';
+import { AUTH_CLIENT, type AuthClient } from '../downstream.js';
 import { requestTraceId } from '../trace.js';
 
 export const EDGE_LOG = Symbol('EDGE_LOG');
@@ -19,7 +19,7 @@ export type EdgeDenialAction =
 @Injectable()
 export class EdgeAudit {
   constructor(
-    @Inject(AUTH_CLIENT) private readonly auth: ServiceClient,
+    @Inject(AUTH_CLIENT) private readonly auth: AuthClient,
     @Inject(EDGE_LOG) private readonly log: Pick<Logger, 'warn' | 'error'>,
   ) {}
 
@@ -29,7 +29,7 @@ export class EdgeAudit {
     detail: string,
     options: { actor?: string; target?: string } = {},
   ): void {
-    const denial: EdgeDenial = {
+    const denial: RecordEdgeDenialRequest = {
       actor: options.actor ?? '',
       action,
       target: options.target ?? `${request.method} ${request.routeOptions?.url ?? request.url}`,
@@ -38,8 +38,8 @@ export class EdgeAudit {
       client_ip: request.ip,
     };
     this.log.warn({ event: 'access.denied', ...denial }, 'access denied at the edge');
-    this.auth
-      .call('RecordEdgeDenial', denial)
+    this.auth.rpc
+      .recordEdgeDenial(denial)
       .catch((error: unknown) =>
         this.log.error(
           { event: 'audit.edge-record-failed', err: error },

@@ -1,14 +1,14 @@
 import { Controller, Get, Inject, ServiceUnavailableException } from '@nestjs/common';
 import { ApiOkResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { ApiOutsideRateLimits } from '../docs/openapi.js';
-import { AUTH_CLIENT, ORDER_CLIENT, type ServiceClient } from '../downstream.js';
+import { AUTH_CLIENT, ORDER_CLIENT, type AuthClient, type OrderClient } from '../downstream.js';
 
 @ApiTags('health')
 @Controller()
 export class HealthController {
   constructor(
-    @Inject(AUTH_CLIENT) private readonly auth: ServiceClient,
-    @Inject(ORDER_CLIENT) private readonly order: ServiceClient,
+    @Inject(AUTH_CLIENT) private readonly auth: AuthClient,
+    @Inject(ORDER_CLIENT) private readonly order: OrderClient,
   ) {}
 
   /** Liveness: the process answers. */

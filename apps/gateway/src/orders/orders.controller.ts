@@ -18,8 +18,7 @@ import {
   ApiResponse,
   ApiTags,
 } from '@nestjs/swagger';
-import type { ListOrdersResponse, Order } from '@citadel/contracts';
-import { ORDER_CLIENT, type ServiceClient } from '../downstream.js';
+import { ORDER_CLIENT, type OrderClient } from '../downstream.js';
 import { ApiPathId, PathId } from '../params.js';
 import { Authenticated } from '../session/permission.guard.js';
 import { CurrentPrincipal, type Principal } from '../session/principal.js';
@@ -34,13 +33,13 @@ const IDEMPOTENCY_KEY = /^[A-Za-z0-9_.:-]{1,128}$/;
 @Controller('v1/orders')
 export class OrdersController {
   constructor(
-    @Inject(ORDER_CLIENT) private readonly order: ServiceClient,
+    @Inject(ORDER_CLIENT) private readonly order: OrderClient,
     private readonly exchange: TokenExchange,
   ) {}
 
-  private async call<T>(method: string, body: object, principal: Principal) {
-    const options = await this.exchange.callOptions(principal, 'order');
-    return this.order.call<T>(method, body, options);
+  /** The user's call options for order (their JWT, aud = order, payment). */
+  private options(principal: Principal) {
+    return this.exchange.callOptions(principal, 'order');
   }
 
   @Post()
@@ -73,14 +72,13 @@ export class OrdersController {
         errors: [{ field: 'Idempotency-Key', message: 'must be 1..128 of [A-Za-z0-9_.:-]' }],
       });
     }
-    const order = await this.call<Order>(
-      'CreateOrder',
+    const order = await this.order.rpc.createOrder(
       {
         items: body.items,
         idempotency_key: idempotencyKey ?? '',
         payment_token: body.payment_token ?? '',
       },
-      principal,
+      await this.options(principal),
     );
     if (order.status === 'payment_failed') {
       throw new HttpException(
@@ -101,7 +99,7 @@ export class OrdersController {
     'The newest orders: own; support agents and admins see all',
   )
   async list(@CurrentPrincipal() principal: Principal) {
-    return (await this.call<ListOrdersResponse>('ListOrders', {}, principal)).orders;
+    return (await this.order.rpc.listOrders({}, await this.options(principal))).orders;
   }
 
   @Get(':id')
@@ -109,8 +107,8 @@ export class OrdersController {
   @Authenticated('orders:read:own', 'orders:read:any')
   @ApiOkResponse({ type: OrderDto })
   @ApiNotFoundResponse({ description: 'No such order, or not yours (existence is not leaked)' })
-  get(@PathId() id: string, @CurrentPrincipal() principal: Principal) {
-    return this.call<Order>('GetOrder', { id }, principal);
+  async get(@PathId() id: string, @CurrentPrincipal() principal: Principal) {
+    return this.order.rpc.getOrder({ id }, await this.options(principal));
   }
 
   @Post(':id/cancel')
@@ -118,8 +116,8 @@ export class OrdersController {
   @HttpCode(200)
   @Authenticated('orders:cancel:own', 'orders:cancel:any')
   @ApiOkResponse({ type: OrderDto, description: 'Cancelled and refunded' })
-  cancel(@PathId() id: string, @CurrentPrincipal() principal: Principal) {
-    return this.call<Order>('CancelOrder', { id }, principal);
+  async cancel(@PathId() id: string, @CurrentPrincipal() principal: Principal) {
+    return this.order.rpc.cancelOrder({ id }, await this.options(principal));
   }
 
   @Post(':id/refund')
@@ -127,7 +125,7 @@ export class OrdersController {
   @HttpCode(200)
   @Authenticated('orders:refund')
   @ApiOkResponse({ type: OrderDto })
-  refund(@PathId() id: string, @CurrentPrincipal() principal: Principal) {
-    return this.call<Order>('RefundOrder', { id }, principal);
+  async refund(@PathId() id: string, @CurrentPrincipal() principal: Principal) {
+    return this.order.rpc.refundOrder({ id }, await this.options(principal));
   }
 }

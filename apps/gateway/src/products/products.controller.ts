@@ -1,8 +1,8 @@
 import { Body, Controller, Get, Inject, Param, Put } from '@nestjs/common';
 import { ApiOkResponse, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { IsInt, Max, Min } from 'class-validator';
-import type { ListProductsResponse, Product } from '@citadel/contracts';
-import { ORDER_CLIENT, type ServiceClient } from '../downstream.js';
+import type { Product } from '@citadel/contracts';
+import { ORDER_CLIENT, type OrderClient } from '../downstream.js';
 import { SkuParam } from '../params.js';
 import { Authenticated } from '../session/permission.guard.js';
 import { CurrentPrincipal, type Principal } from '../session/principal.js';
@@ -28,7 +28,7 @@ export class SetPriceRequestDto {
 @Controller('v1/products')
 export class ProductsController {
   constructor(
-    @Inject(ORDER_CLIENT) private readonly order: ServiceClient,
+    @Inject(ORDER_CLIENT) private readonly order: OrderClient,
     private readonly exchange: TokenExchange,
   ) {}
 
@@ -36,7 +36,7 @@ export class ProductsController {
   @Get()
   @ApiOkResponse({ type: [ProductDto] })
   async list(): Promise<Product[]> {
-    const { products } = await this.order.call<ListProductsResponse>('ListProducts', {});
+    const { products } = await this.order.rpc.listProducts({});
     return products;
   }
 
@@ -49,6 +49,6 @@ export class ProductsController {
     @CurrentPrincipal() principal: Principal,
   ): Promise<Product> {
     const options = await this.exchange.callOptions(principal, 'order');
-    return this.order.call<Product>('SetPrice', { sku, price_cents: body.price_cents }, options);
+    return this.order.rpc.setPrice({ sku, price_cents: body.price_cents }, options);
   }
 }

@@ -1,6 +1,6 @@
 import { ForbiddenException, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { ServiceClient } from '@citadel/transport';
+import type { AuthClient } from '../downstream.js';
 import type { EdgeAudit } from '../edge/edge-audit.js';
 import { credentialKey } from './credential-key.js';
 import { Authenticated, PermissionGuard } from './permission.guard.js';
@@ -76,16 +76,18 @@ describe('PermissionGuard', () => {
 
   it('keeps the empty scope list auth answers for a key, so the guard sees a key scoped to nothing', async () => {
     const auth = {
-      call: async () => ({
-        jwt: 'jwt',
-        expires_at: Math.floor(Date.now() / 1000) + 60,
-        user_id: 'u-ada',
-        email: 'ada@citadel.test',
-        role: 'admin',
-        scopes: [],
-        api_key_id: 'ak-3',
-      }),
-    } as unknown as ServiceClient;
+      rpc: {
+        exchangeToken: async () => ({
+          jwt: 'jwt',
+          expires_at: Math.floor(Date.now() / 1000) + 60,
+          user_id: 'u-ada',
+          email: 'ada@citadel.test',
+          role: 'admin',
+          scopes: [],
+          api_key_id: 'ak-3',
+        }),
+      },
+    } as unknown as AuthClient;
     const session = await new TokenExchange(auth).exchange('cit_ak_y', 'order', undefined);
     expect(session).toMatchObject({ apiKeyId: 'ak-3', scopes: [] });
   });

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { Redis } from 'ioredis';
 import { localRedisAvailable } from '@citadel/testing';
-import type { ServiceClient } from '@citadel/transport';
+import type { AuthClient } from '../downstream.js';
 import { credentialKey } from './credential-key.js';
 import { RedisRevocations } from './revocation-redis.js';
 import { feedLive } from './revocation.js';
@@ -30,17 +30,19 @@ async function until(condition: () => boolean, deadlineMs: number, what: string)
 function countingAuth() {
   const calls: string[] = [];
   const client = {
-    call: (_method: string, request: { access_token: string }) => {
-      calls.push(request.access_token);
-      return Promise.resolve({
-        jwt: `jwt-${calls.length}`,
-        expires_at: Math.floor(Date.now() / 1000) + 60,
-        user_id: 'u1',
-        email: 'a@b.c',
-        role: 'customer',
-      });
+    rpc: {
+      exchangeToken: (request: { access_token: string }) => {
+        calls.push(request.access_token);
+        return Promise.resolve({
+          jwt: `jwt-${calls.length}`,
+          expires_at: Math.floor(Date.now() / 1000) + 60,
+          user_id: 'u1',
+          email: 'a@b.c',
+          role: 'customer',
+        });
+      },
     },
-  } as unknown as ServiceClient;
+  } as unknown as AuthClient;
   return { client, calls };
 }
 

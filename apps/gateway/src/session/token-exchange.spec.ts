@@ -1,4 +1,4 @@
-import type { ServiceClient } from '@citadel/transport';
+import type { AuthClient } from '../downstream.js';
 import { credentialKey } from './credential-key.js';
 import type { RevocationFeed, RevocationListener } from './revocation.js';
 import { InvalidAccessToken, TokenExchange } from './token-exchange.js';
@@ -6,19 +6,21 @@ import { InvalidAccessToken, TokenExchange } from './token-exchange.js';
 function fakeAuth(expiresInSeconds: number) {
   const calls: string[] = [];
   const client = {
-    call: async (_method: string, request: { access_token: string; audience: string }) => {
-      calls.push(`${request.access_token}:${request.audience}`);
-      if (request.access_token === 'revoked')
-        throw Object.assign(new Error('x'), { code: 16, details: 'x' });
-      return {
-        jwt: `jwt-${calls.length}`,
-        expires_at: Math.floor(Date.now() / 1000) + expiresInSeconds,
-        user_id: 'u1',
-        email: 'a@b.c',
-        role: 'customer',
-      };
+    rpc: {
+      exchangeToken: async (request: { access_token: string; audience: string }) => {
+        calls.push(`${request.access_token}:${request.audience}`);
+        if (request.access_token === 'revoked')
+          throw Object.assign(new Error('x'), { code: 16, details: 'x' });
+        return {
+          jwt: `jwt-${calls.length}`,
+          expires_at: Math.floor(Date.now() / 1000) + expiresInSeconds,
+          user_id: 'u1',
+          email: 'a@b.c',
+          role: 'customer',
+        };
+      },
     },
-  } as unknown as ServiceClient;
+  } as unknown as AuthClient;
   return { client, calls };
 }
 
@@ -54,12 +56,14 @@ describe('TokenExchange', () => {
   it('knows a credential by its key while one of its exchanges is usable, and forgets a revoked API key', async () => {
     const { client } = fakeAuth(60);
     const apiKeyAuth = {
-      call: async (...args: Parameters<ServiceClient['call']>) => ({
-        ...(await client.call<object>(...args)),
-        api_key_id: 'ak-1',
-        scopes: ['orders:read:own'],
-      }),
-    } as unknown as ServiceClient;
+      rpc: {
+        exchangeToken: async (...args: Parameters<AuthClient['rpc']['exchangeToken']>) => ({
+          ...(await client.rpc.exchangeToken(...args)),
+          api_key_id: 'ak-1',
+          scopes: ['orders:read:own'],
+        }),
+      },
+    } as unknown as AuthClient;
     const exchange = new TokenExchange(apiKeyAuth);
     expect(exchange.isKnown(credentialKey('k1'))).toBe(false);
     await exchange.exchange('k1', 'auth');
@@ -95,23 +99,25 @@ describe('TokenExchange', () => {
     function controllableAuth() {
       const pending: { token: string; answer(revokedAtAuth: boolean): void }[] = [];
       const client = {
-        call: (_method: string, request: { access_token: string }) =>
-          new Promise((resolve, reject) =>
-            pending.push({
-              token: request.access_token,
-              answer: (revokedAtAuth) =>
-                revokedAtAuth
-                  ? reject(Object.assign(new Error('revoked'), { code: 16 }))
-                  : resolve({
-                      jwt: `jwt-${pending.length}`,
-                      expires_at: Math.floor(Date.now() / 1000) + 60,
-                      user_id: 'u1',
-                      email: 'a@b.c',
-                      role: 'customer',
-                    }),
-            }),
-          ),
-      } as unknown as ServiceClient;
+        rpc: {
+          exchangeToken: (request: { access_token: string }) =>
+            new Promise((resolve, reject) =>
+              pending.push({
+                token: request.access_token,
+                answer: (revokedAtAuth) =>
+                  revokedAtAuth
+                    ? reject(Object.assign(new Error('revoked'), { code: 16 }))
+                    : resolve({
+                        jwt: `jwt-${pending.length}`,
+                        expires_at: Math.floor(Date.now() / 1000) + 60,
+                        user_id: 'u1',
+                        email: 'a@b.c',
+                        role: 'customer',
+                      }),
+              }),
+            ),
+        },
+      } as unknown as AuthClient;
       /** Auth answers its `index`th exchange (from 0): verified, or refused as revoked. */
       const answer = (index: number, revokedAtAuth: boolean) => {
         const call = pending[index];

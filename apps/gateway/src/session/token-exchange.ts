@@ -1,7 +1,7 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { isRole } from '@citadel/auth';
 import type { ExchangeTokenResponse } from '@citadel/contracts';
-import { AUTH_CLIENT, type ServiceClient } from '../downstream.js';
+import { AUTH_CLIENT, type AuthClient } from '../downstream.js';
 import type { Principal } from './principal.js';
 import { credentialKey, type CredentialKey } from './credential-key.js';
 import {
@@ -64,7 +64,7 @@ export class TokenExchange {
   private generation = 0;
 
   constructor(
-    @Inject(AUTH_CLIENT) private readonly auth: ServiceClient,
+    @Inject(AUTH_CLIENT) private readonly auth: AuthClient,
     @Optional()
     @Inject(REVOCATION_FEED)
     private readonly revocations: RevocationFeed = new InProcessRevocations(),
@@ -120,7 +120,7 @@ export class TokenExchange {
     const generation = this.generation;
     let response: ExchangeTokenResponse;
     try {
-      response = await this.auth.call<ExchangeTokenResponse>('ExchangeToken', {
+      response = await this.auth.rpc.exchangeToken({
         access_token: accessToken,
         audience,
       });

@@ -1,6 +1,7 @@
 import { Controller } from '@nestjs/common';
-import { GrpcMethod, Payload } from '@nestjs/microservices';
+import { Payload } from '@nestjs/microservices';
 import { RequirePermission } from '@citadel/auth';
+import { ContractMethod } from '@citadel/transport';
 import type { ListAlertsRequest, ListAlertsResponse } from '@citadel/contracts';
 import { AlertService } from './alert.service.js';
 
@@ -9,9 +10,9 @@ import { AlertService } from './alert.service.js';
 export class AlertsController {
   constructor(private readonly alerts: AlertService) {}
 
-  @GrpcMethod('MonitorService', 'ListAlerts')
+  @ContractMethod('monitor')
   @RequirePermission('alerts:read')
-  async list(@Payload() request: ListAlertsRequest): Promise<ListAlertsResponse> {
+  async listAlerts(@Payload() request: ListAlertsRequest): Promise<ListAlertsResponse> {
     return { alerts: await this.alerts.newest(request.limit ?? 0) };
   }
 }

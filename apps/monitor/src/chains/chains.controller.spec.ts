@@ -49,11 +49,11 @@ describe('ChainsController (the composed module, embedded PostgreSQL)', () => {
       hash: chain.head.hash,
       broken: false,
     });
-    expect(await controller.getHead({ caller: 'order' })).toMatchObject({ seq: 1 });
-    expect((await controller.listHeads()).heads).toEqual([
+    expect(await controller.getHead({}, { caller: 'order' })).toMatchObject({ seq: 1 });
+    expect((await controller.listChainHeads()).heads).toEqual([
       expect.objectContaining({ service: 'order', seq: 1, hash: chain.head.hash }),
     ]);
-    expect(await controller.listHashes({ service: 'order' })).toEqual({
+    expect(await controller.listChainHashes({ service: 'order', after_seq: 0, limit: 0 })).toEqual({
       hashes: [{ seq: 1, hash: chain.head.hash }],
     });
   });
@@ -69,14 +69,14 @@ describe('ChainsController (the composed module, embedded PostgreSQL)', () => {
     const refused = controller.deliver(gap, { caller: 'payment' });
     await expect(refused).rejects.toBeInstanceOf(ChainBroken);
     expect(await codeOf(refused)).toBe(status.FAILED_PRECONDITION);
-    expect(await controller.getHead({ caller: 'payment' })).toMatchObject({
+    expect(await controller.getHead({}, { caller: 'payment' })).toMatchObject({
       seq: 0,
       broken: true,
     });
   });
 
   it('ListChainHashes without a chain -> INVALID_ARGUMENT', async () => {
-    const unnamed = controller.listHashes({ service: '' });
+    const unnamed = controller.listChainHashes({ service: '', after_seq: 0, limit: 0 });
     await expect(unnamed).rejects.toBeInstanceOf(ChainNotNamed);
     expect(await codeOf(unnamed)).toBe(status.INVALID_ARGUMENT);
   });

@@ -1,14 +1,15 @@
 import { Controller } from '@nestjs/common';
-import { GrpcMethod, Payload } from '@nestjs/microservices';
+import { Payload } from '@nestjs/microservices';
 import { AllowServiceCaller, PublicMethod, RequirePermission } from '@citadel/auth';
 import type {
   AuditHashes,
   ChainHead,
   DeliverRequest,
-  ListAuditHashesRequest,
+  GetHeadRequest,
+  ListChainHashesRequest,
   ListChainHeadsResponse,
 } from '@citadel/contracts';
-import { CurrentCall, type CallContext } from '@citadel/transport';
+import { ContractMethod, CurrentCall, type CallContext } from '@citadel/transport';
 import { ChainCopyService } from './chain-copy.service.js';
 import type { HeldChain } from './chain.repository.js';
 import { ChainNotNamed } from './delivery.errors.js';
@@ -26,7 +27,7 @@ export class ChainsController {
     private readonly copy: ChainCopyService,
   ) {}
 
-  @GrpcMethod('MonitorService', 'Deliver')
+  @ContractMethod('monitor')
   @PublicMethod()
   async deliver(
     @Payload() request: DeliverRequest,
@@ -35,23 +36,26 @@ export class ChainsController {
     return toChainHead(await this.delivery.deliver(call.caller, request));
   }
 
-  @GrpcMethod('MonitorService', 'GetHead')
+  @ContractMethod('monitor')
   @PublicMethod()
-  async getHead(@CurrentCall() call: CallContext): Promise<ChainHead> {
+  async getHead(
+    @Payload() _request: GetHeadRequest,
+    @CurrentCall() call: CallContext,
+  ): Promise<ChainHead> {
     return toChainHead(await this.delivery.head(call.caller));
   }
 
-  @GrpcMethod('MonitorService', 'ListChainHeads')
+  @ContractMethod('monitor')
   @AllowServiceCaller('auditor')
   @RequirePermission('audit:read')
-  async listHeads(): Promise<ListChainHeadsResponse> {
+  async listChainHeads(): Promise<ListChainHeadsResponse> {
     return { heads: (await this.copy.heads()).map(toChainHead) };
   }
 
-  @GrpcMethod('MonitorService', 'ListChainHashes')
+  @ContractMethod('monitor')
   @AllowServiceCaller('auditor')
   @RequirePermission('audit:read')
-  async listHashes(@Payload() request: ListAuditHashesRequest): Promise<AuditHashes> {
+  async listChainHashes(@Payload() request: ListChainHashesRequest): Promise<AuditHashes> {
     if (!request.service) throw new ChainNotNamed();
     const hashes = await this.copy.hashes(
       request.service,

@@ -1,18 +1,18 @@
 import { status } from '@grpc/grpc-js';
-import type { ChargeRequest, Payment } from '@citadel/contracts';
+import type { ChargeRequest } from '@citadel/contracts';
 import { isServiceError, type CallOptions, type ServiceClient } from '@citadel/transport';
 import { PaymentsPort, PaymentUndecided, type UndecidedBecause } from './payments.port.js';
 
 export class GrpcPaymentsAdapter extends PaymentsPort {
-  constructor(private readonly client: ServiceClient) {
+  constructor(private readonly client: Pick<ServiceClient<'payment'>, 'rpc'>) {
     super();
   }
   charge(request: ChargeRequest, options: CallOptions) {
-    return this.client.call<Payment>('Charge', request, options).catch(rejectUndecided);
+    return this.client.rpc.charge(request, options).catch(rejectUndecided);
   }
   refund(paymentId: string, reason: string, options: CallOptions) {
-    return this.client
-      .call<Payment>('Refund', { payment_id: paymentId, reason }, options)
+    return this.client.rpc
+      .refund({ payment_id: paymentId, reason }, options)
       .catch(rejectUndecided);
   }
 }

@@ -2,8 +2,12 @@ import type { Order } from '@citadel/contracts';
 import type { Kysely, Selectable } from '@citadel/database';
 import type { OrderDatabase, OrdersTable } from './order.migrations.js';
 
-/** An order as stored: the message plus what idempotency needs. */
+/**
+ * An order as stored: the message (its status one the table allows; the contract carries
+ * it as a string) plus what idempotency needs.
+ */
 export interface StoredOrder extends Order {
+  status: OrdersTable['status'];
   paymentToken: string;
   idempotencyKey: string | null;
   requestHash: string | null;

@@ -2,7 +2,9 @@ import { isUniqueViolation, type Kysely, type Selectable } from '@citadel/databa
 import type { Payment } from '@citadel/contracts';
 import type { PaymentDatabase, PaymentsTable } from './payment.migrations.js';
 
+/** A payment as stored: the message (its status one the table allows) and its idempotency. */
 export interface StoredPayment extends Payment {
+  status: PaymentsTable['status'];
   idempotencyKey: string;
   paymentToken: string;
 }
