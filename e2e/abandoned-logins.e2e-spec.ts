@@ -10,7 +10,6 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import https from 'node:https';
 import * as grpc from '@grpc/grpc-js';
-import { pkiPaths } from '@citadel/config';
 import { isServiceError, ServiceClient } from '@citadel/transport';
 import { api, expectProblem, tokenFor } from './support/http.js';
 import { e2eState } from './support/state.js';
@@ -26,12 +25,11 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** Auth as the gateway reaches it: the gateway's mTLS certificate, one connection. */
 function authAsGateway(): ServiceClient<'auth'> {
   const state = e2eState();
-  const pki = pkiPaths(state.home);
   return new ServiceClient('auth', `127.0.0.1:${state.ports.auth}`, {
     service: 'gateway',
-    ca: fs.readFileSync(pki.caCert),
-    key: fs.readFileSync(pki.key('gateway')),
-    cert: fs.readFileSync(pki.cert('gateway')),
+    ca: fs.readFileSync(state.mesh.ca),
+    key: fs.readFileSync(state.mesh.identities.gateway.key),
+    cert: fs.readFileSync(state.mesh.identities.gateway.cert),
   });
 }
 

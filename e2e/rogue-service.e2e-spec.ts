@@ -104,7 +104,7 @@ function servedMethods(service: (typeof GRPC_SERVICES)[number]) {
 /** A raw client holding `credentials`, which sends any path an empty request. */
 function rawClient(service: (typeof GRPC_SERVICES)[number], credentials: grpc.ChannelCredentials) {
   const client = new grpc.Client(`127.0.0.1:${e2eState().ports[service]}`, credentials, {
-    'grpc.ssl_target_name_override': 'localhost',
+    'grpc.ssl_target_name_override': `${service}.citadel.local`,
   });
   const raw = (value: Buffer) => value;
   const call = (
@@ -150,13 +150,9 @@ function rawClient(service: (typeof GRPC_SERVICES)[number], credentials: grpc.Ch
 
 const credentialsOf = (identity: 'analytics' | 'gateway') => {
   const state = e2eState();
-  const pki = path.join(state.home, 'pki');
-  const files =
-    identity === 'analytics'
-      ? state.attacker.analytics
-      : { cert: path.join(pki, 'gateway.pem'), key: path.join(pki, 'gateway-key.pem') };
+  const files = state.mesh.identities[identity];
   return grpc.credentials.createSsl(
-    fs.readFileSync(state.caFile),
+    fs.readFileSync(state.mesh.ca),
     fs.readFileSync(files.key),
     fs.readFileSync(files.cert),
   );

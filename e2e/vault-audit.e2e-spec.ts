@@ -107,7 +107,7 @@ it("records a service's attempt on another's secret, refused, with who tried", a
       secret_id: minted.secret_id,
     });
     asOrder.token = login.auth.client_token;
-    const target = `secret/data/${secretPaths.tls('payment')}`;
+    const target = `secret/data/${secretPaths.database('payment')}`;
     const refused = await asOrder
       .read(target)
       .then(() => 200)

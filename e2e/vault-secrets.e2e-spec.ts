@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { decodeProtectedHeader } from 'jose';
 import vault from 'node-vault';
-import { REPO_ROOT } from '@citadel/config';
+import { REPO_ROOT, spiffeId } from '@citadel/config';
 import { freePort, type RunningSystem } from '@citadel/launcher';
 import { appRoleDir, readAppRoleCredentials, secretPaths } from '@citadel/secrets';
 import { rotateSigningKeys } from '@citadel/vault-bootstrap';
@@ -106,16 +106,22 @@ function steadyTraffic(orderId: string) {
 }
 
 describe('least privilege: one Vault identity per service', () => {
-  it("order's identity cannot read payment's secrets (403), only its own", async () => {
+  it("order's identity cannot read payment's secrets nor take its identity (403), only its own", async () => {
     const order = await vaultAs('order');
-    expect(await statusOf(order.read(`secret/data/${secretPaths.tls('payment')}`))).toBe(403);
+    expect(await statusOf(order.read(`secret/data/${secretPaths.database('payment')}`))).toBe(403);
     expect(await statusOf(order.read(`secret/data/${secretPaths.jwtSigningKeys}`))).toBe(403);
-    expect(await statusOf(order.read(`secret/data/${secretPaths.tls('order')}`))).toBe(200);
+    const asking = (service: string) =>
+      order.write(`pki/issue/${service}`, {
+        common_name: `${service}.citadel.local`,
+        uri_sans: spiffeId(service),
+      });
+    expect(await statusOf(asking('payment'))).toBe(403);
+    expect(await statusOf(asking('order'))).toBe(200);
   });
 
   it('payment cannot read order’s secrets, and the gateway holds no signing key', async () => {
     const payment = await vaultAs('payment');
-    expect(await statusOf(payment.read(`secret/data/${secretPaths.tls('order')}`))).toBe(403);
+    expect(await statusOf(payment.read(`secret/data/${secretPaths.database('order')}`))).toBe(403);
     const gateway = await vaultAs('gateway');
     expect(await statusOf(gateway.read(`secret/data/${secretPaths.jwtSigningKeys}`))).toBe(403);
     expect(await statusOf(gateway.read(`secret/data/${secretPaths.demoUsers}`))).toBe(403);
@@ -164,7 +170,7 @@ describe('a service starts only with its own Vault identity, and fails closed', 
     const { code, output } = await startOrder(copyCredentials('payment'));
     expect(code).toBe(1);
     expect(output).toContain('order: failed to start');
-    expect(output).toContain(`secret/data/${secretPaths.tls('order')}`);
+    expect(output).toContain('pki/issue/order');
     expect(output).toMatch(/permission denied.*HTTP 403/);
     // The message names the path and the reason, never a secret.
     expect(output).not.toMatch(/PRIVATE KEY|secret_id|hvs\./);

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { GRPC_SERVICES, pkiPaths, serviceEnvName, type GrpcServiceName } from '@citadel/config';
+import { GRPC_SERVICES, serviceEnvName, type GrpcServiceName } from '@citadel/config';
 import { chainHash, fromAuditRow } from '@citadel/audit';
 import type {
   AuditHash,
@@ -11,7 +11,6 @@ import type {
   ChainHead,
   ListAuditHashesRequest,
 } from '@citadel/contracts';
-import { ensureDevPki } from '@citadel/pki';
 import { ServiceClient } from '@citadel/transport';
 import { e2eState } from './state.js';
 
@@ -57,6 +56,8 @@ export function auditVerify(): Promise<{ code: number; stdout: string }> {
         env: {
           PATH: process.env.PATH,
           CITADEL_HOME: state.home,
+          // The auditor's certificate is issued by Vault's PKI engine with the admin token.
+          VAULT_ADDR: state.vaultAddr,
           // Every gRPC service of the registry, as the launcher names their ports.
           ...Object.fromEntries(
             GRPC_SERVICES.map((service) => [
@@ -72,21 +73,19 @@ export function auditVerify(): Promise<{ code: number; stdout: string }> {
 }
 
 /**
- * Calls `target` as the operators' `auditor` (the identity audit:verify holds, issued from
- * the system's dev CA as audit:verify issues it), and closes the channel after `work`.
+ * Calls `target` as the operators' `auditor` (the identity audit:verify holds, issued by
+ * the mesh CA as audit:verify has it issued), and closes the channel after `work`.
  */
 async function asAuditor<S extends GrpcServiceName, T>(
   target: S,
   work: (client: ServiceClient<S>) => Promise<T>,
 ): Promise<T> {
-  const { home, ports } = e2eState();
-  await ensureDevPki(home, ['auditor']);
-  const pki = pkiPaths(home);
+  const { mesh, ports } = e2eState();
   const client = new ServiceClient(target, `127.0.0.1:${ports[target]}`, {
     service: 'auditor',
-    ca: fs.readFileSync(pki.caCert),
-    cert: fs.readFileSync(pki.cert('auditor')),
-    key: fs.readFileSync(pki.key('auditor')),
+    ca: fs.readFileSync(mesh.ca),
+    cert: fs.readFileSync(mesh.identities.auditor.cert),
+    key: fs.readFileSync(mesh.identities.auditor.key),
   });
   try {
     return await work(client);

@@ -3,13 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { bootSystem, freePort, freePorts, RATE_LIMITS_OUT_OF_REACH } from '@citadel/launcher';
-import {
-  createCertificateAuthority,
-  ensureDevPki,
-  issueCertificate,
-  writePrivateFile,
-} from '@citadel/pki';
-import { pkiPaths, SERVICES, spiffeId } from '@citadel/config';
+import { createCertificateAuthority, issueCertificate, writePrivateFile } from '@citadel/pki';
+import { SERVICES, spiffeId } from '@citadel/config';
 
 // Plain ESM JavaScript: jest loads global setup outside its module transform.
 // The state written here is typed by support/state.ts (E2eState); STATE_ENV matches it.
@@ -34,24 +29,60 @@ function e2eUsers() {
   ];
 }
 
+/** Vault's API with the admin token; throws with Vault's errors on a refusal. */
+async function vaultCall(addr, token, method, apiPath, body) {
+  const response = await fetch(`${addr}/v1/${apiPath}`, {
+    method,
+    headers: { 'X-Vault-Token': token },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  if (!response.ok) throw new Error(`${method} ${apiPath}: HTTP ${response.status} ${text}`);
+  return text ? JSON.parse(text) : undefined;
+}
+
+/**
+ * One certificate (1 h) per name from Vault's PKI engine, written to `<home>/mesh/`: what
+ * each workload holds in memory, for specs that play a peer. `analytics` gets a role first.
+ */
+async function issueMeshIdentities(addr, token, home, names) {
+  const dir = path.join(home, 'mesh');
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  await vaultCall(addr, token, 'POST', 'pki/roles/analytics', {
+    allowed_uri_sans: [spiffeId('analytics')],
+    allowed_domains: ['analytics.citadel.local'],
+    allow_bare_domains: true,
+    key_type: 'ec',
+    no_store: true,
+  });
+  const identities = {};
+  let ca = '';
+  for (const name of names) {
+    const { data } = await vaultCall(addr, token, 'POST', `pki/issue/${name}`, {
+      common_name: `${name}.citadel.local`,
+      uri_sans: spiffeId(name),
+      ttl: '1h',
+    });
+    ca = data.issuing_ca;
+    const cert = path.join(dir, `${name}.pem`);
+    const key = path.join(dir, `${name}-key.pem`);
+    writePrivateFile(cert, data.certificate);
+    writePrivateFile(key, data.private_key);
+    identities[name] = { cert, key };
+  }
+  const caFile = path.join(dir, 'ca.pem');
+  fs.writeFileSync(caFile, ca);
+  return { ca: caFile, identities };
+}
+
 export default async function globalSetup() {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'citadel-e2e-'));
   globalThis.citadelE2e = { home };
   fs.mkdirSync(home, { recursive: true });
   writePrivateFile(path.join(home, 'demo-users.json'), JSON.stringify(e2eUsers()));
-  await ensureDevPki(home, SERVICES);
 
   const attackerDir = path.join(home, 'attacker');
   fs.mkdirSync(attackerDir, { mode: 0o700 });
-  const pki = pkiPaths(home);
-  const citadelCa = {
-    certPem: fs.readFileSync(pki.caCert, 'utf8'),
-    keyPem: fs.readFileSync(pki.caKey, 'utf8'),
-  };
-  const analytics = await issueCertificate(citadelCa, {
-    commonName: 'analytics',
-    uri: spiffeId('analytics'),
-  });
   const foreignCa = await createCertificateAuthority('Not Citadel');
   const foreign = await issueCertificate(foreignCa, {
     commonName: 'gateway',
@@ -79,6 +110,17 @@ export default async function globalSetup() {
   });
   globalThis.citadelE2e.system = system;
 
+  // Mesh certificates as the mesh CA (Vault's PKI engine) issues them, with the admin token:
+  // each service's, the operators' auditor, and `analytics`, a valid mesh identity for a
+  // service the east-west policy does not know (an extra role, made here by the attacker's
+  // stand-in with the admin token, since no Citadel role issues it).
+  const rootToken = fs.readFileSync(path.join(home, 'vault', 'root-token'), 'utf8').trim();
+  const mesh = await issueMeshIdentities(system.vault.addr, rootToken, home, [
+    ...SERVICES,
+    'auditor',
+    'analytics',
+  ]);
+
   const state = {
     home,
     gatewayUrl: system.gatewayUrl,
@@ -86,11 +128,9 @@ export default async function globalSetup() {
     vaultAddr: system.vault.addr,
     caFile: system.caFile,
     users: system.demoUsers,
+    mesh,
     attacker: {
-      analytics: {
-        cert: file('analytics.pem', analytics.certPem),
-        key: file('analytics-key.pem', analytics.keyPem),
-      },
+      analytics: mesh.identities.analytics,
       foreignGateway: {
         cert: file('foreign-gateway.pem', foreign.certPem),
         key: file('foreign-gateway-key.pem', foreign.keyPem),

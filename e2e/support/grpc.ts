@@ -8,7 +8,7 @@ import {
   type RequestOf,
   type ResponseOf,
 } from '@citadel/contracts';
-import { pkiPaths, type ServiceName } from '@citadel/config';
+import type { ServiceName } from '@citadel/config';
 import { e2eState } from './state.js';
 
 export interface GrpcOutcome<Res = unknown> {
@@ -39,9 +39,9 @@ export type Credentials = 'plaintext' | 'no-client-cert' | 'foreign-ca' | 'analy
  */
 export function grpcClient<S extends ContractName>(target: S, as: Credentials) {
   const state = e2eState();
-  const pki = pkiPaths(state.home);
   const read = (file: string) => fs.readFileSync(file);
-  const citadelCa = read(pki.caCert);
+  // The mesh CA (Vault's PKI engine), which every service's certificate comes from.
+  const citadelCa = read(state.mesh.ca);
   let credentials: grpc.ChannelCredentials;
   switch (as) {
     case 'plaintext':
@@ -65,11 +65,16 @@ export function grpcClient<S extends ContractName>(target: S, as: Credentials) {
       );
       break;
     default:
-      credentials = grpc.credentials.createSsl(citadelCa, read(pki.key(as)), read(pki.cert(as)));
+      credentials = grpc.credentials.createSsl(
+        citadelCa,
+        read(state.mesh.identities[as].key),
+        read(state.mesh.identities[as].cert),
+      );
   }
   const Ctor = serviceClientConstructor(target);
   const client = new Ctor(`127.0.0.1:${state.ports[target]}`, credentials, {
-    'grpc.ssl_target_name_override': 'localhost',
+    // The name a service's certificate carries (Vault's role allows no other).
+    'grpc.ssl_target_name_override': `${target}.citadel.local`,
     // Fail fast: a refused handshake should surface as UNAVAILABLE, not a retry loop.
     'grpc.initial_reconnect_backoff_ms': 100,
   });

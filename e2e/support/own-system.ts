@@ -10,6 +10,7 @@ import {
   type RunningSystem,
   type SystemOptions,
 } from '@citadel/launcher';
+import { issueMeshIdentities } from './mesh.js';
 import { STATE_ENV } from './state.js';
 
 /**
@@ -37,6 +38,14 @@ export async function bootOwnSystem(
       ...options.env,
     },
   });
+  const mesh = await issueMeshIdentities(system.vault.addr, home, [
+    ...SERVICES,
+    'auditor',
+    'analytics',
+  ]).catch(async (error: unknown) => {
+    await system.stop();
+    throw error;
+  });
   const stateFile = path.join(home, 'e2e-state.json');
   fs.writeFileSync(
     stateFile,
@@ -47,6 +56,7 @@ export async function bootOwnSystem(
       vaultAddr: system.vault.addr,
       caFile: system.caFile,
       users: system.demoUsers,
+      mesh,
     }),
   );
   const previous = process.env[STATE_ENV];

@@ -10,11 +10,20 @@ export interface E2eState {
   ports: Record<ServiceName, number>;
   /** The Vault development server the suite's system uses. */
   vaultAddr: string;
+  /** The gateway's HTTPS (edge) CA: what clients of the gateway trust. */
   caFile: string;
   users: DemoUser[];
+  /**
+   * The mesh CA (Vault's PKI engine) and certificates it issued (1 h) to every service, to
+   * the operators' `auditor` and to `analytics`: {cert,key} paths.
+   */
+  mesh: {
+    ca: string;
+    identities: Record<ServiceName | 'auditor' | 'analytics', { cert: string; key: string }>;
+  };
   /** Certificates an attacker might hold: {cert,key} paths. */
   attacker: {
-    /** A valid Citadel certificate for a service the policy does not know. */
+    /** A valid mesh certificate for a service the policy does not know. */
     analytics: { cert: string; key: string };
     /** A certificate from another CA that claims to be the gateway. */
     foreignGateway: { cert: string; key: string; ca: string };

@@ -137,11 +137,11 @@ export async function initVault(log = (line) => process.stdout.write(`${line}\n`
     addr: setting('VAULT_ADDR'),
     token,
     credentialsDir: (service) => appRoleDir(layout.home, service),
-    tls: (service) => ({
-      ca: read(pki.caCert),
-      cert: read(pki.cert(service)),
-      key: read(pki.key(service)),
-    }),
+    // The gateway's HTTPS certificate; services' mTLS identities come from Vault's PKI engine.
+    edgeTls: { cert: read(pki.cert('gateway')), key: read(pki.key('gateway')) },
+    ...(process.env.CITADEL_CERT_TTL
+      ? { workloadPki: { certificateTtl: process.env.CITADEL_CERT_TTL } }
+      : {}),
     databaseAdminUrl: databaseAdminUrl(),
     demoUsers: ensureDemoUsers(),
     // The file audit device, on the Vault server: stdout (docker compose logs vault).

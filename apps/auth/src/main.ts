@@ -8,12 +8,12 @@ import { openServiceDatabase } from '@citadel/database';
 import {
   openServiceVault,
   readDatabaseConfig,
-  readServiceTls,
+  issueServiceCertificate,
   secretPaths,
   SecretsError,
 } from '@citadel/secrets';
 import { monitorPort, runGrpcService } from '@citadel/service-kit';
-import { ServiceClient } from '@citadel/transport';
+import { ServiceClient, WorkloadIdentity } from '@citadel/transport';
 import { ApiKeyStore } from './api-keys/api-key.store.js';
 import { AuthModule } from './app.module.js';
 import { authEnvSchema } from './auth-env.js';
@@ -28,7 +28,12 @@ async function main() {
   const env = loadServiceEnv(authEnvSchema);
   const logger = createLogger('auth', env.LOG_LEVEL);
   const vault = await openServiceVault(env, 'auth', logger);
-  const tls = await readServiceTls(vault, 'auth');
+  // Its mTLS identity: issued by Vault's PKI engine now, renewed while it runs.
+  const tls = await WorkloadIdentity.start({
+    service: 'auth',
+    logger,
+    issue: () => issueServiceCertificate(vault, 'auth'),
+  });
 
   // The signing keys live in Vault; a new version (npm run rotate-keys) is adopted live.
   const signing = await vault.read<{ keys: StoredSigningKey[] }>(secretPaths.jwtSigningKeys);
@@ -90,6 +95,7 @@ async function main() {
       // The forwarder reads the database and calls the monitor: it stops before either closes.
       await forwarder.stop();
       monitor.close();
+      tls.stop();
       vault.close();
       await database.close();
     },

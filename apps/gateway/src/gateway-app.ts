@@ -3,7 +3,6 @@ import type { Redis } from 'ioredis';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Logger } from '@citadel/observability';
-import type { ServiceTls } from '@citadel/transport';
 import { OpenApiDocument } from './docs/docs.controller.js';
 import { openApiDocument } from './docs/openapi.js';
 import type { GatewayEnv } from './gateway-env.js';
@@ -58,7 +57,8 @@ export interface GatewayAppOptions {
   env: GatewayEnv;
   logger: Logger;
   /** The edge's certificate and key (from Vault): HTTPS only, TLS 1.3. */
-  tls: Pick<ServiceTls, 'key' | 'cert'>;
+  /** The HTTPS (edge) certificate and key clients see; not the mesh identity. */
+  tls: { key: Buffer; cert: Buffer };
   /** The same counters the module's guards charge (GatewayModule.forRoot's `edge`). */
   rateLimits: RateLimits;
 }

@@ -2,8 +2,8 @@ import 'reflect-metadata';
 import { grpcAddress, loadServiceEnv } from '@citadel/config';
 import { exitWithLauncher, failStart, reportReady } from '@citadel/lifecycle';
 import { createLogger, processTracing } from '@citadel/observability';
-import { openServiceVault, readServiceTls } from '@citadel/secrets';
-import { enforceTls13, ServiceClient } from '@citadel/transport';
+import { issueServiceCertificate, openServiceVault, readGatewayHttps } from '@citadel/secrets';
+import { enforceTls13, ServiceClient, WorkloadIdentity } from '@citadel/transport';
 import { GatewayModule } from './app.module.js';
 import { createGatewayApp, edgeLimitsOf } from './gateway-app.js';
 import { gatewayEnvSchema } from './gateway-env.js';
@@ -18,13 +18,20 @@ async function main() {
   const tracing = processTracing();
   tracing.logErrorsTo(logger);
   enforceTls13();
-  // The gateway's Vault identity reads its TLS material and nothing else: no signing key.
+  // The gateway's Vault identity reads its HTTPS certificate and issues its own mTLS
+  // certificate, nothing else: no signing key.
   const vault = await openServiceVault(env, 'gateway', logger);
-  const tls = await readServiceTls(vault, 'gateway');
+  const tls = await readGatewayHttps(vault);
+  // Its mesh identity: issued by Vault's PKI engine now, renewed while it runs.
+  const identity = await WorkloadIdentity.start({
+    service: 'gateway',
+    logger,
+    issue: () => issueServiceCertificate(vault, 'gateway'),
+  });
   const clients = {
-    auth: new ServiceClient('auth', grpcAddress(env, 'auth'), tls),
-    order: new ServiceClient('order', grpcAddress(env, 'order'), tls),
-    monitor: new ServiceClient('monitor', grpcAddress(env, 'monitor'), tls),
+    auth: new ServiceClient('auth', grpcAddress(env, 'auth'), identity),
+    order: new ServiceClient('order', grpcAddress(env, 'order'), identity),
+    monitor: new ServiceClient('monitor', grpcAddress(env, 'monitor'), identity),
   };
   // Rate-limit counters and the login throttle: in this process, or shared by every
   // replica through Redis.
@@ -63,6 +70,7 @@ async function main() {
     clients.auth.close();
     clients.order.close();
     clients.monitor.close();
+    identity.stop();
     vault.close();
     await revocations.close();
     redis?.disconnect();

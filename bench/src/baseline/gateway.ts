@@ -14,7 +14,7 @@ import {
 } from '@citadel/gateway';
 import { exitWithLauncher, failStart, reportReady } from '@citadel/lifecycle';
 import { createLogger, processTracing } from '@citadel/observability';
-import { openServiceVault, readServiceTls } from '@citadel/secrets';
+import { openServiceVault, readGatewayHttps } from '@citadel/secrets';
 import { enforceTls13 } from '@citadel/transport';
 import { BASELINE_USER, encodeBaselineUser, PlaintextClient } from './plaintext.js';
 
@@ -58,7 +58,7 @@ async function main() {
   enforceTls13();
   // The edge's certificate, as the product's: the HTTPS side is the same on both.
   const vault = await openServiceVault(env, 'gateway', logger);
-  const tls = await readServiceTls(vault, 'gateway');
+  const tls = await readGatewayHttps(vault);
   const clients = {
     auth: new PlaintextClient('auth', grpcAddress(env, 'auth'), 'gateway'),
     order: new PlaintextClient('order', grpcAddress(env, 'order'), 'gateway'),

@@ -4,3 +4,9 @@
 path "secret/data/citadel/gateway/*" {
   capabilities = ["read"]
 }
+
+# Its own mTLS identity: Vault's PKI engine issues it a short-lived certificate for its
+# SPIFFE ID (the role allows that name and no other), renewed while it runs.
+path "pki/issue/gateway" {
+  capabilities = ["update"]
+}

@@ -4,6 +4,12 @@ path "secret/data/citadel/order/*" {
   capabilities = ["read"]
 }
 
+# Its own mTLS identity: Vault's PKI engine issues it a short-lived certificate for its
+# SPIFFE ID (the role allows that name and no other), renewed while it runs.
+path "pki/issue/order" {
+  capabilities = ["update"]
+}
+
 # Its PostgreSQL password, set and rotated by Vault's database engine (static role "order"):
 # read only, and nothing else of the engine (not another service's, not the admin connection).
 path "database/static-creds/order" {

@@ -1,17 +1,17 @@
 #!/usr/bin/env node
 import fs from 'node:fs';
+import path from 'node:path';
 import { z } from 'zod';
 import {
   citadelHome,
   grpcAddress,
   GRPC_SERVICES,
   loadEnv,
-  pkiPaths,
   serviceEnvSchema,
+  spiffeId,
   type GrpcServiceName,
 } from '@citadel/config';
 import type { AuditHash, AuditHashes, ListAuditHashesRequest } from '@citadel/contracts';
-import { ensureDevPki } from '@citadel/pki';
 import { enforceTls13, ServiceClient, type ServiceTls } from '@citadel/transport';
 
 /**
@@ -39,8 +39,8 @@ import { enforceTls13, ServiceClient, type ServiceTls } from '@citadel/transport
  * in packages/transport/src/east-west.policy.ts): VerifyAudit and ListAuditHashes of each
  * registered service's contract and the monitor's ListChainHeads and ListChainHashes,
  * nothing else, no workload's grants, no NetworkPolicy (it runs in no pod). Locally its
- * certificate is issued from the dev CA in $CITADEL_HOME when it first runs; elsewhere
- * give it with CITADEL_AUDITOR_CERT/KEY and CITADEL_CA_CERT.
+ * certificate is issued by the mesh CA (Vault's PKI engine, role `auditor`) with the
+ * admin token; elsewhere give it with CITADEL_AUDITOR_CERT/KEY and CITADEL_CA_CERT.
  */
 const envSchema = serviceEnvSchema.extend({
   CITADEL_AUDITOR_CERT: z.string().optional(),
@@ -68,19 +68,39 @@ async function auditorIdentity(env: z.infer<typeof envSchema>): Promise<ServiceT
       key: fs.readFileSync(env.CITADEL_AUDITOR_KEY),
     };
   }
-  const home = citadelHome();
-  const paths = pkiPaths(home);
-  if (!fs.existsSync(paths.caKey)) {
+  // Locally, an operator holds Vault's admin token: the auditor's certificate is issued by
+  // the mesh CA (Vault's PKI engine, role `auditor`), for ten minutes.
+  const tokenFile = path.join(citadelHome(), 'vault', 'root-token');
+  const token =
+    process.env.VAULT_TOKEN ??
+    (fs.existsSync(tokenFile) ? fs.readFileSync(tokenFile, 'utf8').trim() : undefined);
+  if (!token) {
     throw new Error(
-      `no dev CA in ${paths.dir}: run npm start first, or set CITADEL_AUDITOR_CERT, CITADEL_AUDITOR_KEY and CITADEL_CA_CERT`,
+      `no Vault admin token (VAULT_TOKEN or ${tokenFile}): run npm start first, or set CITADEL_AUDITOR_CERT, CITADEL_AUDITOR_KEY and CITADEL_CA_CERT`,
     );
   }
-  await ensureDevPki(home, ['auditor']);
+  const response = await fetch(`${env.VAULT_ADDR}/v1/pki/issue/auditor`, {
+    method: 'POST',
+    headers: { 'X-Vault-Token': token },
+    body: JSON.stringify({
+      common_name: 'auditor.citadel.local',
+      uri_sans: spiffeId('auditor'),
+      ttl: '10m',
+    }),
+  });
+  if (!response.ok) {
+    throw new Error(
+      `Vault refused the auditor's certificate (pki/issue/auditor): HTTP ${response.status} ${await response.text()}`,
+    );
+  }
+  const { data } = (await response.json()) as {
+    data: { certificate: string; private_key: string; issuing_ca: string };
+  };
   return {
     service: 'auditor',
-    ca: fs.readFileSync(paths.caCert),
-    cert: fs.readFileSync(paths.cert('auditor')),
-    key: fs.readFileSync(paths.key('auditor')),
+    ca: Buffer.from(data.issuing_ca),
+    cert: Buffer.from(data.certificate),
+    key: Buffer.from(data.private_key),
   };
 }
 

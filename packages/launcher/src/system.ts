@@ -150,7 +150,8 @@ export async function bootSystem(options: SystemOptions): Promise<RunningSystem>
   const home = path.resolve(options.home);
   for (const dir of ['logs', 'data'])
     fs.mkdirSync(path.join(home, dir), { recursive: true, mode: 0o700 });
-  await ensureDevPki(home, SERVICES);
+  // The gateway's HTTPS certificate for clients; services' mTLS identities come from Vault.
+  await ensureDevPki(home, ['gateway']);
   const demo = ensureDemoUsers(home);
   const ports: Record<ServiceName, number> = { ...DEFAULT_PORTS, ...options.ports };
   const replicaPorts = new Map<GatewayReplicaName, number>(
@@ -261,15 +262,14 @@ export async function bootSystem(options: SystemOptions): Promise<RunningSystem>
   try {
     if (!options.vault) await start('vault');
     const pki = pkiPaths(home);
+    // How long services' mTLS certificates live (Vault duration; the bootstrap's 4h unless set).
+    const certificateTtl = options.env?.CITADEL_CERT_TTL ?? process.env.CITADEL_CERT_TTL;
     await bootstrapVault({
       addr: vaultAddr,
       token: vaultAdminToken(),
       credentialsDir: (service) => appRoleDir(home, service),
-      tls: (service) => ({
-        ca: read(pki.caCert),
-        cert: read(pki.cert(service)),
-        key: read(pki.key(service)),
-      }),
+      edgeTls: { cert: read(pki.cert('gateway')), key: read(pki.key('gateway')) },
+      ...(certificateTtl ? { workloadPki: { certificateTtl } } : {}),
       demoUsers: demo.users,
       ...(options.databaseAdminUrl ? { databaseAdminUrl: options.databaseAdminUrl } : {}),
       ...(options.vaultAppRole ? { appRole: options.vaultAppRole } : {}),

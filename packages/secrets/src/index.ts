@@ -23,7 +23,7 @@ export {
   openServiceVault,
   PKI_MOUNT,
   readDatabaseConfig,
-  readServiceTls,
+  readGatewayHttps,
   serviceDnsName,
   type ServiceCertificate,
   type ServiceDatabaseConfig,

@@ -6,8 +6,11 @@ export const KV_MOUNT = 'secret';
  * `citadel/<service>/`, which is exactly what its policy (infra/vault/policies) grants.
  */
 export const secretPaths = {
-  /** `{ca, cert, key}` PEM: the service's mTLS identity. */
-  tls: (service: string) => `citadel/${service}/tls`,
+  /**
+   * `{cert, key}` PEM: the gateway's HTTPS certificate for clients (the edge, not the mesh:
+   * every service's mTLS identity is issued by Vault's PKI engine, see issueServiceCertificate).
+   */
+  gatewayHttps: 'citadel/gateway/https',
   /** `{keys: [{kid, private_jwk, created_at}]}`, newest first: auth's JWT signing keys. */
   jwtSigningKeys: 'citadel/auth/jwt-signing-keys',
   /**

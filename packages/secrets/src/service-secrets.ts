@@ -73,20 +73,12 @@ export function openServiceVault(
   });
 }
 
-/** The service's mTLS identity (Citadel CA, certificate, private key), read from Vault. */
-export async function readServiceTls(
+/** The gateway's HTTPS (edge) certificate and key, read from Vault. */
+export async function readGatewayHttps(
   session: VaultSession,
-  service: string,
-): Promise<{ service: string; ca: Buffer; cert: Buffer; key: Buffer }> {
-  const { data } = await session.read<{ ca: string; cert: string; key: string }>(
-    secretPaths.tls(service),
-  );
-  return {
-    service,
-    ca: Buffer.from(data.ca),
-    cert: Buffer.from(data.cert),
-    key: Buffer.from(data.key),
-  };
+): Promise<{ cert: Buffer; key: Buffer }> {
+  const { data } = await session.read<{ cert: string; key: string }>(secretPaths.gatewayHttps);
+  return { cert: Buffer.from(data.cert), key: Buffer.from(data.key) };
 }
 
 /** A service's database: its own PostgreSQL role from Vault, or embedded PostgreSQL. */

@@ -130,7 +130,7 @@ describe('VaultSession against the Vault API', () => {
         token_ttl: '2s',
         token_max_ttl: '1h',
       });
-      await root.write(`secret/data/${secretPaths.tls(service)}`, {
+      await root.write(`secret/data/${secretPaths.database(service)}`, {
         data: { ...PEM, cert: `cert-of-${service}` },
       });
       const roleId = (await root.read(`auth/approle/role/${service}/role-id`)).data.role_id;
@@ -163,7 +163,7 @@ describe('VaultSession against the Vault API', () => {
 
   it('logs in with its AppRole and reads its own secret', async () => {
     const session = await open('order', recordingLogger().logger);
-    const secret = await session.read<{ cert: string }>(secretPaths.tls('order'));
+    const secret = await session.read<{ cert: string }>(secretPaths.database('order'));
     expect(secret.data.cert).toBe('cert-of-order');
     expect(secret.version).toBe(1);
     session.close();
@@ -171,10 +171,10 @@ describe('VaultSession against the Vault API', () => {
 
   it("another service's secret is a 403 SecretsError naming the path, never the value", async () => {
     const session = await open('order', recordingLogger().logger);
-    const failure = await session.read(secretPaths.tls('payment')).catch((error) => error);
+    const failure = await session.read(secretPaths.database('payment')).catch((error) => error);
     expect(failure).toBeInstanceOf(SecretsError);
     expect(failure.denied).toBe(true);
-    expect(failure.message).toContain('secret/data/citadel/payment/tls');
+    expect(failure.message).toContain('secret/data/citadel/payment/database');
     expect(failure.message).toMatch(/permission denied/);
     expect(failure.message).not.toContain('cert-of-payment');
     session.close();
@@ -215,7 +215,7 @@ describe('VaultSession against the Vault API', () => {
       });
       expect(unsealed.status).toBe(200);
       const session = await opening;
-      expect((await session.read(secretPaths.tls('order'))).data).toMatchObject({
+      expect((await session.read(secretPaths.database('order'))).data).toMatchObject({
         cert: 'cert-of-order',
       });
       // Logged once for the whole wait, with the reason; no "serving with secrets held".
@@ -380,7 +380,7 @@ describe('VaultSession against the Vault API', () => {
     const session = await open('order', log.logger);
     await until('two renewals', () => log.count('vault.token.renewed') >= 2);
     // Past the first 2 s TTL, the token still works.
-    await expect(session.read(secretPaths.tls('order'))).resolves.toBeDefined();
+    await expect(session.read(secretPaths.database('order'))).resolves.toBeDefined();
     session.close();
   });
 
@@ -414,7 +414,7 @@ describe('VaultSession against the Vault API', () => {
     });
     await until('recovery', () => log.count('vault.recovered') === 1);
     await until('a fresh login', () => log.count('vault.login') === 2);
-    await expect(session.read(secretPaths.tls('payment'))).resolves.toBeDefined();
+    await expect(session.read(secretPaths.database('payment'))).resolves.toBeDefined();
     session.close();
   }, 20_000);
 });

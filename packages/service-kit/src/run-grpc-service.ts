@@ -6,7 +6,7 @@ import type { ServiceEnv } from '@citadel/config';
 import type { ContractName } from '@citadel/contracts';
 import { exitWithLauncher, reportReady } from '@citadel/lifecycle';
 import { processTracing, type Logger } from '@citadel/observability';
-import { startGrpcService, type DenialEvent, type ServiceTls } from '@citadel/transport';
+import { startGrpcService, type DenialEvent, type MeshIdentity } from '@citadel/transport';
 import { auditControllerFor } from './audit.controller.js';
 
 export interface RunGrpcServiceOptions {
@@ -16,7 +16,7 @@ export interface RunGrpcServiceOptions {
   logger: Logger;
   verifier: InternalJwtVerifier;
   /** The service's mTLS identity, as read from Vault. */
-  tls: ServiceTls;
+  tls: MeshIdentity;
   port: number;
   /**
    * The service's audit trail: every denial is recorded in it, and the service serves

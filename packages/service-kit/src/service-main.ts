@@ -16,9 +16,9 @@ import {
   type ServiceDatabase,
 } from '@citadel/database';
 import { createLogger, type Logger } from '@citadel/observability';
-import { openServiceVault, readDatabaseConfig, readServiceTls } from '@citadel/secrets';
+import { issueServiceCertificate, openServiceVault, readDatabaseConfig } from '@citadel/secrets';
 import { failStart } from '@citadel/lifecycle';
-import { ServiceClient } from '@citadel/transport';
+import { ServiceClient, WorkloadIdentity } from '@citadel/transport';
 import { runGrpcService } from './run-grpc-service.js';
 
 /** What a service's module gets from {@link serviceMain}, all of it set up securely. */
@@ -81,16 +81,24 @@ async function startService<DB extends AuditDatabase, C extends GrpcServiceName>
   const clients: Partial<Record<GrpcServiceName, ServiceClient>> = {};
   const clientOf = <K extends GrpcServiceName>(name: K) => clients[name] as ServiceClient<K>;
   let database: ServiceDatabase<DB> | undefined;
+  let identity: WorkloadIdentity | undefined;
   let forwarder: AuditForwarder | undefined;
   const release = async () => {
     // The forwarder reads the database and calls the monitor: it stops before either closes.
     await forwarder?.stop();
     for (const client of Object.values(clients)) client?.close();
+    identity?.stop();
     vault.close();
     await database?.close();
   };
   try {
-    const tls = await readServiceTls(vault, service);
+    // Its mTLS identity: issued by Vault's PKI engine now, renewed while it runs.
+    identity = await WorkloadIdentity.start({
+      service,
+      logger,
+      issue: () => issueServiceCertificate(vault, service),
+    });
+    const tls = identity;
     database = await openServiceDatabase<DB>(
       service,
       await readDatabaseConfig(vault, service, env.CITADEL_HOME),

@@ -22,7 +22,8 @@ describe('Vault bootstrap', () => {
       addr: server.url,
       token: server.rootToken,
       credentialsDir: (service) => path.join(home, 'vault', service),
-      tls: (service) => ({ ca: 'ca-pem', cert: `${service}-cert-pem`, key: `${service}-key-pem` }),
+      edgeTls: { cert: 'gateway-cert-pem', key: 'gateway-key-pem' },
+      workloadPki: { certificateTtl: '60s' },
       demoUsers: [{ email: 'alice@citadel.test', password: 'pw', role: 'customer' }],
       audit,
     });
@@ -61,6 +62,47 @@ describe('Vault bootstrap', () => {
     const keys = await signingKeys();
     expect(keys.data.keys).toHaveLength(1);
     expect(keys.data.keys[0]!.private_jwk).toMatchObject({ kty: 'EC', crv: 'P-256' });
+  });
+
+  it('makes the mesh CA inside Vault once, and a role per service for its SPIFFE ID only', async () => {
+    await run();
+    const caPem = async () => (await fetch(`${server.url}/v1/pki/ca/pem`)).text();
+    const ca = await caPem();
+    expect(ca).toMatch(/^-----BEGIN CERTIFICATE-----/);
+    const report = await run();
+    expect(report.unchanged).toContain('pki/ mesh root (generated inside Vault)');
+    expect(await caPem()).toBe(ca);
+    for (const service of VAULT_SERVICES) {
+      const role = (await root().read(`pki/roles/${service}`)).data;
+      expect(role).toMatchObject({
+        allowed_uri_sans: [`spiffe://citadel.local/service/${service}`],
+        allowed_domains: [`${service}.citadel.local`],
+        server_flag: true,
+        client_flag: true,
+        ttl: 60,
+      });
+      const policy = await root().read(`sys/policies/acl/${service}`);
+      expect(policy.data.policy).toContain(`path "pki/issue/${service}"`);
+    }
+    const { auth } = await login('order');
+    const order = vault({ endpoint: server.url, token: auth.client_token });
+    const issued = await order.write('pki/issue/order', {
+      common_name: 'order.citadel.local',
+      uri_sans: 'spiffe://citadel.local/service/order',
+    });
+    expect(issued.data.issuing_ca).toBe(ca);
+    expect(issued.data.expiration - Math.floor(Date.now() / 1000)).toBeLessThanOrEqual(60);
+    const denied = await order
+      .write('pki/issue/payment', { common_name: 'payment.citadel.local' })
+      .catch((error: { response?: { statusCode?: number } }) => error.response?.statusCode);
+    expect(denied).toBe(403);
+    const foreign = await order
+      .write('pki/issue/order', {
+        common_name: 'order.citadel.local',
+        uri_sans: 'spiffe://citadel.local/service/payment',
+      })
+      .catch((error: { response?: { statusCode?: number } }) => error.response?.statusCode);
+    expect(foreign).toBe(400);
   });
 
   it('is idempotent: a second run changes no secret and keeps working credentials', async () => {
@@ -168,7 +210,7 @@ describe('Vault bootstrap', () => {
         addr: server.url,
         token: 'not-a-token',
         credentialsDir: () => home,
-        tls: () => ({ ca: '', cert: '', key: '' }),
+        edgeTls: { cert: '', key: '' },
       }),
     ).rejects.toThrow(/sys\/audit: .*permission denied/);
   });
@@ -205,14 +247,14 @@ describe('Vault bootstrap', () => {
       expect(paths).toContain(step);
     }
     // What the bootstrap handled is there only as HMACs: the admin token, each delivered
-    // secret_id, the signing key, the TLS key.
+    // secret_id, the signing key, the gateway's HTTPS key.
     const keys = await signingKeys();
     for (const secret of [
       server.rootToken,
       delivered('order').secretId,
       delivered('payment').secretId,
       keys.data.keys[0]!.private_jwk.d as string,
-      'order-key-pem',
+      'gateway-key-pem',
     ]) {
       expect(text).not.toContain(secret);
       expect(text).toContain(await auditHash(secret));

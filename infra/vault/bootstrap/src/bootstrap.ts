@@ -22,6 +22,11 @@ import {
 } from './database-roles.js';
 import { DATABASE_ROTATION_DEFAULT, ensureDatabaseEngine } from './database-engine.js';
 import { newSigningKey, rotatedSigningKeys, type SigningKeysSecret } from './signing-keys.js';
+import {
+  ensureWorkloadPki,
+  WORKLOAD_PKI_DEFAULTS,
+  type WorkloadPkiSettings,
+} from './workload-pki.js';
 
 type Client = ReturnType<typeof vault>;
 
@@ -37,8 +42,8 @@ export const POLICY_DIR = path.resolve(
   '../../policies',
 );
 
-export interface ServiceTlsPem {
-  ca: string;
+/** The gateway's HTTPS certificate for clients (PEM), stored for the gateway to read. */
+export interface EdgeTlsPem {
   cert: string;
   key: string;
 }
@@ -49,8 +54,13 @@ export interface BootstrapOptions {
   token: string;
   /** Where each service's role_id/secret_id are delivered (`$CITADEL_HOME/vault/<service>`). */
   credentialsDir: (service: VaultService) => string;
-  /** Each service's mTLS identity, stored in Vault for the service to read at start. */
-  tls: (service: VaultService) => ServiceTlsPem;
+  /**
+   * The gateway's HTTPS certificate (the edge, which clients check). Services' mTLS
+   * identities are not given here: Vault's PKI engine issues them (workload-pki.ts).
+   */
+  edgeTls: EdgeTlsPem;
+  /** Lifetimes of the services' certificates; WORKLOAD_PKI_DEFAULTS for what is not given. */
+  workloadPki?: Partial<WorkloadPkiSettings>;
   /** Local mode only: the demo users to seed. */
   demoUsers?: { email: string; password: string; role: string }[];
   /**
@@ -171,12 +181,14 @@ export async function bootstrapVault(options: BootstrapOptions): Promise<Bootstr
   }
   note(true, `policies and roles for ${VAULT_SERVICES.join(', ')}`);
 
-  for (const service of VAULT_SERVICES) {
-    const changed = await writeIfDifferent(client, secretPaths.tls(service), {
-      ...options.tls(service),
-    });
-    note(changed, `${secretPaths.tls(service)}`);
-  }
+  const pki = { ...WORKLOAD_PKI_DEFAULTS, ...options.workloadPki };
+  const rootMade = await step('pki', () => ensureWorkloadPki(client, VAULT_SERVICES, pki));
+  // The roles are rewritten at every run, like the AppRoles ("policies and roles" below).
+  note(rootMade, 'pki/ mesh root (generated inside Vault)');
+  const edgeChanged = await writeIfDifferent(client, secretPaths.gatewayHttps, {
+    ...options.edgeTls,
+  });
+  note(edgeChanged, secretPaths.gatewayHttps);
   const signingKeys = secretPaths.jwtSigningKeys;
   const hasKeys = await readKv<SigningKeysSecret>(client, signingKeys);
   if (!hasKeys) await writeKv(client, signingKeys, { keys: [await newSigningKey()] });

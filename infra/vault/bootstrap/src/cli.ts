@@ -2,8 +2,9 @@
 // `citadel-vault-bootstrap [bootstrap|rotate-keys]`: configures the Vault at VAULT_ADDR
 // with the admin token in VAULT_TOKEN (or, in local mode, the development server's root
 // token file), or rotates the JWT signing key at runtime. VAULT_AUDIT_FILE_PATH: where the
-// file audit device writes, on the Vault server (default `stdout`). CITADEL_DB_ROTATION_PERIOD:
-// how often Vault rotates each service's database password (default 24h).
+// file audit device writes, on the Vault server (default `stdout`). CITADEL_CERT_TTL: how
+// long the services' mTLS certificates live (default 4h). CITADEL_DB_ROTATION_PERIOD: how
+// often Vault rotates each service's database password (default 24h).
 import fs from 'node:fs';
 import path from 'node:path';
 import { citadelHome, pkiPaths } from '@citadel/config';
@@ -40,11 +41,10 @@ async function main() {
     addr,
     token,
     credentialsDir: (service) => appRoleDir(home, service),
-    tls: (service) => ({
-      ca: read(pki.caCert),
-      cert: read(pki.cert(service)),
-      key: read(pki.key(service)),
-    }),
+    edgeTls: { cert: read(pki.cert('gateway')), key: read(pki.key('gateway')) },
+    ...(process.env.CITADEL_CERT_TTL
+      ? { workloadPki: { certificateTtl: process.env.CITADEL_CERT_TTL } }
+      : {}),
     ...(process.env.CITADEL_DB_ADMIN_URL
       ? { databaseAdminUrl: process.env.CITADEL_DB_ADMIN_URL }
       : {}),

@@ -8,9 +8,16 @@ export {
   type AppRoleSettings,
   type BootstrapOptions,
   type BootstrapReport,
-  type ServiceTlsPem,
+  type EdgeTlsPem,
   type VaultService,
 } from './bootstrap.js';
+export {
+  ensureWorkloadPki,
+  OPERATOR_IDENTITIES,
+  WORKLOAD_PKI_DEFAULTS,
+  workloadRole,
+  type WorkloadPkiSettings,
+} from './workload-pki.js';
 export {
   AUDIT_DEFAULTS,
   AuditDeviceError,
