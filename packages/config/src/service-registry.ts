@@ -26,5 +26,4 @@ export const SERVICE_REGISTRY = [
   { name: 'order', kind: 'grpc', port: 50052, database: true },
   { name: 'payment', kind: 'grpc', port: 50053, database: true },
   { name: 'monitor', kind: 'grpc', port: 50054, database: true },
-  // new:service appends here
 ] as const satisfies readonly ServiceDeclaration[];

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm run new:service -- <name> [--callers gateway,order] [--calls payment] [--no-install]`:
 // a new Citadel gRPC service, secure by default, in apps/<name> and everywhere the project
-// lists its services. README.md ("Add a service") says what it makes.
+// lists its services, rendered by the Plop generator of plopfile.ts. README.md ("Add a service") says what it makes.
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -30,7 +30,7 @@ function run(command: string, args: string[], what: string): void {
     );
 }
 
-function main(): void {
+async function main(): Promise<void> {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
     options: {
@@ -49,24 +49,11 @@ function main(): void {
     callers: list(values.callers),
     calls: list(values.calls),
   });
-  const generated = writeService(REPO_ROOT, plan);
+  const generated = await writeService(REPO_ROOT, plan);
   process.stdout.write(
     `Citadel: new service ${plan.name} on port ${plan.port}\n` +
       generated.created.map((file) => `  created ${file}\n`).join('') +
       generated.changed.map((file) => `  changed ${file}\n`).join(''),
-  );
-  // Formatted as the rest of the repository (Markdown is not Prettier's).
-  run(
-    'npx',
-    [
-      '--no-install',
-      'prettier',
-      '--write',
-      '--log-level=warn',
-      '--ignore-unknown',
-      ...generated.created.filter((file) => !file.endsWith('.md')),
-    ],
-    'formatting the new files',
   );
   if (!values['no-install'])
     run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline'], 'linking the workspace');
@@ -106,10 +93,8 @@ function main(): void {
   );
 }
 
-try {
-  main();
-} catch (error) {
+main().catch((error: unknown) => {
   const message = error instanceof Error ? error.message : String(error);
   process.stderr.write(`new:service: ${message}\n`);
   process.exit(1);
-}
+});

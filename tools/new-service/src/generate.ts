@@ -13,16 +13,11 @@ import {
   type OperatorPolicy,
 } from '@citadel/transport';
 import { constantCase, pascalCase, serviceNameProblem } from './service-name.js';
-import {
-  addComposeService,
-  addExport,
-  addKustomizationResource,
-  addPermission,
-  addPolicyEntries,
-  addRegistryEntry,
-} from './source-edits.js';
-import * as t from './templates.js';
-import type { ServicePlan } from './templates.js';
+import nodePlop, { type NodePlopAPI } from 'node-plop';
+import citadelPlopfile, { renderTemplate, type GeneratorData } from './plopfile.js';
+import { addPermission, addPolicyEntries, addRegistryEntry, formatAs } from './source-edits.js';
+import { COMPOSE_TEMPLATE, serviceTemplates, templateData, type ServicePlan } from './templates.js';
+import { addComposeService, addKustomizationResource } from './yaml-edits.js';
 
 export class GenerateError extends Error {
   override name = 'GenerateError';
@@ -138,16 +133,13 @@ export function servicePaths(name: string) {
     app: `apps/${name}`,
     protoDir: `packages/contracts/proto/citadel/${name}`,
     proto: `packages/contracts/proto/citadel/${name}/v1/${name}.proto`,
-    messages: `packages/contracts/src/${name}.messages.ts`,
     vaultPolicy: `infra/vault/policies/${name}.hcl`,
     k8s: `infra/k8s/${name}.yaml`,
-    delivery: `infra/k8s/vault/policies/${name}-delivery.hcl`,
     e2e: `e2e/${name}.e2e-spec.ts`,
     // The shared files it adds to.
     registry: 'packages/config/src/service-registry.ts',
     policy: 'packages/transport/src/east-west.policy.ts',
     rbac: 'packages/auth/src/rbac.ts',
-    contractsIndex: 'packages/contracts/src/index.ts',
     compose: 'docker-compose.yml',
     kustomization: 'infra/k8s/kustomization.yaml',
   };
@@ -159,91 +151,100 @@ export interface GeneratedService {
   changed: string[];
 }
 
-/**
- * Writes the service into the repository at `root`. Refuses to overwrite anything: every
- * file it creates must be new, and every edit must find its place; all of it is worked out
- * before the first write, and a failed write rolls back what was written.
- */
-export function writeService(root: string, plan: ServicePlan): GeneratedService {
-  const p = servicePaths(plan.name);
-  const app = (file: string) => `${p.app}/${file}`;
-  const created: Record<string, string> = {
-    [app('package.json')]: t.appPackageJson(plan),
-    [app('tsconfig.json')]: t.appTsconfig,
-    [app('tsconfig.spec.json')]: t.appTsconfigSpec,
-    [app('jest.config.js')]: t.appJestConfig,
-    [app('README.md')]: t.appReadme(plan),
-    [app('src/instrumentation.ts')]: t.appInstrumentation(plan),
-    [app('src/main.ts')]: t.appMain(plan),
-    [app('src/app.module.ts')]: t.appModule(plan),
-    [app('src/pings.controller.ts')]: t.appController(plan),
-    [app('src/pings/ping.migrations.ts')]: t.appMigrations(plan),
-    [app('src/pings/ping.repository.ts')]: t.appRepository(plan),
-    [app('src/pings/ping.service.ts')]: t.appService(plan),
-    [app('src/pings/ping.service.spec.ts')]: t.appServiceSpec(plan),
-    [p.proto]: t.proto(plan),
-    [p.messages]: t.messages(plan),
-    [p.vaultPolicy]: t.vaultPolicy(plan),
-    [p.k8s]: t.k8sManifest(plan),
-    [p.delivery]: t.deliveryPolicy(plan),
-    [p.e2e]: t.e2eSpec(plan),
-  };
-  const taken = [p.app, p.protoDir, ...Object.keys(created)].filter((file) =>
-    fs.existsSync(path.join(root, file)),
-  );
-  if (taken.length) throw new GenerateError(`refusing to overwrite: ${taken.join(', ')}`);
+/** A node-plop instance writing into `root`, with the `service` generator registered. */
+export async function citadelPlop(root: string): Promise<NodePlopAPI> {
+  const plop = await nodePlop(undefined, { destBasePath: root, force: false });
+  citadelPlopfile(plop);
+  return plop;
+}
 
+/**
+ * The new content of each shared file the service is added to: ts-morph edits of the
+ * TypeScript (formatted by Prettier), line edits of the YAML. Throws before anything is
+ * written when a file is not as expected.
+ */
+export async function sharedFileEdits(
+  root: string,
+  plan: ServicePlan,
+  plop?: NodePlopAPI,
+): Promise<Record<string, string>> {
+  const p = servicePaths(plan.name);
   const read = (file: string) => fs.readFileSync(path.join(root, file), 'utf8');
+  const formatted = (file: string, source: string) => formatAs(path.join(root, file), source);
   const generated = `${plan.name} (npm run new:service)`;
-  const changed: Record<string, string> = {
-    [p.registry]: addRegistryEntry(
-      read(p.registry),
-      `{ name: '${plan.name}', kind: 'grpc', port: ${plan.port}, database: true },`,
+  const compose = await renderTemplate(
+    plop ?? (await citadelPlop(root)),
+    COMPOSE_TEMPLATE,
+    templateData(plan),
+    'compose.txt',
+  );
+  return {
+    [p.registry]: await formatted(
+      p.registry,
+      addRegistryEntry(read(p.registry), {
+        name: plan.name,
+        kind: 'grpc',
+        port: plan.port,
+        database: true,
+      }),
     ),
-    [p.policy]: addPolicyEntries(
-      read(p.policy),
-      plan.name,
-      plan.callers,
-      plan.calls,
-      `${generated}: who may call it.`,
+    [p.policy]: await formatted(
+      p.policy,
+      addPolicyEntries(
+        read(p.policy),
+        plan.name,
+        plan.callers,
+        plan.calls,
+        `${generated}: who may call it.`,
+      ),
     ),
-    [p.rbac]: addPermission(
-      read(p.rbac),
-      plan.permission,
-      `${generated}: admins only until a role below is granted it.`,
-    ),
-    [p.contractsIndex]: addExport(
-      read(p.contractsIndex),
-      `export type * from './${plan.name}.messages.js';`,
+    [p.rbac]: await formatted(
+      p.rbac,
+      addPermission(
+        read(p.rbac),
+        plan.permission,
+        `${generated}: admins only until a role below is granted it.`,
+      ),
     ),
     [p.compose]: addComposeService(
       read(p.compose),
       plan.name,
-      t.composeService(plan),
+      compose,
       `${plan.name}-vault-credentials:/citadel/home/vault/${plan.name}`,
     ),
     [p.kustomization]: addKustomizationResource(read(p.kustomization), `${plan.name}.yaml`),
   };
+}
 
-  const originals = new Map<string, string>();
-  const written: string[] = [];
-  try {
-    for (const [file, content] of Object.entries(created)) {
-      const target = path.join(root, file);
-      fs.mkdirSync(path.dirname(target), { recursive: true });
-      fs.writeFileSync(target, content, { flag: 'wx' });
-      written.push(file);
-    }
-    for (const [file, content] of Object.entries(changed)) {
-      originals.set(file, read(file));
-      fs.writeFileSync(path.join(root, file), content);
-    }
-  } catch (error) {
+/**
+ * Writes the service into the repository at `root` with the Plop generator. Refuses to
+ * overwrite anything: every file it creates must be new, and every edit must find its
+ * place; all of it is worked out before the first write, and a failed write rolls back
+ * what was written.
+ */
+export async function writeService(root: string, plan: ServicePlan): Promise<GeneratedService> {
+  const p = servicePaths(plan.name);
+  const created = serviceTemplates(plan.name).map(({ target }) => target);
+  const taken = [p.app, p.protoDir, ...created].filter((file) =>
+    fs.existsSync(path.join(root, file)),
+  );
+  if (taken.length) throw new GenerateError(`refusing to overwrite: ${taken.join(', ')}`);
+
+  const plop = await citadelPlop(root);
+  const edits = await sharedFileEdits(root, plan, plop);
+  const originals = new Map(
+    Object.keys(edits).map((file) => [file, fs.readFileSync(path.join(root, file), 'utf8')]),
+  );
+  const data: GeneratorData = { ...templateData(plan), edits };
+  const { failures } = await plop.getGenerator('service').runActions(data);
+  if (failures.length) {
     for (const [file, content] of originals) fs.writeFileSync(path.join(root, file), content);
-    for (const file of written) fs.rmSync(path.join(root, file), { force: true });
+    for (const file of created) fs.rmSync(path.join(root, file), { force: true });
     for (const dir of [p.app, p.protoDir])
       fs.rmSync(path.join(root, dir), { recursive: true, force: true });
-    throw error;
+    throw new GenerateError(
+      `writing ${plan.name} failed, nothing kept: ${failures.map((f) => `${f.path}: ${f.error}`).join('; ')}`,
+    );
   }
-  return { plan, created: Object.keys(created), changed: Object.keys(changed) };
+  return { plan, created, changed: Object.keys(edits) };
 }

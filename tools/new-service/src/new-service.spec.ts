@@ -247,7 +247,6 @@ describe(`npm run new:service -- ${NAME}: secure by default`, () => {
       `packages/contracts/proto/citadel/${NAME}/v1/${NAME}.proto`,
       `infra/vault/policies/${NAME}.hcl`,
       `infra/k8s/${NAME}.yaml`,
-      `infra/k8s/vault/policies/${NAME}-delivery.hcl`,
       `e2e/${NAME}.e2e-spec.ts`,
     ])
       expect([file, fs.existsSync(from(file))]).toEqual([file, true]);
@@ -322,8 +321,6 @@ describe(`npm run new:service -- ${NAME}: secure by default`, () => {
       const touched = [
         `apps/${NAME}`,
         `e2e/${NAME}.e2e-spec.ts`,
-        `packages/contracts/src/${NAME}.messages.ts`,
-        'packages/contracts/src/index.ts',
         'packages/config/src/service-registry.ts',
         'packages/transport/src/east-west.policy.ts',
         'packages/auth/src/rbac.ts',
