@@ -16,10 +16,7 @@ import {
   ensureAuditDevice,
   type AuditDeviceSettings,
 } from './audit-device.js';
-import {
-  provisionServiceRoles,
-  DATA_SERVICES,
-} from './database-roles.js';
+import { provisionServiceRoles, DATA_SERVICES } from './database-roles.js';
 import { DATABASE_ROTATION_DEFAULT, ensureDatabaseEngine } from './database-engine.js';
 import { newSigningKey, rotatedSigningKeys, type SigningKeysSecret } from './signing-keys.js';
 import {
@@ -52,8 +49,14 @@ export interface BootstrapOptions {
   addr: string;
   /** A root or admin token: used here only, never handed to a service. */
   token: string;
-  /** Where each service's role_id/secret_id are delivered (`$CITADEL_HOME/vault/<service>`). */
-  credentialsDir: (service: VaultService) => string;
+  /**
+   * Where each service's role_id/secret_id are delivered (`$CITADEL_HOME/vault/<service>`).
+   * Absent in Kubernetes, where each pod logs in with its own service-account token
+   * (Kubernetes auth): no secret_id is minted for nobody to hold.
+   */
+  credentialsDir?: (service: VaultService) => string;
+  /** PEM of the CA behind Vault's HTTPS certificate (`VAULT_CACERT`), when it is a private one. */
+  caCert?: string;
   /**
    * The gateway's HTTPS certificate (the edge, which clients check). Services' mTLS
    * identities are not given here: Vault's PKI engine issues them (workload-pki.ts).
@@ -120,7 +123,7 @@ export interface BootstrapReport {
  * replaces a secret a service depends on (signing keys rotate only through rotateKeys).
  */
 export async function bootstrapVault(options: BootstrapOptions): Promise<BootstrapReport> {
-  const client = adminClient(options.addr, options.token);
+  const client = adminClient(options.addr, options.token, options.caCert);
   const report: BootstrapReport = { created: [], unchanged: [] };
   const note = (done: boolean, what: string) =>
     (done ? report.created : report.unchanged).push(what);
@@ -216,8 +219,9 @@ export async function bootstrapVault(options: BootstrapOptions): Promise<Bootstr
     note(changed, secretPaths.demoUsers);
   }
 
-  for (const service of VAULT_SERVICES) {
-    const delivered = await deliverCredentials(client, service, options.credentialsDir(service));
+  const { credentialsDir } = options;
+  for (const service of credentialsDir ? VAULT_SERVICES : []) {
+    const delivered = await deliverCredentials(client, service, credentialsDir!(service));
     note(delivered, `AppRole credentials for ${service}`);
   }
   options.log?.(
@@ -228,8 +232,12 @@ export async function bootstrapVault(options: BootstrapOptions): Promise<Bootstr
 }
 
 /** Publishes a new JWT signing key; the auth service picks it up without a restart. */
-export async function rotateSigningKeys(addr: string, token: string): Promise<string> {
-  const client = adminClient(addr, token);
+export async function rotateSigningKeys(
+  addr: string,
+  token: string,
+  caCert?: string,
+): Promise<string> {
+  const client = adminClient(addr, token, caCert);
   const current = await readKv<SigningKeysSecret>(client, secretPaths.jwtSigningKeys);
   if (!current)
     throw new Error(`${secretPaths.jwtSigningKeys} is missing: run the bootstrap first`);
@@ -238,8 +246,11 @@ export async function rotateSigningKeys(addr: string, token: string): Promise<st
   return next.keys[0]!.kid;
 }
 
-function adminClient(addr: string, token: string): Client {
-  const client = vault({ endpoint: addr, requestOptions: { timeout: 5_000 } });
+function adminClient(addr: string, token: string, caCert?: string): Client {
+  const client = vault({
+    endpoint: addr,
+    requestOptions: { timeout: 5_000, ...(caCert ? { ca: caCert } : {}) },
+  });
   client.token = token;
   return client;
 }

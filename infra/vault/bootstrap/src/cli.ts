@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { citadelHome, pkiPaths } from '@citadel/config';
 import { appRoleDir } from '@citadel/secrets';
-import { bootstrapVault, rotateSigningKeys } from './bootstrap.js';
+import { bootstrapVault, rotateSigningKeys, type VaultService } from './bootstrap.js';
 
 function adminToken(home: string): string {
   if (process.env.VAULT_TOKEN) return process.env.VAULT_TOKEN;
@@ -26,8 +26,11 @@ async function main() {
   const home = citadelHome();
   const addr = process.env.VAULT_ADDR ?? 'http://127.0.0.1:8200';
   const token = adminToken(home);
+  const caCert = process.env.VAULT_CACERT
+    ? fs.readFileSync(process.env.VAULT_CACERT, 'utf8')
+    : undefined;
   if (command === 'rotate-keys') {
-    const kid = await rotateSigningKeys(addr, token);
+    const kid = await rotateSigningKeys(addr, token, caCert);
     process.stdout.write(
       `New JWT signing key ${kid} stored in Vault; auth publishes it, then signs with it.\n`,
     );
@@ -40,7 +43,11 @@ async function main() {
   await bootstrapVault({
     addr,
     token,
-    credentialsDir: (service) => appRoleDir(home, service),
+    caCert,
+    // In Kubernetes every pod logs in with its own token: no AppRole credentials to deliver.
+    ...(process.env.VAULT_AUTH_METHOD === 'kubernetes'
+      ? {}
+      : { credentialsDir: (service: VaultService) => appRoleDir(home, service) }),
     edgeTls: { cert: read(pki.cert('gateway')), key: read(pki.key('gateway')) },
     ...(process.env.CITADEL_CERT_TTL
       ? { workloadPki: { certificateTtl: process.env.CITADEL_CERT_TTL } }
