@@ -36,10 +36,19 @@ async function login(credentials: Credentials, password: string): Promise<string
   }
 }
 
-async function until(what: string, done: () => boolean, timeoutMs = 30_000): Promise<void> {
+async function until(
+  what: string,
+  done: () => boolean,
+  timeoutMs = 30_000,
+  failures: readonly string[] = [],
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!done()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > deadline) {
+      throw new Error(
+        `timed out waiting for ${what}; failures: ${failures.slice(0, 3).join('; ')}`,
+      );
+    }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
@@ -116,23 +125,51 @@ async function until(what: string, done: () => boolean, timeoutMs = 30_000): Pro
           await root.write(`database/rotate-role/${service}`, {});
           expect(await currentPassword(service)).not.toBe(old[service]!.at(-1));
         }
-        // More at once than the pools hold: they open new connections, which must log in
-        // with the new passwords (their cached old ones are refused, 28P01, and read anew).
-        concurrency(12);
-        const heavy = completed;
-        await until('heavy traffic', () => completed >= heavy + 60, 60_000);
-        const opened = await asAdmin(
-          async (client) =>
-            (
-              await client.query<{ count: string }>(
-                'SELECT count(*) FROM pg_stat_activity WHERE usename = $1 AND backend_start > $2',
-                [credentials.order.user, rotatedAt],
-              )
-            ).rows[0]!.count,
+        // The connections opened before the rotation keep serving: PostgreSQL checks a
+        // password at login only.
+        const after = completed;
+        await until('traffic after the rotation', () => completed >= after + 10, 30_000, failures);
+        // Make the pools open new connections: a pause, then their idle connections closed
+        // (as an idle timeout or a database restart would), then more traffic than before.
+        // Each new login first tries the cached old password, is refused (28P01), reads the
+        // new one from Vault and logs in with it, inside the request that needed it.
+        concurrency(0);
+        await until('the workers to pause', () => active.size === 0);
+        const users = ROTATED.map((service) => credentials[service].user);
+        await asAdmin(
+          async (client) => {
+            await client.query(
+              'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = ANY($1)',
+              [users],
+            );
+            for (;;) {
+              const left = await client.query(
+                'SELECT 1 FROM pg_stat_activity WHERE usename = ANY($1) AND backend_start <= $2',
+                [users, rotatedAt],
+              );
+              if (left.rowCount === 0) break;
+              await new Promise((resolve) => setTimeout(resolve, 50));
+            }
+          },
           database,
           postgres!.server,
         );
-        expect(Number(opened)).toBeGreaterThan(0);
+        concurrency(12);
+        const heavy = completed;
+        await until('heavy traffic', () => completed >= heavy + 60, 60_000, failures);
+        const opened = await asAdmin(
+          async (client) =>
+            (
+              await client.query<{ usename: string; count: string }>(
+                `SELECT usename, count(*) FROM pg_stat_activity
+                  WHERE usename = ANY($1) AND backend_start > $2 GROUP BY usename`,
+                [users, rotatedAt],
+              )
+            ).rows,
+          database,
+          postgres!.server,
+        );
+        expect(opened.map((row) => row.usename).sort()).toEqual([...users].sort());
       }
     } finally {
       stopping = true;

@@ -58,6 +58,10 @@ export async function openServiceDatabase<DB>(
       // Unqualified names resolve to the service's schema and nothing else.
       options: `-c search_path=${schema}`,
     });
+    // An idle connection the server closes (a restart, idle_session_timeout, an admin's
+    // pg_terminate_backend) is an 'error' on the pool; unheard, it would end the process.
+    // The pool has already dropped that connection, and the next borrower gets a new one.
+    pool.on('error', () => undefined);
     dialect = new PostgresDialect({
       pool: typeof password === 'string' ? pool : new RotatingPasswordPool(pool, password),
     });
