@@ -32,7 +32,8 @@ describe('the audit methods every service serves', () => {
     for (const target of ['o1', 'o2', 'o3']) {
       await audit.append({ actor: 'u1', action: 'order.refund', target, outcome: 'ok' });
     }
-  });
+    // An embedded PostgreSQL's first start takes seconds on a busy machine.
+  }, 60_000);
   afterAll(() => database.close());
 
   /**
