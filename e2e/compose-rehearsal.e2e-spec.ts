@@ -10,6 +10,7 @@ import https from 'node:https';
 import path from 'node:path';
 import { status } from '@grpc/grpc-js';
 import { SERVICES } from '@citadel/config';
+import { strayPrivateKeys } from '@citadel/pki';
 import { localPostgresAvailable } from '@citadel/testing';
 import { grpcClient } from './support/grpc.js';
 import { api, expectProblem, placeOrder, tokenFor } from './support/http.js';
@@ -82,6 +83,35 @@ const logLines = (rehearsal: ComposeRehearsal, name: string) =>
       expect(mode(`${layout.adminDir}/vault-init.json`)).toBe(0o600);
       expect(mode(`${layout.adminDir}/demo-users.json`)).toBe(0o600);
       expect(mode(`${layout.unsealDir}/unseal-keys.json`)).toBe(0o600);
+    });
+
+    it('no volume holds a CA private key: the infrastructure CA’s was never written, the mesh CA’s is in Vault', () => {
+      const { layout } = rehearsal;
+      // Every directory compose mounts a volume over, for a service or for an init step.
+      const volumes = [
+        path.dirname(layout.caFile),
+        layout.home,
+        layout.vaultTlsDir,
+        layout.postgresDir,
+        layout.redisDir,
+        layout.adminDir,
+        layout.unsealDir,
+      ];
+      // Each private key there is a server's, its certificate beside it; none is a CA's
+      // (CA:TRUE) or a key of no certificate at all.
+      expect(strayPrivateKeys(volumes, [fs.readFileSync(layout.caFile, 'utf8')])).toEqual([]);
+      // And they are the four servers' keys secrets-init made, no more.
+      const keys = volumes.flatMap((dir) =>
+        (fs.readdirSync(dir, { recursive: true }) as string[])
+          .map((file) => path.basename(file))
+          .filter((file) => file.endsWith('-key.pem')),
+      );
+      expect(keys.sort()).toEqual([
+        'gateway-key.pem',
+        'postgres-key.pem',
+        'redis-key.pem',
+        'vault-key.pem',
+      ]);
     });
 
     it('the unseal volume holds the key share alone: no root token', () => {

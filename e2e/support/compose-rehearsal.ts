@@ -1,6 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
+import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import {
@@ -9,6 +10,7 @@ import {
   REPO_ROOT,
   SERVICES,
   serviceEnvName,
+  spiffeId,
   type ServiceName,
 } from '@citadel/config';
 import { freePort, freePorts, type DemoUser } from '@citadel/launcher';
@@ -17,7 +19,7 @@ import { LOCAL_POSTGRES_ADMIN } from '@citadel/testing';
 import { roleName } from '@citadel/vault-bootstrap';
 import { containerLayout, type ContainerLayout } from '../../infra/docker/container-layout.mjs';
 import { asAdmin } from './postgres-system.js';
-import { STATE_ENV } from './state.js';
+import { STATE_ENV, type E2eState } from './state.js';
 
 /** The init image's entry point: `citadel-init <command>`, as docker-compose.yml runs it. */
 const CITADEL_INIT = path.join(REPO_ROOT, 'infra/docker/citadel-init.mjs');
@@ -226,11 +228,17 @@ export async function rehearseCompose(): Promise<ComposeRehearsal> {
   const replicaPorts: Record<string, number> = { ...ports, 'gateway-2': gateway2Port };
   const programOf = (name: string) => (name.startsWith('gateway-') ? EDGE : (name as ServiceName));
 
-  /** The compose file's health check of a Citadel image: exit code 0 is healthy. */
+  /**
+   * The compose file's health check of a Citadel image: exit code 0 is healthy. It runs in
+   * the service's container, with its environment: Vault's address and CA, to read the mesh
+   * CA it checks a gRPC service's certificate against.
+   */
   const healthCheck = (name: string) =>
     launch(`${name}-healthcheck`, [HEALTHCHECK], {
       CITADEL_SERVICE: programOf(name),
       CITADEL_CA_FILE: layout.caFile,
+      VAULT_ADDR: vaultAddr,
+      VAULT_CACERT: layout.caFile,
       [`${serviceEnvName(programOf(name))}_PORT`]: String(replicaPorts[name]),
     }).exited;
 
@@ -339,6 +347,13 @@ export async function rehearseCompose(): Promise<ComposeRehearsal> {
   const demoUsers = JSON.parse(
     fs.readFileSync(path.join(layout.adminDir, 'demo-users.json'), 'utf8'),
   ) as DemoUser[];
+  let mesh: E2eState['mesh'];
+  try {
+    mesh = await issueRehearsalMesh(layout, vaultAddr, path.join(root, 'mesh'));
+  } catch (error) {
+    await dispose();
+    throw error;
+  }
   const stateFile = path.join(root, 'e2e-state.json');
   fs.writeFileSync(
     stateFile,
@@ -349,6 +364,7 @@ export async function rehearseCompose(): Promise<ComposeRehearsal> {
       vaultAddr,
       caFile: layout.caFile,
       users: demoUsers,
+      mesh,
     }),
   );
   process.env[STATE_ENV] = stateFile;
@@ -377,6 +393,67 @@ export async function rehearseCompose(): Promise<ComposeRehearsal> {
       }).exited;
     },
     dispose,
+  };
+}
+
+/**
+ * Mesh certificates (1 h) from the rehearsed Vault's PKI engine, one per service, for the
+ * specs that play a peer (support/grpc.ts): issued with the root token vault-init kept, over
+ * Vault's HTTPS checked against the infrastructure CA, as an operator would.
+ */
+async function issueRehearsalMesh(
+  layout: ContainerLayout,
+  vaultAddr: string,
+  dir: string,
+): Promise<E2eState['mesh']> {
+  const { root_token: token } = JSON.parse(
+    fs.readFileSync(path.join(layout.adminDir, 'vault-init.json'), 'utf8'),
+  ) as { root_token: string };
+  const ca = fs.readFileSync(layout.caFile);
+  const issue = (service: ServiceName) =>
+    new Promise<{ certificate: string; private_key: string; issuing_ca: string }>(
+      (resolve, reject) => {
+        const request = https.request(
+          `${vaultAddr}/v1/pki/issue/${service}`,
+          { method: 'POST', ca, headers: { 'X-Vault-Token': token } },
+          (response) => {
+            let body = '';
+            response.setEncoding('utf8');
+            response.on('data', (chunk: string) => (body += chunk));
+            response.on('end', () =>
+              response.statusCode === 200
+                ? resolve((JSON.parse(body) as { data: never }).data)
+                : reject(new Error(`pki/issue/${service}: HTTP ${response.statusCode} ${body}`)),
+            );
+          },
+        );
+        request.on('error', reject);
+        request.end(
+          JSON.stringify({
+            common_name: `${service}.citadel.local`,
+            uri_sans: spiffeId(service),
+            ttl: '1h',
+          }),
+        );
+      },
+    );
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const identities: Record<string, { cert: string; key: string }> = {};
+  let issuingCa = '';
+  for (const service of SERVICES) {
+    const issued = await issue(service);
+    issuingCa = issued.issuing_ca;
+    identities[service] = {
+      cert: path.join(dir, `${service}.pem`),
+      key: path.join(dir, `${service}-key.pem`),
+    };
+    fs.writeFileSync(identities[service].cert, issued.certificate, { mode: 0o600 });
+    fs.writeFileSync(identities[service].key, issued.private_key, { mode: 0o600 });
+  }
+  fs.writeFileSync(path.join(dir, 'ca.pem'), issuingCa);
+  return {
+    ca: path.join(dir, 'ca.pem'),
+    identities: identities as E2eState['mesh']['identities'],
   };
 }
 
