@@ -69,7 +69,9 @@ export function infrastructureCertificates(l) {
     },
     {
       name: 'postgres',
-      dnsNames: ['postgres'],
+      // Its Service's names in Kubernetes too (namespace citadel), where Vault reaches it
+      // from its own namespace.
+      dnsNames: ['postgres', 'postgres.citadel.svc', 'postgres.citadel.svc.cluster.local'],
       certFile: path.join(postgresTls, 'postgres.pem'),
       keyFile: path.join(postgresTls, 'postgres-key.pem'),
       caFile: path.join(postgresTls, 'ca.pem'),

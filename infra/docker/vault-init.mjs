@@ -126,6 +126,9 @@ function databaseAdminUrl() {
   url.username = setting('POSTGRES_USER');
   url.password = password;
   url.pathname = `/${setting('POSTGRES_DB')}`;
+  // In the URL, not only in this process's environment: Vault's database engine connects
+  // with it too, and must check PostgreSQL's certificate as the services do.
+  if (process.env.PGSSLMODE) url.searchParams.set('sslmode', process.env.PGSSLMODE);
   return url.toString();
 }
 

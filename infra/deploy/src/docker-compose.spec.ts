@@ -163,6 +163,24 @@ describe('docker-compose.yml', () => {
     expect(unseal.restart).toBe('unless-stopped');
   });
 
+  it('has Vault check PostgreSQL’s certificate: it trusts the infrastructure CA of its own volume', () => {
+    const vault = compose.services.vault! as ComposeService & {
+      environment?: Record<string, string>;
+      networks?: string[];
+    };
+    const trusted = vault.environment?.SSL_CERT_FILE ?? '';
+    expect(trusted).toBe('/vault/tls/ca.pem');
+    expect(vault.volumes).toContain('vault-tls:/vault/tls:ro');
+    expect(vault.networks).toContain('data');
+    // vault-init hands Vault a connection URL with the services' sslmode (verify-full).
+    const init = fs.readFileSync(path.join(repoPaths.dockerDir, 'vault-init.mjs'), 'utf8');
+    expect(init).toMatch(/searchParams\.set\('sslmode', process\.env\.PGSSLMODE\)/);
+    expect(
+      (compose.services['vault-init']! as { environment?: Record<string, string> }).environment
+        ?.PGSSLMODE,
+    ).toBe('verify-full');
+  });
+
   it('runs the real Vault in server mode, over TLS, and the services only ever reach it over TLS', () => {
     expect(compose.services.vault!.entrypoint).toEqual([
       'vault',

@@ -165,7 +165,14 @@ describe('Kubernetes manifests (infra/k8s)', () => {
       server: { volumes: { secret: { secretName: string } }[] };
     };
     expect(values.global.tlsDisable).toBe(false);
-    expect(values.server.volumes.map((volume) => volume.secret.secretName)).toEqual(['vault-tls']);
+    // Its listener's certificate, and the infrastructure CA (its database engine checks
+    // PostgreSQL's certificate against it): neither Secret made from a CA key.
+    expect(values.server.volumes.map((volume) => volume.secret.secretName)).toEqual([
+      'vault-tls',
+      'citadel-ca',
+    ]);
+    for (const secret of ['vault-tls', 'citadel-ca'])
+      expect(caKeySources(readme, secret)).toEqual([]);
   });
 
   it("bind each service's Kubernetes auth role to its ServiceAccount, its namespace, audience vault and its own policy", () => {
