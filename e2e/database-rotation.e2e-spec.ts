@@ -178,6 +178,14 @@ async function until(
     expect(active.size).toBe(0);
     expect(failures).toEqual([]);
     expect(completed).toBeGreaterThanOrEqual(ROUNDS * 70);
+    // Each service took up each new password because PostgreSQL refused the old one (28P01).
+    for (const service of ROTATED) {
+      const log = fs.readFileSync(path.join(booted!.home, 'logs', `${service}.log`), 'utf8');
+      const refused = log.match(
+        /"event":"database\.password\.rotated","reason":"refused by PostgreSQL"/g,
+      );
+      expect(refused?.length).toBeGreaterThanOrEqual(ROUNDS);
+    }
 
     for (const service of ROTATED) {
       const role = credentials[service];

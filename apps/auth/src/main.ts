@@ -54,7 +54,7 @@ async function main() {
   const demoUsers = await optional(vault.read<{ users: DemoUser[] }>(secretPaths.demoUsers));
   const database = await openServiceDatabase<AuthDatabase>(
     'auth',
-    await readDatabaseConfig(vault, 'auth', env.CITADEL_HOME),
+    await readDatabaseConfig(vault, 'auth', env.CITADEL_HOME, logger),
     AUTH_MIGRATIONS,
   );
   logger.info({ event: 'database.ready', kind: database.kind }, 'auth database ready');

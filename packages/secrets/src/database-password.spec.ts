@@ -116,6 +116,29 @@ describe('VaultDatabasePassword', () => {
     expect(await password.current()).toBe('pw-2');
   });
 
+  it('says when it takes up a new password, and why, never the password', async () => {
+    const vault = fakeVault({ ttl: 10 });
+    const lines: [object, string][] = [];
+    const password = await VaultDatabasePassword.open({
+      read: vault.read,
+      now: vault.now,
+      logger: { info: (details, message) => lines.push([details, message]) },
+    });
+    vault.answer({ password: 'pw-2' });
+    await password.refused(password.generation);
+    vault.answer({ password: 'pw-3' });
+    vault.advance(10_000);
+    await password.current();
+    expect(lines.map(([details]) => details)).toEqual([
+      expect.objectContaining({
+        event: 'database.password.rotated',
+        reason: 'refused by PostgreSQL',
+      }),
+      expect.objectContaining({ event: 'database.password.rotated', reason: 'rotation due' }),
+    ]);
+    expect(JSON.stringify(lines)).not.toMatch(/pw-/);
+  });
+
   it('holds a password whose rotation is due (ttl 0) for one second only', async () => {
     const vault = fakeVault({ ttl: 0 });
     const password = await open(vault);

@@ -1,3 +1,5 @@
+import type { SecretsLogger } from './vault-session.js';
+
 /**
  * What Vault's database engine answers on `<mount>/static-creds/<role>`: the role's current
  * password and how long until Vault rotates it.
@@ -14,6 +16,8 @@ export interface StaticCredentials {
 export interface DatabasePasswordOptions {
   /** Reads the static credentials from Vault (the service's own `static-creds/<service>`). */
   read: () => Promise<StaticCredentials>;
+  /** Told each time a new password is taken up, and why (not the password). */
+  logger?: Pick<SecretsLogger, 'info'>;
   /** Epoch ms; injectable for tests. */
   now?: () => number;
   /**
@@ -104,7 +108,18 @@ export class VaultDatabasePassword {
         await sleep(this.options.pollMs ?? 100);
         continue;
       }
-      this.held = this.hold(credentials, this.held.password);
+      const previous = this.held.password;
+      this.held = this.hold(credentials, previous);
+      if (credentials.password !== previous) {
+        this.options.logger?.info(
+          {
+            event: 'database.password.rotated',
+            reason: refused === undefined ? 'rotation due' : 'refused by PostgreSQL',
+            last_vault_rotation: credentials.last_vault_rotation,
+          },
+          'new database password from Vault, for new connections',
+        );
+      }
       return this.held.password;
     }
   }

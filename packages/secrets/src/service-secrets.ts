@@ -106,6 +106,8 @@ export async function readDatabaseConfig(
   session: VaultSession,
   service: string,
   home: string,
+  /** Told when a rotated password is taken up (`database.password.rotated`). */
+  logger?: Pick<SecretsLogger, 'info'>,
 ): Promise<ServiceDatabaseConfig> {
   let location: { host: string; port: number; database: string; user: string; ssl?: boolean };
   try {
@@ -118,6 +120,7 @@ export async function readDatabaseConfig(
   }
   const password = await VaultDatabasePassword.open({
     read: () => session.readPath<StaticCredentials>(databaseCredentialsPath(service)),
+    ...(logger && { logger }),
   });
   const { host, port, database, user, ssl } = location;
   return { kind: 'postgres', host, port, database, user, password, ...(ssl ? { ssl } : {}) };

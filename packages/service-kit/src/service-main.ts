@@ -101,7 +101,7 @@ async function startService<DB extends AuditDatabase, C extends GrpcServiceName>
     const tls = identity;
     database = await openServiceDatabase<DB>(
       service,
-      await readDatabaseConfig(vault, service, env.CITADEL_HOME),
+      await readDatabaseConfig(vault, service, env.CITADEL_HOME, logger),
       options.migrations,
     );
     logger.info({ event: 'database.ready', kind: database.kind }, `${service} database ready`);
