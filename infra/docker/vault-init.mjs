@@ -146,6 +146,10 @@ export async function initVault(log = (line) => process.stdout.write(`${line}\n`
       ? { workloadPki: { certificateTtl: process.env.CITADEL_CERT_TTL } }
       : {}),
     databaseAdminUrl: databaseAdminUrl(),
+    // How often Vault rotates each service's database password (default 24h).
+    ...(process.env.CITADEL_DB_ROTATION_PERIOD
+      ? { databaseRotationPeriod: process.env.CITADEL_DB_ROTATION_PERIOD }
+      : {}),
     demoUsers: ensureDemoUsers(),
     // The file audit device, on the Vault server: stdout (docker compose logs vault).
     audit: { filePath: process.env.VAULT_AUDIT_FILE_PATH || 'stdout' },

@@ -264,6 +264,9 @@ export async function bootSystem(options: SystemOptions): Promise<RunningSystem>
     const pki = pkiPaths(home);
     // How long services' mTLS certificates live (Vault duration; the bootstrap's 4h unless set).
     const certificateTtl = options.env?.CITADEL_CERT_TTL ?? process.env.CITADEL_CERT_TTL;
+    // How often Vault rotates each service's database password (the bootstrap's 24h unless set).
+    const databaseRotationPeriod =
+      options.env?.CITADEL_DB_ROTATION_PERIOD ?? process.env.CITADEL_DB_ROTATION_PERIOD;
     await bootstrapVault({
       addr: vaultAddr,
       token: vaultAdminToken(),
@@ -272,6 +275,7 @@ export async function bootSystem(options: SystemOptions): Promise<RunningSystem>
       ...(certificateTtl ? { workloadPki: { certificateTtl } } : {}),
       demoUsers: demo.users,
       ...(options.databaseAdminUrl ? { databaseAdminUrl: options.databaseAdminUrl } : {}),
+      ...(databaseRotationPeriod ? { databaseRotationPeriod } : {}),
       ...(options.vaultAppRole ? { appRole: options.vaultAppRole } : {}),
     });
     if (!options.databaseAdminUrl) {
