@@ -92,16 +92,18 @@ describe('launcher lifecycle', () => {
     expect(await waitUntilGone(pids)).toEqual([]);
   });
 
-  it('creates the dev PKI and the demo users file with private modes', async () => {
+  it("creates the gateway's HTTPS certificate and the demo users file with private modes, and no service key on disk", async () => {
     const { cli } = await startCli(home);
     const exited = new Promise((resolve) => cli.once('exit', resolve));
     cli.kill('SIGINT');
     await exited;
-    for (const file of ['pki/ca-key.pem', 'pki/order-key.pem', 'demo-users.json']) {
+    for (const file of ['pki/ca-key.pem', 'pki/gateway-key.pem', 'demo-users.json']) {
       expect(fs.statSync(path.join(home, file)).mode & 0o777).toBe(0o600);
     }
-    for (const service of PROCESSES.filter((name) => name !== 'vault'))
-      expect(fs.existsSync(path.join(home, 'pki', `${service}.pem`))).toBe(true);
+    expect(fs.existsSync(path.join(home, 'pki', 'gateway.pem'))).toBe(true);
+    // Services' mTLS keys live in their memory only: Vault's PKI engine issues them.
+    for (const service of PROCESSES.filter((name) => name !== 'vault' && name !== 'gateway'))
+      expect(fs.existsSync(path.join(home, 'pki', `${service}-key.pem`))).toBe(false);
     for (const dir of ['data', 'logs', 'pki'])
       expect(fs.statSync(path.join(home, dir)).mode & 0o777).toBe(0o700);
   });
