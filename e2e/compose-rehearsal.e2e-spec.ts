@@ -171,14 +171,20 @@ const logLines = (rehearsal: ComposeRehearsal, name: string) =>
 
   describe('Vault restarts sealed', () => {
     let unsealedBefore: number;
+    let healthWhileAway: number | null;
 
     beforeAll(async () => {
       unsealedBefore = logLines(rehearsal, 'vault-unseal').filter((line) =>
         line.includes('was sealed: unsealed it'),
       ).length;
       await rehearsal.stopVault();
+      healthWhileAway = await rehearsal.healthCheck('order');
       await rehearsal.startVault();
     }, 30_000);
+
+    it('while Vault is away, a service that keeps serving stays healthy (its probe kept the mesh CA)', () => {
+      expect(healthWhileAway).toBe(0);
+    });
 
     it('the vault-unseal loop unseals it, with no one else sending a key', async () => {
       await until(

@@ -59,6 +59,8 @@ export interface ComposeRehearsal {
    * vault-init (logs `secrets-init-<n>`, `vault-init-<n>`).
    */
   composeUpAgain(): Promise<void>;
+  /** Runs a service's image health check now; resolves its exit code (0: healthy). */
+  healthCheck(service: ServiceName): Promise<number | null>;
   /** Stops one service and starts it again, as the daemon restarts a container. */
   restartService(service: ServiceName): Promise<void>;
   /**
@@ -233,14 +235,18 @@ export async function rehearseCompose(): Promise<ComposeRehearsal> {
    * the service's container, with its environment: Vault's address and CA, to read the mesh
    * CA it checks a gRPC service's certificate against.
    */
-  const healthCheck = (name: string) =>
-    launch(`${name}-healthcheck`, [HEALTHCHECK], {
+  const healthCheck = (name: string) => {
+    fs.mkdirSync(path.join(tmp, name), { recursive: true, mode: 0o700 });
+    return launch(`${name}-healthcheck`, [HEALTHCHECK], {
       CITADEL_SERVICE: programOf(name),
       CITADEL_CA_FILE: layout.caFile,
       VAULT_ADDR: vaultAddr,
       VAULT_CACERT: layout.caFile,
+      // The container's /tmp, where the check keeps the mesh CA it last read.
+      TMPDIR: path.join(tmp, name),
       [`${serviceEnvName(programOf(name))}_PORT`]: String(replicaPorts[name]),
     }).exited;
+  };
 
   /**
    * A service's process, as its container runs it: the gateway's entry point loads
@@ -382,6 +388,7 @@ export async function rehearseCompose(): Promise<ComposeRehearsal> {
       await runSecretsInit();
       await runVaultInit();
     },
+    healthCheck: (service) => healthCheck(service),
     async restartService(service) {
       await stop(service);
       await startService(service);

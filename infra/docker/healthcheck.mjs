@@ -13,9 +13,12 @@
 //            Vault (`pki/ca/pem`, public, no token) over Vault's TLS (VAULT_ADDR,
 //            VAULT_CACERT), as the service itself trusts it. The server then refuses the
 //            probe for lacking a client certificate, which is the answer it should give.
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
+import os from 'node:os';
+import path from 'node:path';
 import { Buffer } from 'node:buffer';
 import { setTimeout } from 'node:timers';
 import tls from 'node:tls';
@@ -40,24 +43,55 @@ if (!Object.hasOwn(DEFAULT_PORTS, SERVICE))
 const port = Number(process.env[`${serviceEnvName(SERVICE)}_PORT`] || DEFAULT_PORTS[SERVICE]);
 setTimeout(() => done(false, `no answer on port ${port} within ${TIMEOUT_MS} ms`), TIMEOUT_MS);
 
-/** The mesh CA, from Vault: GET <VAULT_ADDR>/v1/pki/ca/pem, Vault's certificate checked. */
-function meshCa() {
-  const addr = process.env.VAULT_ADDR;
-  if (!addr) done(false, 'VAULT_ADDR is not set: the mesh CA is read from Vault');
+/** GET <VAULT_ADDR>/v1/pki/ca/pem, Vault's certificate checked against VAULT_CACERT. */
+function fetchMeshCa(addr) {
   const url = new URL(`/v1/${PKI_MOUNT}/ca/pem`, addr);
   const vaultCa = process.env.VAULT_CACERT ? fs.readFileSync(process.env.VAULT_CACERT) : undefined;
-  return new Promise((resolve) => {
+  return new Promise((resolve, reject) => {
     (url.protocol === 'http:' ? http : https)
-      .get(url, { ca: vaultCa, minVersion: 'TLSv1.2' }, (response) => {
+      .get(url, { ca: vaultCa, minVersion: 'TLSv1.2', timeout: 2_000 }, (response) => {
         const chunks = [];
         response.on('data', (chunk) => chunks.push(chunk));
-        response.on('end', () => {
-          if (response.statusCode !== 200) done(false, `${url}: HTTP ${response.statusCode}`);
-          resolve(Buffer.concat(chunks));
-        });
+        response.on('end', () =>
+          response.statusCode === 200
+            ? resolve(Buffer.concat(chunks))
+            : reject(new Error(`${url}: HTTP ${response.statusCode}`)),
+        );
       })
-      .on('error', (error) => done(false, `${url}: ${error.message}`));
+      .on('timeout', function () {
+        this.destroy(new Error(`${url}: no answer`));
+      })
+      .on('error', (error) => reject(new Error(`${url}: ${error.message}`)));
   });
+}
+
+/**
+ * The mesh CA, from Vault, kept in the container's /tmp for the next probe: while Vault is
+ * away or sealed the services keep serving (with the certificates they hold), so their
+ * probe must not fail with it. The copy is only a fallback; Vault's answer always wins.
+ */
+async function meshCa() {
+  const addr = process.env.VAULT_ADDR;
+  if (!addr) done(false, 'VAULT_ADDR is not set: the mesh CA is read from Vault');
+  const cache = path.join(
+    os.tmpdir(),
+    `citadel-mesh-ca-${createHash('sha256').update(addr).digest('hex').slice(0, 16)}.pem`,
+  );
+  let pem;
+  try {
+    pem = await fetchMeshCa(addr);
+  } catch (error) {
+    if (fs.existsSync(cache)) return fs.readFileSync(cache);
+    return done(false, error.message);
+  }
+  try {
+    const temporary = `${cache}.${process.pid}`;
+    fs.writeFileSync(temporary, pem, { mode: 0o600 });
+    fs.renameSync(temporary, cache);
+  } catch {
+    // No writable /tmp: this probe still has Vault's answer; the next one asks again.
+  }
+  return pem;
 }
 
 if (SERVICE === 'gateway') {
