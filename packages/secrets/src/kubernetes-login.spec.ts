@@ -11,7 +11,7 @@ import {
 import { secretPaths } from './secret-paths.js';
 import { SecretsError } from './secrets-error.js';
 import { openServiceVault } from './service-secrets.js';
-import type { SecretsLogger } from './vault-session.js';
+import { VaultSession, type SecretsLogger } from './vault-session.js';
 
 /**
  * A service in a Kubernetes pod: it logs in to Vault with its projected service-account
@@ -116,6 +116,15 @@ describe('openServiceVault with Kubernetes auth', () => {
       (error) => error,
     );
     expect(elsewhere.message).toContain('namespace not authorized');
+  });
+
+  it('takes one way in: AppRole credentials or a Kubernetes login, never both or neither', async () => {
+    const kubernetes = { role: 'citadel-order', jwt: () => 'x' };
+    const credentials = { roleId: 'r', secretId: 's' };
+    await expect(VaultSession.open({ addr: server.url, logger })).rejects.toThrow(/either/);
+    await expect(
+      VaultSession.open({ addr: server.url, logger, kubernetes, credentials }),
+    ).rejects.toThrow(/either/);
   });
 
   it('fails the start closed, naming the file, when no token is mounted', async () => {
