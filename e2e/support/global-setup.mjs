@@ -31,7 +31,7 @@ function e2eUsers() {
 
 /** Vault's API with the admin token; throws with Vault's errors on a refusal. */
 async function vaultCall(addr, token, method, apiPath, body) {
-  const response = await fetch(`${addr}/v1/${apiPath}`, {
+  const response = await globalThis.fetch(`${addr}/v1/${apiPath}`, {
     method,
     headers: { 'X-Vault-Token': token },
     body: body === undefined ? undefined : JSON.stringify(body),
