@@ -10,7 +10,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import { REPO_ROOT, SERVICE_REGISTRY } from '@citadel/config';
+import { REPO_ROOT, SERVICE_REGISTRY, spiffeId } from '@citadel/config';
 
 const NAME = 'inventory';
 /** The next port above the registry's last gRPC service's, as the generator allocates it. */
@@ -127,9 +127,58 @@ async function mustRun(
   return result.output;
 }
 
+/** A mesh identity (certificate and key) as Vault's PKI engine issues it, and the mesh CA. */
+interface MeshIdentity {
+  cert: string;
+  key: string;
+  ca: string;
+}
+
+/**
+ * Certificates from the booted system's mesh CA (Vault's PKI engine), issued with the admin
+ * token as the e2e suite's set-up does: the services' own roles, and `analytics`, a valid
+ * mesh identity the east-west policy does not know (a role the attacker's stand-in adds).
+ */
+async function issueMeshIdentities(
+  addr: string,
+  token: string,
+  names: string[],
+): Promise<Record<string, MeshIdentity>> {
+  const vault = async (apiPath: string, body: object) => {
+    const response = await fetch(`${addr}/v1/${apiPath}`, {
+      method: 'POST',
+      headers: { 'X-Vault-Token': token },
+      body: JSON.stringify(body),
+    });
+    const text = await response.text();
+    if (!response.ok) throw new Error(`POST ${apiPath}: HTTP ${response.status} ${text}`);
+    return (text ? JSON.parse(text) : {}) as {
+      data: { certificate: string; private_key: string; issuing_ca: string };
+    };
+  };
+  await vault('pki/roles/analytics', {
+    allowed_uri_sans: [spiffeId('analytics')],
+    allowed_domains: ['analytics.citadel.local'],
+    allow_bare_domains: true,
+    key_type: 'ec',
+    no_store: true,
+  });
+  const identities: Record<string, MeshIdentity> = {};
+  for (const name of names) {
+    const { data } = await vault(`pki/issue/${name}`, {
+      common_name: `${name}.citadel.local`,
+      uri_sans: spiffeId(name),
+      ttl: '1h',
+    });
+    identities[name] = { cert: data.certificate, key: data.private_key, ca: data.issuing_ca };
+  }
+  return identities;
+}
+
 /** What the scratch copy's launcher gives back (its own types are not this package's). */
 interface BootedSystem {
   ports: Record<string, number>;
+  vault: { addr: string };
   demoUsers: { email: string; password: string }[];
   stop(): Promise<void>;
 }
@@ -139,6 +188,7 @@ describe(`npm run new:service -- ${NAME}: secure by default`, () => {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'citadel-new-service-home-'));
   const from = (file: string) => path.join(scratch, file);
   let system: BootedSystem | undefined;
+  let mesh: Record<string, MeshIdentity> = {};
   let generatorOutput = '';
   const clients: grpc.Client[] = [];
 
@@ -176,7 +226,15 @@ describe(`npm run new:service -- ${NAME}: secure by default`, () => {
       vaultPort: await freePort(),
       env: { LOG_LEVEL: 'info' },
     })) as BootedSystem;
-  }, 6 * MINUTE);
+    const rootToken = fs.readFileSync(path.join(home, 'vault', 'root-token'), 'utf8').trim();
+    mesh = await issueMeshIdentities(system.vault.addr, rootToken, [
+      'gateway',
+      'order',
+      'analytics',
+    ]);
+    // About two minutes on an idle 2-core machine (generate, build what changed, boot); the
+    // backstop is for a hang, sized for a machine whose cores other work is also using.
+  }, 10 * MINUTE);
 
   afterAll(async () => {
     for (const client of clients) client.close();
@@ -201,7 +259,8 @@ describe(`npm run new:service -- ${NAME}: secure by default`, () => {
       node = (node as Record<string, unknown>)[part];
     const Ctor = node as grpc.ServiceClientConstructor;
     const instance = new Ctor(`127.0.0.1:${system!.ports[service]}`, credentials, {
-      'grpc.ssl_target_name_override': 'localhost',
+      // The name a service's certificate carries (its Vault PKI role allows no other).
+      'grpc.ssl_target_name_override': `${service}.citadel.local`,
       'grpc.initial_reconnect_backoff_ms': 100,
     });
     clients.push(instance);
@@ -220,9 +279,13 @@ describe(`npm run new:service -- ${NAME}: secure by default`, () => {
       });
   }
 
-  const pem = (file: string) => fs.readFileSync(path.join(home, 'pki', file));
-  const as = (service: string) =>
-    grpc.credentials.createSsl(pem('ca.pem'), pem(`${service}-key.pem`), pem(`${service}.pem`));
+  const meshCa = () => Buffer.from(mesh.gateway!.ca);
+  const as = (identity: string) =>
+    grpc.credentials.createSsl(
+      meshCa(),
+      Buffer.from(mesh[identity]!.key),
+      Buffer.from(mesh[identity]!.cert),
+    );
 
   /** A user's internal JWT for `inventory`, as the gateway obtains it from auth. */
   async function jwtFor(user: string): Promise<string> {
@@ -271,30 +334,21 @@ describe(`npm run new:service -- ${NAME}: secure by default`, () => {
   });
 
   it('refuses a direct call without a client certificate, at the handshake', async () => {
-    const call = client(NAME, grpc.credentials.createSsl(pem('ca.pem')));
+    // The mesh CA is trusted, so the refusal is the missing client certificate's.
+    const call = client(NAME, grpc.credentials.createSsl(meshCa()));
     expect((await call('Ping', {})).code).toBe(grpc.status.UNAVAILABLE);
   });
 
   it('refuses a service its policy does not name (analytics, valid Citadel certificate): PERMISSION_DENIED', async () => {
-    const { issueCertificate } = await import(
-      pathToFileURL(from('packages/pki/dist/index.js')).href
-    );
-    const { spiffeId } = await import(pathToFileURL(from('packages/config/dist/index.js')).href);
-    const analytics = await issueCertificate(
-      { certPem: pem('ca.pem').toString(), keyPem: pem('ca-key.pem').toString() },
-      { commonName: 'analytics', uri: spiffeId('analytics') },
-    );
     const jwt = await jwtFor('ada');
-    for (const credentials of [
-      grpc.credentials.createSsl(
-        pem('ca.pem'),
-        Buffer.from(analytics.keyPem),
-        Buffer.from(analytics.certPem),
-      ),
-      as('order'), // a real service, but not one inventory's policy names
-    ]) {
-      const call = client(NAME, credentials);
-      expect((await call('Ping', {}, jwt)).code).toBe(grpc.status.PERMISSION_DENIED);
+    // analytics: a valid mesh identity no policy names; order: a real service, but not one
+    // inventory's policy names.
+    for (const identity of ['analytics', 'order']) {
+      const call = client(NAME, as(identity));
+      expect([identity, (await call('Ping', {}, jwt)).code]).toEqual([
+        identity,
+        grpc.status.PERMISSION_DENIED,
+      ]);
     }
   });
 
