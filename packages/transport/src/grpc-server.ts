@@ -5,7 +5,7 @@ import { HealthImplementation } from 'grpc-health-check';
 import { CONTRACTS, LOADER_OPTIONS, protoPath, type ContractName } from '@citadel/contracts';
 import { DomainErrorFilter } from './domain-error.filter.js';
 import { enforceEastWestPolicy, type DenialEvent } from './east-west.interceptor.js';
-import { enforceTls13, serverCredentials, type MeshIdentity } from './mtls.js';
+import { connectionMaxAgeMs, enforceTls13, serverCredentials, type MeshIdentity } from './mtls.js';
 import { traceRpcCalls, type RpcHandledEvent } from './rpc-trace.interceptor.js';
 
 export interface GrpcServiceOptions {
@@ -42,6 +42,7 @@ export interface GrpcServiceOptions {
 export async function startGrpcService(options: GrpcServiceOptions): Promise<INestMicroservice> {
   enforceTls13();
   const contract = CONTRACTS[options.service];
+  const maxConnectionAgeMs = connectionMaxAgeMs(options.tls);
   const app = await NestFactory.createMicroservice<MicroserviceOptions>(options.module, {
     transport: Transport.GRPC,
     logger: options.logger ?? ['error', 'warn'],
@@ -58,6 +59,12 @@ export async function startGrpcService(options: GrpcServiceOptions): Promise<INe
       // east-west policy is the first to decide, so nothing else runs for a refused caller.
       channelOptions: {
         'grpc.enable_channelz': 0,
+        // No connection outlives the certificates it was opened with (see connectionMaxAgeMs);
+        // calls in flight when it is closed get 5 s to finish.
+        ...(maxConnectionAgeMs && {
+          'grpc.max_connection_age_ms': maxConnectionAgeMs,
+          'grpc.max_connection_age_grace_ms': 5_000,
+        }),
         interceptors: [
           traceRpcCalls(options.onHandled),
           enforceEastWestPolicy(options.service, options.onDenied),

@@ -43,6 +43,23 @@ export function serverCredentials(identity: MeshIdentity): grpc.ServerCredential
   );
 }
 
+/**
+ * How long a server keeps one client connection open: under a third of its certificate's
+ * life. TLS checks certificates at the handshake only, so an HTTP/2 connection would
+ * otherwise outlive the certificates it was opened with. Both ends renew at two thirds of
+ * a certificate's life, so at any handshake each certificate has at least a third of its
+ * life left; a connection closed within that third never carries an identity past its
+ * expiry. 0.9 of a third leaves room for grpc-js's ±10% jitter. The server ends a connection
+ * with a GOAWAY that still accepts every stream the client had sent; the client opens a new
+ * connection (with the current certificates) for what comes next. Fixed material (tests)
+ * gets no limit.
+ */
+export function connectionMaxAgeMs(identity: MeshIdentity): number | undefined {
+  if (!isRotating(identity)) return undefined;
+  const { notBefore, notAfter } = identity.material;
+  return Math.max(1_000, Math.floor(((notAfter - notBefore) / 3) * 0.9));
+}
+
 /** URI SANs of a peer certificate, from Node's `subjectaltname` string. */
 export function uriSans(subjectAltName: string | undefined): string[] {
   if (!subjectAltName) return [];

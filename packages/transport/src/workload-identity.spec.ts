@@ -4,6 +4,7 @@ import {
   issueCertificate,
   type CertificateAuthority,
 } from '@citadel/pki';
+import { connectionMaxAgeMs } from './mtls.js';
 import { renewalTime, WorkloadIdentity, type IssuedCertificate } from './workload-identity.js';
 
 const DAY_S = 86_400;
@@ -92,6 +93,30 @@ describe('WorkloadIdentity', () => {
     identity.stop();
     await jest.advanceTimersByTimeAsync(10 * 60_000);
     expect(issue).toHaveBeenCalledTimes(2);
+  });
+
+  it("closes a connection before either end's certificate can expire: under a third of its life, jitter included", async () => {
+    const [first] = await certificates([3 * 3_600 - 60]);
+    const identity = await WorkloadIdentity.start({
+      service: 'order',
+      issue: async () => first!,
+      logger: recordingLogger(),
+    });
+    const life = identity.material.notAfter - identity.material.notBefore;
+    const maxAge = connectionMaxAgeMs(identity)!;
+    // A handshake happens with at least a third of each certificate's life left (both ends
+    // renew at two thirds); grpc-js adds up to +10% jitter to the age.
+    expect(maxAge * 1.1).toBeLessThan(life / 3);
+    expect(maxAge).toBeGreaterThan(life / 4);
+    identity.stop();
+    expect(
+      connectionMaxAgeMs({
+        service: 'order',
+        ca: Buffer.from(''),
+        cert: Buffer.from(''),
+        key: Buffer.from(''),
+      }),
+    ).toBeUndefined();
   });
 
   it('retries a failed renewal with capped exponential backoff and keeps its certificate', async () => {
