@@ -156,14 +156,17 @@ export async function runMicroBenchmarks(options: MicroOptions): Promise<MicroRe
   };
 
   const session = await loadGatewaySession();
+  // Auth's client as the gateway holds it (ServiceClient<'auth'>): only exchangeToken is asked.
   const stubAuth = {
-    call: async () => ({
-      jwt,
-      expires_at: Math.floor(Date.now() / 1000) + 60,
-      user_id: user.id,
-      email: user.email,
-      role: user.role,
-    }),
+    rpc: {
+      exchangeToken: async () => ({
+        jwt,
+        expires_at: Math.floor(Date.now() / 1000) + 60,
+        user_id: user.id,
+        email: user.email,
+        role: user.role,
+      }),
+    },
   };
   const exchange = new session.TokenExchange(stubAuth);
   const accessToken = `cit_at_${randomBytes(32).toString('base64url')}`;
