@@ -1,6 +1,6 @@
 import { createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
 import http from 'node:http';
-import https from 'node:https';
+import https, { type RequestOptions } from 'node:https';
 import { compactVerify, decodeJwt, decodeProtectedHeader, errors as joseErrors } from 'jose';
 import {
   dict,
@@ -361,7 +361,7 @@ async function reviewToken(
     spec: { token: jwt, audiences },
   });
   const answer = await new Promise<{ status: number; body: string } | string>((resolve) => {
-    const options: https.RequestOptions = {
+    const options: RequestOptions = {
       method: 'POST',
       timeout: 10_000,
       headers: {

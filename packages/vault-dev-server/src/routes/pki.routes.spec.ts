@@ -11,6 +11,9 @@ import {
 } from '../testing/harness.js';
 import { globMatch } from './pki.routes.js';
 
+/** The type a PEM block declares (`-----BEGIN <type>-----`). */
+const pemType = (pem: string) => /^-----BEGIN ([A-Z0-9 ]+)-----\n/.exec(pem)?.[1];
+
 const ORDER_ID = 'spiffe://citadel.local/service/order';
 const CLOCK_START = Date.parse('2030-01-01T00:00:00Z');
 
@@ -129,7 +132,8 @@ describe('PKI secrets engine', () => {
     expect(issued.status).toBe(200);
     const data = issued.body.data;
     expect(data.private_key_type).toBe('ec');
-    expect(data.private_key).toMatch(/^-----BEGIN EC PRIVATE KEY-----/);
+    // Vault's PEM types: SEC1 for EC keys, PKCS#1 for RSA.
+    expect(pemType(data.private_key)).toBe('EC PRIVATE KEY');
     expect(data.issuing_ca).toBe(root.body.data.certificate);
     expect(data.ca_chain).toEqual([root.body.data.certificate]);
     expect(data.expiration).toBe(CLOCK_START / 1000 + 60);
@@ -154,7 +158,8 @@ describe('PKI secrets engine', () => {
     });
     expect(rsa.body.data.key_bits).toBe(2048);
     const rsaLeaf = await vault.call('POST', 'pki/issue/rsa', { body: { common_name: 'x.test' } });
-    expect(rsaLeaf.body.data.private_key).toMatch(/^-----BEGIN RSA PRIVATE KEY-----/);
+    expect(pemType(rsaLeaf.body.data.private_key)).toBe('RSA PRIVATE KEY');
+    expect(createPrivateKey(rsaLeaf.body.data.private_key).asymmetricKeyType).toBe('rsa');
   });
 
   it('refuses a URI SAN, a common name or a DNS name the role does not allow, in Vault’s words', async () => {
