@@ -87,6 +87,12 @@ function productSources(): string[] {
       if (!entry.isFile() || !/\.(?:ts|mts|js|mjs)$/.test(entry.name)) continue;
       if (/(^|\/)(node_modules|dist|\.jest|\.turbo|testing)\//.test(relative)) continue;
       if (/\.(?:spec|e2e-spec|fixture)\.[mc]?[tj]s$/.test(entry.name)) continue;
+      // ts-proto's output, rebuilt from the .proto files at every build and never edited:
+      // the one shape it shares with a patch is its NestJS `<Service>ControllerMethods()`
+      // class decorator, which puts a decorated controller's own method descriptors back on
+      // that controller after Nest's GrpcMethod tags them (no Node or library member is
+      // touched), and Citadel does not call it (controllers use @ContractMethod).
+      if (relative.startsWith('packages/contracts/src/generated/')) continue;
       files.push(relative);
     }
   }
