@@ -14,7 +14,13 @@ import {
   type Dict,
 } from '../store.js';
 import { badRequest, noContent, notFound, ok, VaultError } from '../vault-response.js';
-import { durationField, optionalString, refuseUnsupportedRestrictions } from './fields.js';
+import {
+  booleanField,
+  commaListField,
+  durationField,
+  optionalString,
+  refuseUnsupportedRestrictions,
+} from './fields.js';
 import type { DevServerContext, Route } from './route.js';
 
 /** Vault's `framework.GenericNameRegex`: the names a connection or a role may have. */
@@ -45,17 +51,6 @@ export function newDatabaseEngine(fields: {
   return { type: 'database', ...fields, connections: dict(), staticRoles: dict() };
 }
 
-/** A `TypeCommaStringSlice`: an array of strings, or one comma-separated string. */
-function commaList(body: Dict<unknown>, field: string): string[] | undefined {
-  const value = body[field];
-  if (value === undefined || value === null) return undefined;
-  const items = typeof value === 'string' ? value.split(',') : value;
-  if (!Array.isArray(items) || !items.every((item) => typeof item === 'string')) {
-    throw badRequest(`"${field}" must be a list of strings`);
-  }
-  return items.map((item: string) => item.trim()).filter(Boolean);
-}
-
 /** A `TypeStringSlice`: an array of strings, or one string (one statement). */
 function stringList(body: Dict<unknown>, field: string): string[] | undefined {
   const value = body[field];
@@ -65,14 +60,6 @@ function stringList(body: Dict<unknown>, field: string): string[] | undefined {
     throw badRequest(`"${field}" must be a list of strings`);
   }
   return items.filter((item: string) => item !== '');
-}
-
-function boolField(body: Dict<unknown>, field: string): boolean | undefined {
-  const value = body[field];
-  if (value === undefined || value === null) return undefined;
-  if (value === true || value === 'true' || value === '1') return true;
-  if (value === false || value === 'false' || value === '0') return false;
-  throw badRequest(`"${field}" must be a boolean`);
 }
 
 function listed(names: string[]) {
@@ -158,10 +145,10 @@ function connectionRoute(context: DevServerContext, engine: DatabaseEngine, name
         username: detail('username'),
         password,
         passwordAuthentication: authentication as DatabaseConnection['passwordAuthentication'],
-        allowedRoles: commaList(body, 'allowed_roles') ?? existing?.allowedRoles ?? [],
+        allowedRoles: commaListField(body, 'allowed_roles') ?? existing?.allowedRoles ?? [],
         rootRotationStatements:
           stringList(body, 'root_rotation_statements') ?? existing?.rootRotationStatements ?? [],
-        verifyConnection: boolField(body, 'verify_connection') ?? true,
+        verifyConnection: booleanField(body, 'verify_connection') ?? true,
         details,
       };
       if (connection.verifyConnection) {

@@ -4,6 +4,27 @@ import { badRequest } from '../vault-response.js';
 
 /** Request-body readers that answer a malformed field with Vault's 400. */
 
+/** A list as Vault's `TypeCommaStringSlice` takes it: an array of strings, or one comma-separated string. */
+export function commaListField(body: Dict<unknown>, field: string): string[] | undefined {
+  const value = body[field];
+  if (value === undefined || value === null) return undefined;
+  const items = typeof value === 'string' ? value.split(',') : value;
+  if (!Array.isArray(items) || !items.every((item) => typeof item === 'string')) {
+    throw badRequest(`"${field}" must be a list of strings`);
+  }
+  return items.map((item: string) => item.trim()).filter(Boolean);
+}
+
+/** A `TypeBool`: a JSON boolean, or "true"/"1"/"false"/"0". */
+export function booleanField(body: Dict<unknown>, field: string): boolean | undefined {
+  const value = body[field];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value === 'boolean') return value;
+  if (value === 'true' || value === '1') return true;
+  if (value === 'false' || value === '0') return false;
+  throw badRequest(`"${field}" must be a boolean`);
+}
+
 export function optionalString(body: Dict<unknown>, field: string): string | undefined {
   const value = body[field];
   if (value === undefined || value === null) return undefined;

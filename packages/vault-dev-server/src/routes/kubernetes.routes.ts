@@ -12,6 +12,8 @@ import {
 import { issueToken, SYSTEM_MAX_TTL } from '../tokens.js';
 import { badRequest, noContent, notFound, ok, VaultError } from '../vault-response.js';
 import {
+  booleanField,
+  commaListField,
   durationField,
   optionalString,
   policyListField,
@@ -64,26 +66,6 @@ const ROLE_RESTRICTIONS = [
 
 const forbidden = (message: string) => new VaultError(403, [message]);
 const permissionDenied = () => forbidden('permission denied');
-
-/** A list field as Vault's TypeCommaStringSlice takes it: an array or a comma-separated string. */
-function stringList(body: Dict<unknown>, field: string): string[] | undefined {
-  const value = body[field];
-  if (value === undefined || value === null) return undefined;
-  const items = typeof value === 'string' ? value.split(',') : value;
-  if (!Array.isArray(items) || !items.every((item) => typeof item === 'string')) {
-    throw badRequest(`"${field}" must be a list of strings`);
-  }
-  return items.map((item: string) => item.trim()).filter(Boolean);
-}
-
-function booleanField(body: Dict<unknown>, field: string): boolean | undefined {
-  const value = body[field];
-  if (value === undefined || value === null) return undefined;
-  if (typeof value === 'boolean') return value;
-  if (value === 'true' || value === '1') return true;
-  if (value === 'false' || value === '0') return false;
-  throw badRequest(`"${field}" must be a boolean`);
-}
 
 /** go-glob, as strutil.StrListContainsGlob uses it: `*` matches any run of characters. */
 export function globMatches(pattern: string, value: string): boolean {
@@ -140,7 +122,7 @@ function writeConfig(method: KubernetesAuthMethod): Route {
     write: ({ body }) => {
       const host = optionalString(body, 'kubernetes_host');
       if (!host) throw badRequest('no host provided');
-      const pemKeys = stringList(body, 'pem_keys') ?? [];
+      const pemKeys = commaListField(body, 'pem_keys') ?? [];
       // Each is parsed now, so a bad key is refused when written, not at the first login.
       pemKeys.forEach(publicKeyOf);
       const tokenReviewerJwt = optionalString(body, 'token_reviewer_jwt') ?? '';
@@ -197,9 +179,9 @@ function role(method: KubernetesAuthMethod, name: string): Route {
       };
       const updated: KubernetesRole = {
         boundServiceAccountNames:
-          stringList(body, 'bound_service_account_names') ?? current.boundServiceAccountNames,
+          commaListField(body, 'bound_service_account_names') ?? current.boundServiceAccountNames,
         boundServiceAccountNamespaces:
-          stringList(body, 'bound_service_account_namespaces') ??
+          commaListField(body, 'bound_service_account_namespaces') ??
           current.boundServiceAccountNamespaces,
         audience: optionalString(body, 'audience') ?? current.audience,
         tokenPolicies:

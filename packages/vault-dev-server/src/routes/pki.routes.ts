@@ -11,7 +11,13 @@ import {
 } from '../pki-certificates.js';
 import { dict, type Dict, type PkiEngine, type PkiRole } from '../store.js';
 import { badRequest, notFound, ok, VaultError, type VaultReply } from '../vault-response.js';
-import { durationField, optionalString, refuseUnsupportedRestrictions } from './fields.js';
+import {
+  booleanField,
+  commaListField,
+  durationField,
+  optionalString,
+  refuseUnsupportedRestrictions,
+} from './fields.js';
 import type { DevServerContext, Route } from './route.js';
 
 /**
@@ -62,26 +68,6 @@ export function globMatch(pattern: string, subject: string): boolean {
   }
   const last = parts.at(-1)!;
   return subject.length - offset >= last.length && subject.endsWith(last);
-}
-
-function boolField(body: Dict<unknown>, field: string, fallback: boolean): boolean {
-  const value = body[field];
-  if (value === undefined || value === null) return fallback;
-  if (typeof value === 'boolean') return value;
-  if (value === 'true' || value === '1') return true;
-  if (value === 'false' || value === '0') return false;
-  throw badRequest(`"${field}" must be a boolean`);
-}
-
-/** A list as Vault's framework takes it: a JSON array or a comma-separated string. */
-function listField(body: Dict<unknown>, field: string): string[] {
-  const value = body[field];
-  if (value === undefined || value === null || value === '') return [];
-  const items = typeof value === 'string' ? value.split(',') : value;
-  if (!Array.isArray(items) || !items.every((item) => typeof item === 'string')) {
-    throw badRequest(`"${field}" must be a list of strings`);
-  }
-  return items.map((item: string) => item.trim()).filter(Boolean);
 }
 
 function keyTypeField(body: Dict<unknown>, fallback: PkiKeyType): PkiKeyType {
@@ -143,20 +129,20 @@ function role(engine: PkiEngine, name: string): Route {
       const entry: PkiRole = {
         ttl: durationField(body, 'ttl') ?? 0,
         maxTtl: durationField(body, 'max_ttl') ?? 0,
-        allowLocalhost: boolField(body, 'allow_localhost', true),
-        allowedDomains: listField(body, 'allowed_domains'),
-        allowBareDomains: boolField(body, 'allow_bare_domains', false),
-        allowSubdomains: boolField(body, 'allow_subdomains', false),
-        allowAnyName: boolField(body, 'allow_any_name', false),
-        enforceHostnames: boolField(body, 'enforce_hostnames', true),
-        allowIpSans: boolField(body, 'allow_ip_sans', true),
-        allowedUriSans: listField(body, 'allowed_uri_sans'),
-        serverFlag: boolField(body, 'server_flag', true),
-        clientFlag: boolField(body, 'client_flag', true),
+        allowLocalhost: booleanField(body, 'allow_localhost') ?? true,
+        allowedDomains: commaListField(body, 'allowed_domains') ?? [],
+        allowBareDomains: booleanField(body, 'allow_bare_domains') ?? false,
+        allowSubdomains: booleanField(body, 'allow_subdomains') ?? false,
+        allowAnyName: booleanField(body, 'allow_any_name') ?? false,
+        enforceHostnames: booleanField(body, 'enforce_hostnames') ?? true,
+        allowIpSans: booleanField(body, 'allow_ip_sans') ?? true,
+        allowedUriSans: commaListField(body, 'allowed_uri_sans') ?? [],
+        serverFlag: booleanField(body, 'server_flag') ?? true,
+        clientFlag: booleanField(body, 'client_flag') ?? true,
         keyType,
         keyBits: keyBitsField(body, keyType),
-        requireCn: boolField(body, 'require_cn', true),
-        noStore: boolField(body, 'no_store', false),
+        requireCn: booleanField(body, 'require_cn') ?? true,
+        noStore: booleanField(body, 'no_store') ?? false,
       };
       if (entry.maxTtl > 0 && entry.ttl > entry.maxTtl) {
         throw badRequest('"ttl" value must be less than "max_ttl" value');
@@ -221,7 +207,7 @@ function issue(context: DevServerContext, engine: PkiEngine, roleName: string): 
           'the common_name field is required, or must be provided in a CSR with "use_csr_common_name" set to true, unless "require_cn" is set to false',
         );
       }
-      const altNames = listField(body, 'alt_names');
+      const altNames = commaListField(body, 'alt_names') ?? [];
       if (altNames.some((name) => name.includes('@'))) {
         throw badRequest('vault-dev-server does not issue email address SANs');
       }
@@ -234,7 +220,7 @@ function issue(context: DevServerContext, engine: PkiEngine, roleName: string): 
       const badName = dnsNames.find((name) => nameRefused(entry, name));
       if (badName) throw badRequest(`subject alternate name ${badName} not allowed by this role`);
 
-      const ipAddresses = listField(body, 'ip_sans');
+      const ipAddresses = commaListField(body, 'ip_sans') ?? [];
       if (ipAddresses.length > 0 && !entry.allowIpSans) {
         throw badRequest(
           `IP Subject Alternative Names are not allowed in this role, but was provided [${ipAddresses.join(' ')}]`,
@@ -243,7 +229,7 @@ function issue(context: DevServerContext, engine: PkiEngine, roleName: string): 
       const badIp = ipAddresses.find((ip) => isIP(ip) === 0);
       if (badIp) throw badRequest(`the value "${badIp}" is not a valid IP address`);
 
-      const uris = listField(body, 'uri_sans');
+      const uris = commaListField(body, 'uri_sans') ?? [];
       if (uris.length > 0 && entry.allowedUriSans.length === 0) {
         throw badRequest(
           'URI Subject Alternative Names are not allowed in this role, but were provided via the API',
