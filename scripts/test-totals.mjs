@@ -40,6 +40,9 @@ const add = (file) => {
 for (const workspace of workspaces) {
   const file = path.join(workspace, '.jest', 'results.json');
   if (!fs.existsSync(path.join(workspace, 'package.json'))) continue;
+  // Configuration packages (tsconfig, jest-config, eslint-config) have no tests to run.
+  const { scripts } = JSON.parse(fs.readFileSync(path.join(workspace, 'package.json'), 'utf8'));
+  if (!scripts?.test) continue;
   if (also && fs.existsSync(path.join(workspace, also, 'results.json'))) {
     add(path.join(workspace, also, 'results.json'));
   }
